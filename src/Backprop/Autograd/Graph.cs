@@ -1,0 +1,93 @@
+using System.Numerics;
+using Backprop.Tensors;
+
+namespace Backprop.Autograd;
+
+/// <summary>
+/// The recorded operations that produced a scalar root, in topological order (every operation after
+/// the operations that produced its inputs). Back-propagation visits them once, in reverse.
+/// </summary>
+/// <remarks>
+/// A graph can be replayed: write new values into its leaf tensors (for instance the next batch),
+/// call <see cref="Forward"/> to recompute every operation in place, then <see cref="Backward"/>.
+/// Replaying allocates nothing, which is how a training step runs without garbage.
+/// </remarks>
+public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static int generation;
+    private readonly Op<T>[] order;
+
+    /// <summary>Records the graph that produced <paramref name="root"/>.</summary>
+    public Graph(Tensor<T> root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        Root = root;
+        order = TopologicalOrder(root);
+    }
+
+    /// <summary>The tensor back-propagation starts from.</summary>
+    public Tensor<T> Root { get; }
+
+    /// <summary>The operations, inputs before outputs.</summary>
+    public IReadOnlyList<Op<T>> Operations => order;
+
+    /// <summary>Recomputes every operation from the current values of the leaves.</summary>
+    public void Forward()
+    {
+        foreach (var op in order)
+        {
+            op.Forward();
+        }
+    }
+
+    /// <summary>
+    /// Seeds d(root)/d(root) = 1 and applies each operation's derivative rule in reverse topological
+    /// order. Intermediate gradients are reset first; leaf gradients accumulate until zeroed.
+    /// </summary>
+    public void Backward()
+    {
+        if (!Root.RequiresGrad)
+        {
+            throw new InvalidOperationException("Backward() needs a result computed from tensors that require gradients (was it computed in a no-grad scope?).");
+        }
+        foreach (var op in order)
+        {
+            Array.Clear(op.Output.GradData);
+        }
+        Root.GradData[0] += T.One;
+        for (var i = order.Length - 1; i >= 0; i--)
+        {
+            order[i].Backward();
+        }
+    }
+
+    // Iterative depth-first post-order: an explicit stack, so a chain of any length is safe.
+    private static Op<T>[] TopologicalOrder(Tensor<T> root)
+    {
+        var result = new List<Op<T>>();
+        if (root.Creator is not { } start)
+        {
+            return [];
+        }
+        var mark = Interlocked.Increment(ref generation);
+        var stack = new Stack<(Op<T> Op, int Next)>();
+        start.VisitMark = mark;
+        stack.Push((start, 0));
+        while (stack.Count > 0)
+        {
+            var (op, next) = stack.Pop();
+            if (next == op.Inputs.Count)
+            {
+                result.Add(op);
+                continue;
+            }
+            stack.Push((op, next + 1));
+            if (op.Inputs[next].Creator is { } child && child.VisitMark != mark)
+            {
+                child.VisitMark = mark;
+                stack.Push((child, 0));
+            }
+        }
+        return [.. result];
+    }
+}

@@ -1,0 +1,77 @@
+using System.Numerics;
+using Backprop.Nn;
+
+namespace Backprop.Optim;
+
+/// <summary>
+/// Adam: an adaptive step per number from running averages of the gradient and its square,
+/// with bias correction.
+/// </summary>
+/// <remarks>
+/// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ);
+/// new value = old value − lr·m̂/(√v̂ + ε). Kingma &amp; Ba (2015), "Adam: A Method for Stochastic Optimization".
+/// </remarks>
+public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[]?[] firstMoments;
+    private readonly T[]?[] secondMoments;
+    private readonly T lr, beta1, beta2, epsilon;
+    private readonly double beta1Value, beta2Value;
+    private T c1 = T.One, c2 = T.One;
+
+    /// <summary>Creates the optimizer with the usual defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8.</summary>
+    public Adam(IEnumerable<Parameter<T>> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+        : base(parameters, learningRate)
+    {
+        if (!(beta1 >= 0 && beta1 < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "β₁ must be in [0, 1).");
+        }
+        if (!(beta2 >= 0 && beta2 < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "β₂ must be in [0, 1).");
+        }
+        if (!(epsilon > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ε must be positive.");
+        }
+        lr = T.CreateChecked(learningRate);
+        beta1Value = beta1;
+        beta2Value = beta2;
+        this.beta1 = T.CreateChecked(beta1);
+        this.beta2 = T.CreateChecked(beta2);
+        this.epsilon = T.CreateChecked(epsilon);
+        firstMoments = NewStateStore();
+        secondMoments = NewStateStore();
+    }
+
+    /// <inheritdoc/>
+    protected override void BeginStep()
+    {
+        // One time step t per Step(), shared by all parameters: the bias corrections 1 − βᵗ.
+        c1 = T.CreateChecked(1 - Math.Pow(beta1Value, StepCount));
+        c2 = T.CreateChecked(1 - Math.Pow(beta2Value, StepCount));
+    }
+
+    /// <inheritdoc/>
+    protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
+    {
+        var m = State(firstMoments, index);
+        var v = State(secondMoments, index);
+        var largest = T.Zero;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!trainable[i])
+            {
+                continue;
+            }
+            var g = gradients[i];
+            m[i] = (beta1 * m[i]) + ((T.One - beta1) * g);
+            v[i] = (beta2 * v[i]) + ((T.One - beta2) * g * g);
+            var stepSize = lr * (m[i] / c1) / (T.Sqrt(v[i] / c2) + epsilon);
+            values[i] -= stepSize;
+            largest = T.Max(largest, T.Abs(stepSize));
+        }
+        return double.CreateChecked(largest);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Numerics;
+using Backprop.Nn;
+
+namespace Backprop.Optim;
+
+/// <summary>
+/// Updates every trainable number of a set of parameters at once, from the gradients of the same
+/// backward pass. Subclasses write only their update rule.
+/// </summary>
+public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] parameters;
+
+    /// <summary>Creates the optimizer over <paramref name="parameters"/> with a positive, finite learning rate.</summary>
+    protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!double.IsFinite(learningRate) || learningRate <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive, finite number.");
+        }
+        this.parameters = [.. parameters];
+        LearningRate = learningRate;
+    }
+
+    /// <summary>The learning rate.</summary>
+    public double LearningRate { get; }
+
+    /// <summary>The parameters this optimizer updates.</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => parameters;
+
+    /// <summary>Number of <see cref="Step"/> calls so far.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>
+    /// The largest step size of the last <see cref="Step"/>: max over trained numbers of |old − new|
+    /// (for gradient descent, learning rate × |derivative|).
+    /// </summary>
+    public double LastMaxStepSize { get; private set; }
+
+    /// <summary>Sets the gradient of every parameter to zero.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in parameters)
+        {
+            p.ZeroGrad();
+        }
+    }
+
+    /// <summary>
+    /// Applies one update to every trainable number, all from the current gradients. Numbers held
+    /// fixed and parameters without a gradient are left as they are.
+    /// </summary>
+    public void Step()
+    {
+        StepCount++;
+        BeginStep();
+        var largest = 0.0;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            if (p.Grad is not { } grad)
+            {
+                continue;
+            }
+            var size = Update(i, p.Data, grad.Data, p.Trainable);
+            largest = Math.Max(largest, size);
+        }
+        LastMaxStepSize = largest;
+    }
+
+    /// <summary>Called once at the start of every <see cref="Step"/>, before any update.</summary>
+    protected virtual void BeginStep()
+    {
+    }
+
+    /// <summary>
+    /// Updates <paramref name="values"/> (parameter number <paramref name="index"/>) from
+    /// <paramref name="gradients"/>, skipping numbers whose <paramref name="trainable"/> flag is false.
+    /// Returns the largest |change| made.
+    /// </summary>
+    protected abstract double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable);
+
+    /// <summary>Per-parameter state arrays (velocities, moments), allocated on first use.</summary>
+    protected T[] State(T[]?[] store, int index)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store[index] ??= new T[parameters[index].Length];
+    }
+
+    /// <summary>A state store with one slot per parameter.</summary>
+    protected T[]?[] NewStateStore() => new T[]?[parameters.Length];
+
+    /// <summary>An optimizer by name: <c>gd</c> (gradient descent), <c>momentum</c>, <c>adam</c>.</summary>
+    /// <exception cref="BackpropException">The name is unknown.</exception>
+    public static Optimizer<T> Create(string name, IEnumerable<Parameter<T>> parameters, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().ToUpperInvariant() switch
+        {
+            "GD" or "SGD" or "GRADIENT-DESCENT" => new GradientDescent<T>(parameters, learningRate),
+            "MOMENTUM" => new Momentum<T>(parameters, learningRate),
+            "ADAM" => new Adam<T>(parameters, learningRate),
+            _ => throw new BackpropException($"Unknown optimizer '{name}'; choose one of gd, momentum, adam."),
+        };
+    }
+}

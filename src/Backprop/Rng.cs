@@ -1,0 +1,95 @@
+namespace Backprop;
+
+/// <summary>
+/// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64) whose sequence is
+/// fixed by this library, not by the .NET version: the same seed gives the same draws everywhere.
+/// Every random choice in Backprop (initial weights, shuffling) takes one explicitly.
+/// </summary>
+public sealed class Rng
+{
+    private ulong s0, s1, s2, s3;
+    private double? spareNormal;
+
+    /// <summary>Creates a generator from a seed.</summary>
+    public Rng(ulong seed)
+    {
+        var x = seed;
+        s0 = SplitMix64(ref x);
+        s1 = SplitMix64(ref x);
+        s2 = SplitMix64(ref x);
+        s3 = SplitMix64(ref x);
+    }
+
+    private static ulong SplitMix64(ref ulong x)
+    {
+        var z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>The next 64 random bits.</summary>
+    public ulong NextUInt64()
+    {
+        var result = ulong.RotateLeft(s1 * 5, 7) * 9;
+        var t = s1 << 17;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = ulong.RotateLeft(s3, 45);
+        return result;
+    }
+
+    /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>A uniform double in [<paramref name="low"/>, <paramref name="high"/>).</summary>
+    public double NextUniform(double low, double high) => low + ((high - low) * NextDouble());
+
+    /// <summary>A uniform integer in [0, <paramref name="count"/>), without modulo bias.</summary>
+    public int NextInt(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var bound = (ulong)count;
+        var limit = ulong.MaxValue - (ulong.MaxValue % bound);
+        ulong r;
+        do
+        {
+            r = NextUInt64();
+        }
+        while (r >= limit);
+        return (int)(r % bound);
+    }
+
+    /// <summary>A draw from the standard normal distribution N(0, 1) (Box–Muller, pairs cached).</summary>
+    public double NextNormal()
+    {
+        if (spareNormal is { } spare)
+        {
+            spareNormal = null;
+            return spare;
+        }
+        double u1;
+        do
+        {
+            u1 = NextDouble();
+        }
+        while (u1 == 0);
+        var u2 = NextDouble();
+        var radius = Math.Sqrt(-2.0 * Math.Log(u1));
+        spareNormal = radius * Math.Sin(2 * Math.PI * u2);
+        return radius * Math.Cos(2 * Math.PI * u2);
+    }
+
+    /// <summary>Shuffles <paramref name="items"/> in place (Fisher–Yates).</summary>
+    public void Shuffle<TItem>(Span<TItem> items)
+    {
+        for (var i = items.Length - 1; i > 0; i--)
+        {
+            var j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+}

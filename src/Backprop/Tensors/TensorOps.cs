@@ -1,0 +1,88 @@
+using System.Numerics;
+using Backprop.Tensors.Ops;
+
+namespace Backprop.Tensors;
+
+/// <summary>
+/// The differentiable operations on tensors. Each records itself when gradients are wanted; its
+/// derivative rule sits beside its forward computation in <c>Tensors/Ops</c>.
+/// </summary>
+public static class TensorOps
+{
+    /// <summary>a + b element-wise; b (or a) may be a row broadcast over rows, or a single value.</summary>
+    public static Tensor<T> Add<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => BinaryOp<T, AddRule<T>>.Create(a, b).Run();
+
+    /// <summary>a − b element-wise, with the same broadcasting as <see cref="Add{T}"/>.</summary>
+    public static Tensor<T> Subtract<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => BinaryOp<T, SubtractRule<T>>.Create(a, b).Run();
+
+    /// <summary>a · b element-wise, with the same broadcasting as <see cref="Add{T}"/>.</summary>
+    public static Tensor<T> Multiply<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => BinaryOp<T, MultiplyRule<T>>.Create(a, b).Run();
+
+    /// <summary>c · x for a constant c; <c>x / c</c> and <c>−x</c> use it too.</summary>
+    public static Tensor<T> Scale<T>(Tensor<T> x, T factor) where T : unmanaged, IFloatingPointIeee754<T>
+        => new ScaleOp<T>(Checked(x), factor).Run();
+
+    /// <summary>x / c for a constant c.</summary>
+    public static Tensor<T> Divide<T>(Tensor<T> x, T divisor) where T : unmanaged, IFloatingPointIeee754<T>
+        => Scale(x, T.One / divisor);
+
+    /// <summary>The matrix product A·B of A [m, k] and B [k, n].</summary>
+    public static Tensor<T> MatMul<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+        => new MatMulOp<T>(Checked(a), Checked(b)).Run();
+
+    /// <summary>Σ x over all elements: a scalar.</summary>
+    public static Tensor<T> Sum<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new SumOp<T>(Checked(x), mean: false).Run();
+
+    /// <summary>(Σ x)/n over all n elements: a scalar.</summary>
+    public static Tensor<T> Mean<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new SumOp<T>(Checked(x), mean: true).Run();
+
+    /// <summary>x² element-wise.</summary>
+    public static Tensor<T> Square<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, SquareRule<T>>(Checked(x)).Run();
+
+    /// <summary>eˣ element-wise.</summary>
+    public static Tensor<T> Exp<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, ExpRule<T>>(Checked(x)).Run();
+
+    /// <summary>The natural logarithm element-wise.</summary>
+    public static Tensor<T> Log<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, LogRule<T>>(Checked(x)).Run();
+
+    /// <summary>SoftPlus(x) = log(1 + eˣ) element-wise, stable for large |x|.</summary>
+    public static Tensor<T> SoftPlus<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, SoftPlusRule<T>>(Checked(x)).Run();
+
+    /// <summary>ReLU(x) = max(x, 0) element-wise.</summary>
+    public static Tensor<T> Relu<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, ReluRule<T>>(Checked(x)).Run();
+
+    /// <summary>σ(x) = 1/(1 + e^−x) element-wise, stable for large |x|.</summary>
+    public static Tensor<T> Sigmoid<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, SigmoidRule<T>>(Checked(x)).Run();
+
+    /// <summary>tanh(x) element-wise.</summary>
+    public static Tensor<T> Tanh<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, TanhRule<T>>(Checked(x)).Run();
+
+    /// <summary>x unchanged, recorded as an operation (the output layer of a regression network).</summary>
+    public static Tensor<T> Identity<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new UnaryOp<T, IdentityRule<T>>(Checked(x)).Run();
+
+    /// <summary>
+    /// Mean cross-entropy of softmax(<paramref name="logits"/>) against <paramref name="target"/>:
+    /// class indices [rows] or probabilities [rows, classes]. Computed with log-sum-exp.
+    /// </summary>
+    public static Tensor<T> SoftmaxCrossEntropy<T>(this Tensor<T> logits, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
+        => new SoftmaxCrossEntropyOp<T>(Checked(logits), Checked(target)).Run();
+
+    private static Tensor<T> Checked<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return x;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Numerics;
+using Backprop.Autograd;
+using Backprop.Losses;
+using Backprop.Nn;
+using Backprop.Optim;
+using Backprop.Tensors;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// Trains a network by back-propagation: each step runs the forward pass, the loss, the backward
+/// pass and one optimizer update of every trained number, until a stopping rule holds.
+/// </summary>
+/// <remarks>
+/// The step's graph is recorded once per batch size and replayed (<see cref="Graph{T}"/>), so after
+/// the first step a training step allocates nothing.
+/// </remarks>
+public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates a trainer for <paramref name="model"/>.</summary>
+    public Trainer(Module<T> model, Loss loss, Optimizer<T> optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        Model = model;
+        Loss = loss;
+        Optimizer = optimizer;
+    }
+
+    /// <summary>The network being trained.</summary>
+    public Module<T> Model { get; }
+
+    /// <summary>The loss minimised.</summary>
+    public Loss Loss { get; }
+
+    /// <summary>The update rule.</summary>
+    public Optimizer<T> Optimizer { get; }
+
+    /// <summary>The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, without recording gradients.</summary>
+    public double Evaluate(Tensor<T> inputs, Tensor<T> targets)
+    {
+        using var scope = GradMode.NoGrad();
+        return double.CreateChecked(Loss.Compute(Model.Forward(inputs), targets).Item());
+    }
+
+    /// <summary>
+    /// Trains until a stopping rule holds: every step size below <see cref="TrainingOptions.MinStepSize"/>,
+    /// the loss at or below <see cref="TrainingOptions.TargetLoss"/>, or <see cref="TrainingOptions.MaxSteps"/> steps.
+    /// </summary>
+    /// <param name="inputs">[rows, inputs].</param>
+    /// <param name="targets">[rows, outputs], or class indices for cross-entropy.</param>
+    /// <param name="options">Stopping rules and batching; null for the lesson's defaults.</param>
+    /// <param name="onStep">Called after every step.</param>
+    public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options = null, Action<StepInfo>? onStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        options ??= new TrainingOptions();
+        options.Validate();
+        var rows = inputs.Shape.Rows;
+        if (inputs.Shape.Rank != 2 || targets.Shape.Rank is < 1 or > 2 || targets.Shape[0] != rows)
+        {
+            throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
+        }
+        var batchSize = Math.Min(options.BatchSize ?? rows, rows);
+        var batches = new BatchSource(inputs, targets, batchSize, options.ShuffleSeed);
+        var history = new List<double>(Math.Min(options.MaxSteps, 1 << 20));
+        var initialLoss = Evaluate(inputs, targets);
+        StopReason? reason = null;
+        var steps = 0;
+        while (steps < options.MaxSteps)
+        {
+            var step = batches.Next(this);
+            var loss = double.CreateChecked(step.Root.Item());
+            if (!double.IsFinite(loss))
+            {
+                reason = StopReason.Diverged;
+                break;
+            }
+            history.Add(loss);
+            if (loss <= options.TargetLoss)
+            {
+                reason = StopReason.TargetLoss;
+                break;
+            }
+            Optimizer.ZeroGrad();
+            step.Backward();
+            Optimizer.Step();
+            steps++;
+            onStep?.Invoke(new StepInfo(steps, loss, Optimizer.LastMaxStepSize));
+            if (Optimizer.LastMaxStepSize < options.MinStepSize)
+            {
+                reason = StopReason.StepSizeBelowThreshold;
+                break;
+            }
+        }
+        var stop = reason ?? StopReason.MaxSteps;
+        return new TrainingResult(steps, stop, Describe(stop, options), initialLoss, Evaluate(inputs, targets), history);
+    }
+
+    private static string Describe(StopReason reason, TrainingOptions options) => reason switch
+    {
+        StopReason.StepSizeBelowThreshold => string.Create(CultureInfo.InvariantCulture, $"every step size is below {options.MinStepSize}"),
+        StopReason.TargetLoss => string.Create(CultureInfo.InvariantCulture, $"the loss reached the target {options.TargetLoss}"),
+        StopReason.Diverged => "the loss became NaN or infinite (try a smaller learning rate)",
+        _ => string.Create(CultureInfo.InvariantCulture, $"reached the maximum of {options.MaxSteps} steps"),
+    };
+
+    /// <summary>
+    /// Hands out one recorded graph per step. Full batch: the same graph every step. Mini-batch:
+    /// rows are shuffled each epoch and copied into the batch tensors of a graph recorded once per
+    /// batch size (the last batch of an epoch may be smaller).
+    /// </summary>
+    private sealed class BatchSource(Tensor<T> inputs, Tensor<T> targets, int batchSize, ulong seed)
+    {
+        private readonly Dictionary<int, (Tensor<T> X, Tensor<T> Y, Graph<T> Graph)> graphs = [];
+        private readonly int[] order = [.. Enumerable.Range(0, inputs.Shape.Rows)];
+        private readonly Rng rng = new(seed);
+        private int position = int.MaxValue;
+        private Graph<T>? fullBatch;
+
+        public Graph<T> Next(Trainer<T> trainer)
+        {
+            var rows = order.Length;
+            if (batchSize == rows)
+            {
+                if (fullBatch is null)
+                {
+                    fullBatch = Record(trainer, inputs, targets);
+                }
+                else
+                {
+                    fullBatch.Forward();
+                }
+                return fullBatch;
+            }
+            if (position >= rows)
+            {
+                rng.Shuffle<int>(order);
+                position = 0;
+            }
+            var size = Math.Min(batchSize, rows - position);
+            if (!graphs.TryGetValue(size, out var batch))
+            {
+                var x = new Tensor<T>(Reshaped(inputs.Shape, size));
+                var y = new Tensor<T>(Reshaped(targets.Shape, size));
+                Copy(x, y, size);
+                batch = (x, y, Record(trainer, x, y));
+                graphs[size] = batch;
+            }
+            else
+            {
+                Copy(batch.X, batch.Y, size);
+                batch.Graph.Forward();
+            }
+            position += size;
+            return batch.Graph;
+        }
+
+        private static Graph<T> Record(Trainer<T> trainer, Tensor<T> x, Tensor<T> y)
+            => new(trainer.Loss.Compute(trainer.Model.Forward(x), y));
+
+        private static Shape Reshaped(Shape shape, int rows)
+        {
+            var dims = shape.ToArray();
+            dims[0] = rows;
+            return new Shape(dims);
+        }
+
+        private void Copy(Tensor<T> x, Tensor<T> y, int size)
+        {
+            int inWidth = inputs.Length / order.Length, outWidth = targets.Length / order.Length;
+            for (var r = 0; r < size; r++)
+            {
+                var source = order[position + r];
+                inputs.Data.Slice(source * inWidth, inWidth).CopyTo(x.Data.Slice(r * inWidth, inWidth));
+                targets.Data.Slice(source * outWidth, outWidth).CopyTo(y.Data.Slice(r * outWidth, outWidth));
+            }
+        }
+    }
+}
