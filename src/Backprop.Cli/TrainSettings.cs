@@ -1,0 +1,21 @@
+using Backprop.Data;
+using Backprop.Losses;
+using Backprop.Nn;
+using Backprop.Training;
+
+namespace Backprop.Cli;
+
+/// <summary>Everything <c>backprop train</c> was asked to do, checked.</summary>
+internal sealed record TrainSettings(
+    Dataset Data,
+    int[] Layers,
+    Activation Activation,
+    Loss Loss,
+    string Optimizer,
+    double LearningRate,
+    TrainingOptions Options,
+    ulong Seed,
+    string Init,
+    string[]? Only,
+    int? Stage,
+    bool Json);
