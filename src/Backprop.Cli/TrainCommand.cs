@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Numerics;
 using Backprop.Data;
 using Backprop.Losses;
 using Backprop.Nn;
@@ -14,20 +16,20 @@ namespace Backprop.Cli;
 /// </summary>
 internal sealed class TrainCommand(TextWriter stdout)
 {
-    private readonly Option<FileInfo?> data = new("--data") { Description = "CSV file: input columns, then one target column; header row optional (default: the lesson's dosage data)", HelpName = "FILE" };
+    private readonly Option<FileInfo?> data = new("--data") { Description = "CSV file: input columns, then one target column; header row optional (default: the lesson's dosage data)", HelpName = "FILE", CustomParser = ParseFile };
     private readonly Option<string?> layers = new("--layers") { Description = "Layer sizes from inputs to outputs, e.g. 1,2,1 (default: inputs,2,1)", HelpName = "SIZES" };
     private readonly Option<string> activation = new("--activation") { Description = "Hidden-layer activation: softplus, relu, sigmoid, tanh, identity", DefaultValueFactory = _ => "softplus", HelpName = "NAME" };
     private readonly Option<string> loss = new("--loss") { Description = "Loss: ssr (sum of squared residuals), mse, cross-entropy", DefaultValueFactory = _ => "ssr", HelpName = "NAME" };
     private readonly Option<string> optimizer = new("--optimizer") { Description = "Update rule: gd (gradient descent), momentum, adam", DefaultValueFactory = _ => "gd", HelpName = "NAME" };
-    private readonly Option<double> learningRate = new("--lr", "--learning-rate") { Description = "Learning rate", DefaultValueFactory = _ => Lesson.LearningRate, HelpName = "RATE" };
-    private readonly Option<int> maxSteps = new("--max-steps") { Description = "Stop after this many steps", DefaultValueFactory = _ => Lesson.MaxSteps, HelpName = "N" };
-    private readonly Option<double> minStep = new("--min-step") { Description = "Stop when every step size (learning rate × derivative) is below this; 0 to never stop for this reason", DefaultValueFactory = _ => Lesson.MinStepSize, HelpName = "SIZE" };
-    private readonly Option<double?> targetLoss = new("--target-loss") { Description = "Stop when the loss is at or below this", HelpName = "LOSS" };
-    private readonly Option<int?> batch = new("--batch") { Description = "Rows per step (default: all rows, full batch)", HelpName = "ROWS" };
-    private readonly Option<ulong> seed = new("--seed") { Description = "Seed for random starting values and shuffling", DefaultValueFactory = _ => 1UL, HelpName = "N" };
+    private readonly Option<double> learningRate = new("--lr", "--learning-rate") { Description = "Learning rate", DefaultValueFactory = _ => Lesson.LearningRate, HelpName = "RATE", CustomParser = r => ParseNumber<double>(r, NumberStyles.Float, "a number") };
+    private readonly Option<int> maxSteps = new("--max-steps") { Description = "Stop after this many steps", DefaultValueFactory = _ => Lesson.MaxSteps, HelpName = "N", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<double> minStep = new("--min-step") { Description = "Stop when every step size (learning rate × derivative) is below this; 0 to never stop for this reason", DefaultValueFactory = _ => Lesson.MinStepSize, HelpName = "SIZE", CustomParser = r => ParseNumber<double>(r, NumberStyles.Float, "a number") };
+    private readonly Option<double?> targetLoss = new("--target-loss") { Description = "Stop when the loss is at or below this", HelpName = "LOSS", CustomParser = r => ParseNumber<double>(r, NumberStyles.Float, "a number") };
+    private readonly Option<int?> batch = new("--batch") { Description = "Rows per step (default: all rows, full batch)", HelpName = "ROWS", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<ulong> seed = new("--seed") { Description = "Seed for random starting values and shuffling", DefaultValueFactory = _ => 1UL, HelpName = "N", CustomParser = r => ParseNumber<ulong>(r, NumberStyles.Integer, "a whole number ≥ 0") };
     private readonly Option<string?> init = new("--init") { Description = "Starting values: lesson (the lesson's network only; its default), normal (N(0,1) weights, zero biases: the default otherwise), xavier, he", HelpName = "NAME" };
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
-    private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3" };
+    private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
 
     public void AddTo(Command command)
@@ -72,6 +74,10 @@ internal sealed class TrainCommand(TextWriter stdout)
         if (!(min >= 0) || !double.IsFinite(min))
         {
             throw new BackpropException($"--min-step must be a number ≥ 0; got {Format(min)}.");
+        }
+        if (parsed.GetValue(targetLoss) is { } target && double.IsNaN(target))
+        {
+            throw new BackpropException("--target-loss must be a number; got NaN.");
         }
         if (parsed.GetValue(batch) is <= 0 and var b)
         {
@@ -159,6 +165,31 @@ internal sealed class TrainCommand(TextWriter stdout)
         var names = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         return names.Length > 0 ? names : throw new BackpropException("--only needs at least one parameter name, e.g. --only b3.");
     }
+
+    // System.CommandLine's own message names .NET types ("expected type 'System.Double'"); say it for people.
+    private static T ParseNumber<T>(ArgumentResult result, NumberStyles style, string kind) where T : INumberBase<T>
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (T.TryParse(text, style, CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+        result.AddError($"{OptionName(result)} takes {kind}; got '{text}'.");
+        return T.Zero;
+    }
+
+    private static FileInfo? ParseFile(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            result.AddError($"{OptionName(result)} needs a file name.");
+            return null;
+        }
+        return new FileInfo(text);
+    }
+
+    private static string OptionName(ArgumentResult result) => result.Parent is OptionResult o ? o.Option.Name : result.Argument.Name;
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

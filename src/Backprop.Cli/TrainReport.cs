@@ -15,16 +15,17 @@ internal static class TrainReport
     {
         var s = run.Settings;
         var loss = s.Loss.DisplayName;
+        // Sentences go straight to stdout: Spectre would wrap them at its width (80 when output is redirected).
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         var what = run.IsLessonNetwork && s.Activation == Nn.Activation.SoftPlus ? "the lesson's network: " : "";
-        console.WriteLine($"Training {what}{run.Network.Describe()}");
-        console.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {s.Loss.DisplayName} loss, {OptimizerName(s.Optimizer)} with learning rate {F(s.LearningRate)}{Batching(s)}");
-        console.WriteLine($"stopping when {StopRules(s.Options)}");
-        console.WriteLine();
-        console.WriteLine($"Starting {loss}: {F(result.InitialLoss)}");
-        console.WriteLine($"Stopped after {result.Steps} step{(result.Steps == 1 ? "" : "s")}: {result.StopMessage}");
-        console.WriteLine($"Final {loss}:    {F(result.FinalLoss)}");
-        console.WriteLine();
+        stdout.WriteLine($"Training {what}{run.Network.Describe()}");
+        stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {s.Loss.DisplayName} loss, {OptimizerName(s.Optimizer)} with learning rate {F(s.LearningRate)}{Batching(s)}");
+        stdout.WriteLine($"stopping when {StopRules(s.Options)}");
+        stdout.WriteLine();
+        stdout.WriteLine($"Starting {loss}: {F(result.InitialLoss)}");
+        stdout.WriteLine($"Stopped after {result.Steps} step{(result.Steps == 1 ? "" : "s")}: {result.StopMessage}");
+        stdout.WriteLine($"Final {loss}:    {F(result.FinalLoss)}");
+        stdout.WriteLine();
 
         var parameters = new Table().Border(TableBorder.Rounded).Title("Parameters");
         parameters.AddColumn(new TableColumn("Parameter"));
@@ -66,7 +67,7 @@ internal static class TrainReport
         console.Write(predictions);
         if (data.Count > MaxPredictionRows)
         {
-            console.WriteLine($"(first {MaxPredictionRows} of {data.Count} rows)");
+            stdout.WriteLine($"(first {MaxPredictionRows} of {data.Count} rows)");
         }
     }
 

@@ -19,7 +19,7 @@ public static class GradMode
     public static NoGradScope NoGrad()
     {
         noGradDepth++;
-        return new NoGradScope();
+        return new NoGradScope(active: true);
     }
 
     internal static void Exit() => noGradDepth--;
@@ -28,26 +28,30 @@ public static class GradMode
 /// <summary>An active no-gradient scope; dispose it to resume recording.</summary>
 public struct NoGradScope : IDisposable, IEquatable<NoGradScope>
 {
-    private bool disposed;
+    // NOTE: only a scope from GradMode.NoGrad() is active; a default or new NoGradScope() must not
+    // end an enclosing scope (or turn recording off for good) when disposed.
+    private bool active;
+
+    internal NoGradScope(bool active) => this.active = active;
 
     /// <summary>Ends the scope (once).</summary>
     public void Dispose()
     {
-        if (!disposed)
+        if (active)
         {
-            disposed = true;
+            active = false;
             GradMode.Exit();
         }
     }
 
     /// <inheritdoc/>
-    public readonly bool Equals(NoGradScope other) => disposed == other.disposed;
+    public readonly bool Equals(NoGradScope other) => active == other.active;
 
     /// <inheritdoc/>
     public override readonly bool Equals(object? obj) => obj is NoGradScope other && Equals(other);
 
     /// <inheritdoc/>
-    public override readonly int GetHashCode() => disposed.GetHashCode();
+    public override readonly int GetHashCode() => active.GetHashCode();
 
     /// <summary>Equality (required by analyzers for public structs).</summary>
     public static bool operator ==(NoGradScope left, NoGradScope right) => left.Equals(right);

@@ -44,8 +44,13 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Seeds d(root)/d(root) = 1 and applies each operation's derivative rule in reverse topological
     /// order. Intermediate gradients are reset first; leaf gradients accumulate until zeroed.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The root has more than one element, or requires no gradient.</exception>
     public void Backward()
     {
+        if (Root.Length != 1)
+        {
+            throw new InvalidOperationException($"Backward() starts from a scalar such as a loss; this tensor has shape {Root.Shape}.");
+        }
         if (!Root.RequiresGrad)
         {
             throw new InvalidOperationException("Backward() needs a result computed from tensors that require gradients (was it computed in a no-grad scope?).");

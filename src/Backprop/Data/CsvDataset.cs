@@ -68,7 +68,7 @@ public static class CsvDataset
             }
             else if (cells.Length != columns)
             {
-                throw new BackpropException($"{source}:{n + 1}: has {cells.Length} columns; line {firstLine} has {columns}.");
+                throw new BackpropException($"{source}:{n + 1}: has {cells.Length} column{(cells.Length == 1 ? "" : "s")}; line {firstLine} has {columns}.");
             }
             for (var c = 0; c < cells.Length; c++)
             {

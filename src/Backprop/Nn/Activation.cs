@@ -49,9 +49,15 @@ public static class Activations
     public static Activation Parse(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return Enum.TryParse<Activation>(name.Trim(), ignoreCase: true, out var a) && Enum.IsDefined(a)
-            ? a
-            : throw new BackpropException($"Unknown activation '{name}'; choose one of softplus, relu, sigmoid, tanh, identity.");
+        // NOTE: not Enum.TryParse, which also takes numbers ("1") and comma lists ("softplus,relu" = 1|2 = Sigmoid).
+        foreach (var a in Enum.GetValues<Activation>())
+        {
+            if (string.Equals(a.ToString(), name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return a;
+            }
+        }
+        throw new BackpropException($"Unknown activation '{name}'; choose one of softplus, relu, sigmoid, tanh, identity.");
     }
 }
 

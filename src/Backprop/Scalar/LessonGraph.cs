@@ -1,4 +1,6 @@
 using System.Collections.ObjectModel;
+using Backprop.Data;
+using Backprop.Nn;
 
 namespace Backprop.Scalar;
 
@@ -21,38 +23,17 @@ public sealed class LessonGraph
         Predicted = predicted;
     }
 
-    /// <summary>The seven parameters in the lesson's order: w1 b1 w2 b2 w3 w4 b3.</summary>
-    public static IReadOnlyList<string> ParameterNames { get; } = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
-
-    /// <summary>The lesson's starting values: weights drawn from a standard normal, biases 0.</summary>
-    public static IReadOnlyDictionary<string, double> StartingValues { get; } = InOrder(new OrderedDictionary<string, double>
-    {
-        ["w1"] = 2.74,
-        ["b1"] = 0,
-        ["w2"] = -1.13,
-        ["b2"] = 0,
-        ["w3"] = 0.36,
-        ["w4"] = 0.63,
-        ["b3"] = 0,
-    });
-
-    /// <summary>The lesson's drug dosages: 0, 0.5 and 1.</summary>
-    public static IReadOnlyList<double> DosageInputs { get; } = [0.0, 0.5, 1.0];
-
-    /// <summary>The efficacy observed at each dosage: 0, 1 and 0.</summary>
-    public static IReadOnlyList<double> DosageObserved { get; } = [0.0, 1.0, 0.0];
-
     /// <summary>The sum of squared residuals, named <c>SSR</c>: call <see cref="Value.Backward"/> on it.</summary>
     public Value Ssr { get; }
 
-    /// <summary>The seven parameter leaves by name, in the order of <see cref="ParameterNames"/>.</summary>
+    /// <summary>The seven parameter leaves by name, in the order of <see cref="Lesson.ParameterNames"/>.</summary>
     public IReadOnlyDictionary<string, Value> Parameters { get; }
 
     /// <summary>Predicted_i for each data point.</summary>
     public IReadOnlyList<Value> Predicted { get; }
 
     /// <summary>The lesson's network at its starting values on the dosage data.</summary>
-    public static LessonGraph Build() => Build(StartingValues, DosageInputs, DosageObserved);
+    public static LessonGraph Build() => Build(Lesson.StartingValues, Datasets.Dosage.Inputs.ToArray(), Datasets.Dosage.Targets.ToArray());
 
     /// <summary>Builds the network and its SSR for the given parameter values and data.</summary>
     /// <param name="parameters">A value for each of w1 b1 w2 b2 w3 w4 b3, and nothing else.</param>
@@ -65,7 +46,7 @@ public sealed class LessonGraph
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(observed);
-        foreach (var name in ParameterNames)
+        foreach (var name in Lesson.ParameterNames)
         {
             if (!parameters.ContainsKey(name))
             {
@@ -75,7 +56,7 @@ public sealed class LessonGraph
 
         foreach (var name in parameters.Keys)
         {
-            if (!ParameterNames.Contains(name))
+            if (!Lesson.ParameterNames.Contains(name))
             {
                 throw new ArgumentException($"Unknown parameter '{name}'; the lesson's network has w1 b1 w2 b2 w3 w4 b3.", nameof(parameters));
             }
@@ -87,7 +68,7 @@ public sealed class LessonGraph
         }
 
         var p = new OrderedDictionary<string, Value>();
-        foreach (var name in ParameterNames)
+        foreach (var name in Lesson.ParameterNames)
         {
             p[name] = new Value(parameters[name], name);
         }

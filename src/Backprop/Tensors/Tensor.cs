@@ -155,14 +155,7 @@ public class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// topological order, and adds d(this)/d(t) to the gradient of every tensor t that requires one.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tensor has more than one element.</exception>
-    public void Backward()
-    {
-        if (Length != 1)
-        {
-            throw new InvalidOperationException($"Backward() starts from a scalar such as a loss; this tensor has shape {Shape}.");
-        }
-        new Graph<T>(this).Backward();
-    }
+    public void Backward() => new Graph<T>(this).Backward();
 
     /// <summary>Sets this tensor's gradient to zero (gradients otherwise accumulate).</summary>
     public void ZeroGrad()

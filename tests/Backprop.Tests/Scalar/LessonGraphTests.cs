@@ -1,9 +1,14 @@
+using Backprop.Data;
+using Backprop.Nn;
 using Backprop.Scalar;
 
 namespace Backprop.Tests.Scalar;
 
 public sealed class LessonGraphTests
 {
+    private static readonly double[] DosageInputs = Datasets.Dosage.Inputs.ToArray();
+    private static readonly double[] DosageObserved = Datasets.Dosage.Targets.ToArray();
+
     [Fact]
     public void Ssr_at_the_starting_values_matches_a_hand_computation()
     {
@@ -26,7 +31,7 @@ public sealed class LessonGraphTests
 
         graph.Ssr.Backward();
 
-        var expected = ClosedForm(LessonGraph.StartingValues, LessonGraph.DosageInputs, LessonGraph.DosageObserved);
+        var expected = ClosedForm(Lesson.StartingValues, DosageInputs, DosageObserved);
         AssertGradients(expected, graph);
 
         // The same seven numbers, computed independently (Python), in the order w1 b1 w2 b2 w3 w4 b3.
@@ -41,7 +46,7 @@ public sealed class LessonGraphTests
         var random = new Random(20240601);
         for (var trial = 0; trial < 20; trial++)
         {
-            var parameters = LessonGraph.ParameterNames.ToDictionary(name => name, _ => Uniform(random, -3, 3));
+            var parameters = Lesson.ParameterNames.ToDictionary(name => name, _ => Uniform(random, -3, 3));
             var count = random.Next(1, 6);
             var inputs = Enumerable.Range(0, count).Select(_ => Uniform(random, -1, 2)).ToArray();
             var observed = Enumerable.Range(0, count).Select(_ => Uniform(random, -1, 1)).ToArray();
@@ -62,7 +67,7 @@ public sealed class LessonGraphTests
 
         for (var k = 0; k < graph.Predicted.Count; k++)
         {
-            var residual = LessonGraph.DosageObserved[k] - graph.Predicted[k].Data;
+            var residual = DosageObserved[k] - graph.Predicted[k].Data;
             Assert.Equal(-2 * residual, graph.Predicted[k].Grad, 1e-15);
         }
     }
@@ -81,8 +86,8 @@ public sealed class LessonGraphTests
         Assert.Equal(["Predicted_1", "Predicted_2", "Predicted_3"], graph.Predicted.Select(p => p.Name));
         for (var i = 1; i <= 3; i++)
         {
-            Assert.Equal(LessonGraph.DosageInputs[i - 1], nodes[$"Input_{i}"].Data);
-            Assert.Equal(LessonGraph.DosageObserved[i - 1], nodes[$"Observed_{i}"].Data);
+            Assert.Equal(DosageInputs[i - 1], nodes[$"Input_{i}"].Data);
+            Assert.Equal(DosageObserved[i - 1], nodes[$"Observed_{i}"].Data);
             Assert.Equal(nodes[$"x1,{i}"], Assert.Single(nodes[$"y1,{i}"].Inputs));
             Assert.Equal(nodes[$"x2,{i}"], Assert.Single(nodes[$"y2,{i}"].Inputs));
             Assert.Equal("SoftPlus", nodes[$"y1,{i}"].Op);
@@ -95,13 +100,13 @@ public sealed class LessonGraphTests
     [Fact]
     public void Build_rejects_missing_or_unknown_parameters_and_mismatched_data()
     {
-        var withoutB3 = LessonGraph.StartingValues.Where(p => p.Key != "b3").ToDictionary();
-        var withTypo = LessonGraph.StartingValues.ToDictionary();
+        var withoutB3 = Lesson.StartingValues.Where(p => p.Key != "b3").ToDictionary();
+        var withTypo = Lesson.StartingValues.ToDictionary();
         withTypo["W1"] = 1;
 
         var missing = Assert.Throws<ArgumentException>(() => LessonGraph.Build(withoutB3, [0.0], [0.0]));
         var unknown = Assert.Throws<ArgumentException>(() => LessonGraph.Build(withTypo, [0.0], [0.0]));
-        Assert.Throws<ArgumentException>(() => LessonGraph.Build(LessonGraph.StartingValues, [0.0, 1.0], [0.0]));
+        Assert.Throws<ArgumentException>(() => LessonGraph.Build(Lesson.StartingValues, [0.0, 1.0], [0.0]));
 
         Assert.Contains("'b3'", missing.Message, StringComparison.Ordinal);
         Assert.Contains("'W1'", unknown.Message, StringComparison.Ordinal);
@@ -139,7 +144,7 @@ public sealed class LessonGraphTests
     {
         for (var k = 0; k < expected.Length; k++)
         {
-            var name = LessonGraph.ParameterNames[k];
+            var name = Lesson.ParameterNames[k];
             var actual = graph.Parameters[name].Grad;
             Assert.True(
                 Math.Abs(expected[k] - actual) <= 1e-12 * Math.Max(1, Math.Abs(expected[k])),

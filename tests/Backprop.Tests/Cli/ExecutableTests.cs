@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using static Backprop.Tests.Cli.CliHarness;
+
+namespace Backprop.Tests.Cli;
+
+/// <summary>The built program, started as a separate process the way a user starts it.</summary>
+public sealed class ExecutableTests
+{
+    private static async Task<CliResult> RunProcessAsync(params string[] args)
+    {
+        // The test project references the CLI project, so its build output sits beside this assembly.
+        var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing");
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Executable_prints_the_json_report_and_exits_0()
+    {
+        var run = await RunProcessAsync("--json");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
+        Assert.Equal("", run.Stderr);
+        var report = ParseReport(run.Stdout);
+        Assert.Equal(LessonNames, report.Names);
+        Assert.Equal(RunJson().Text, run.Stdout);
+    }
+
+    [Fact]
+    public async Task Executable_rejects_a_bad_option_with_exit_code_2_and_one_line()
+    {
+        var run = await RunProcessAsync("--no-such-option");
+
+        var message = AssertBadInput(run);
+        Assert.Contains("'--no-such-option'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Executable_rejects_a_bad_value_with_exit_code_2_and_one_line()
+    {
+        var message = AssertBadInput(await RunProcessAsync("--lr", "0"));
+
+        Assert.Contains("--lr", message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,184 @@
+using Backprop.Data;
+using Backprop.Tensors;
+
+namespace Backprop.Tests.Data;
+
+public sealed class CsvDatasetTests
+{
+    private static BackpropException ParseError(string text)
+        => Assert.Throws<BackpropException>(() => CsvDataset.Parse(text, "data/bad.csv"));
+
+    private static void AssertOneLine(string message) => Assert.DoesNotContain('\n', message);
+
+    [Fact]
+    public void A_header_names_the_columns()
+    {
+        var data = CsvDataset.Parse("dosage, height ,efficacy\n0,1.5,0\n0.5,2,1\n1,-3e-1,0\n", "dir/drug.csv");
+
+        Assert.Equal("drug.csv", data.Name);
+        Assert.Equal(["dosage", "height"], data.InputNames);
+        Assert.Equal(["efficacy"], data.TargetNames);
+        Assert.Equal(3, data.Count);
+        Assert.Equal([0, 1.5, 0.5, 2, 1, -0.3], data.Inputs.ToArray());
+        Assert.Equal([0.0, 1, 0], data.Targets.ToArray());
+    }
+
+    [Fact]
+    public void Without_a_header_columns_are_x1_x2_and_y()
+    {
+        var data = CsvDataset.Parse("1,2,3\n4,5,6", "plain.csv");
+
+        Assert.Equal(["x1", "x2"], data.InputNames);
+        Assert.Equal(["y"], data.TargetNames);
+        Assert.Equal([1.0, 2, 4, 5], data.Inputs.ToArray());
+        Assert.Equal([3.0, 6], data.Targets.ToArray());
+    }
+
+    [Fact]
+    public void Blank_lines_CRLF_and_a_byte_order_mark_are_accepted()
+    {
+        var data = CsvDataset.Parse("\uFEFFx,y\r\n\r\n0, 0 \r\n   \r\n0.5,1\r\n1,0\r\n\r\n", "windows.csv");
+
+        Assert.Equal(["x"], data.InputNames);
+        Assert.Equal(["y"], data.TargetNames);
+        Assert.Equal([0, 0.5, 1], data.Inputs.ToArray());
+        Assert.Equal([0.0, 1, 0], data.Targets.ToArray());
+    }
+
+    [Fact]
+    public void A_byte_order_mark_before_data_is_not_a_header()
+    {
+        var data = CsvDataset.Parse("\uFEFF1,2\n3,4\n", "bom.csv");
+
+        Assert.Equal(["x1"], data.InputNames);
+        Assert.Equal(2, data.Count);
+    }
+
+    [Fact]
+    public void The_data_becomes_tensors()
+    {
+        var data = CsvDataset.Parse("a,b,t\n1,2,3\n4,5,6\n", "t.csv");
+
+        var inputs = data.InputTensor<float>();
+        var targets = data.TargetTensor<double>();
+
+        Assert.Equal(new Shape(2, 2), inputs.Shape);
+        Assert.Equal(5f, inputs[1, 1]);
+        Assert.Equal(new Shape(2, 1), targets.Shape);
+        Assert.Equal(6, targets[1, 0]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n\n  \n")]
+    public void An_empty_file_is_named(string text)
+    {
+        var e = ParseError(text);
+
+        Assert.Equal("data/bad.csv: the file is empty.", e.Message);
+    }
+
+    [Fact]
+    public void A_header_without_data_is_named()
+    {
+        var e = ParseError("dosage,efficacy\n\n");
+
+        Assert.Equal("data/bad.csv: has a header but no data rows.", e.Message);
+    }
+
+    [Fact]
+    public void One_column_names_its_line()
+    {
+        var e = ParseError("\n5\n6\n");
+
+        Assert.StartsWith("data/bad.csv:2: ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("at least two columns", e.Message, StringComparison.Ordinal);
+        AssertOneLine(e.Message);
+    }
+
+    [Fact]
+    public void A_ragged_row_names_its_line_and_the_first_line()
+    {
+        var e = ParseError("x,y\n1,2\n\n3,4,5\n");
+
+        Assert.Equal("data/bad.csv:4: has 3 columns; line 1 has 2.", e.Message);
+    }
+
+    [Fact]
+    public void A_non_numeric_cell_names_its_line_and_column()
+    {
+        var e = ParseError("x1,x2,y\n1,2,3\n4,five,6\n");
+
+        Assert.Equal("data/bad.csv:3:2: 'five' is not a number.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("x,y\n1,2\nNaN,3\n", "data/bad.csv:3:1: 'NaN' is not a finite number.")]
+    [InlineData("1,Infinity\n", "data/bad.csv:1:2: 'Infinity' is not a finite number.")]
+    [InlineData("x,y\r\n1,-Infinity\r\n", "data/bad.csv:2:2: '-Infinity' is not a finite number.")]
+    [InlineData("x,y\n1,1e400\n", "data/bad.csv:2:2: '1e400' is not a finite number.")]
+    public void NaN_and_infinity_are_rejected_with_their_place(string text, string message)
+    {
+        var e = ParseError(text);
+
+        Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void A_decimal_comma_is_not_a_decimal_point()
+    {
+        // "0,5" is two cells: the row has one column too many.
+        var e = ParseError("x,y\n0,5,1\n");
+
+        Assert.Equal("data/bad.csv:2: has 3 columns; line 1 has 2.", e.Message);
+    }
+
+    [Fact]
+    public void Load_reads_a_file()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"backprop-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, "dosage,efficacy\r\n0,0\r\n0.5,1\r\n1,0\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+            var data = CsvDataset.Load(path);
+
+            Assert.Equal(Path.GetFileName(path), data.Name);
+            Assert.Equal(["dosage"], data.InputNames);
+            Assert.Equal([0.0, 1, 0], data.Targets.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Load_names_the_file_and_line_of_a_problem()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"backprop-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, "x,y\n1,2\n3,oops\n");
+
+            var e = Assert.Throws<BackpropException>(() => CsvDataset.Load(path));
+
+            Assert.Equal($"{path}:3:2: 'oops' is not a number.", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_missing_file_is_named()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"backprop-missing-{Guid.NewGuid():N}", "data.csv");
+
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Load(path));
+
+        Assert.StartsWith($"{path}: cannot read the file", e.Message, StringComparison.Ordinal);
+        AssertOneLine(e.Message);
+    }
+}
