@@ -54,7 +54,16 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="options">Stopping rules and batching; null for the lesson's defaults.</param>
     /// <param name="onStep">Called after every step.</param>
     public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options = null, Action<StepInfo>? onStep = null)
+        => Fit(inputs, targets, options, onStep is null ? [] : [new CallbackMonitor(onStep)]);
+
+    /// <summary>
+    /// Trains as <see cref="Fit(Tensor{T}, Tensor{T}, TrainingOptions?, Action{StepInfo}?)"/> does,
+    /// calling each of <paramref name="monitors"/> at the start, after each backward pass, after each
+    /// step, after each epoch and at the end.
+    /// </summary>
+    public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors)
     {
+        ArgumentNullException.ThrowIfNull(monitors);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
         options ??= new TrainingOptions();
@@ -68,9 +77,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var batches = new BatchSource(inputs, targets, batchSize, options.ShuffleSeed);
         var history = new List<double>(Math.Min(options.MaxSteps, 1 << 20));
         var initialLoss = Evaluate(inputs, targets);
+        stopRequest = null;
+        foreach (var m in monitors)
+        {
+            m.OnStart(this, initialLoss);
+        }
         StopReason? reason = null;
         var steps = 0;
-        while (steps < options.MaxSteps)
+        var epoch = 1;
+        while (steps < options.MaxSteps && reason is null)
         {
             var step = batches.Next(this);
             var loss = double.CreateChecked(step.Root.Item());
@@ -87,17 +102,66 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             Optimizer.ZeroGrad();
             step.Backward();
-            Optimizer.Step();
-            steps++;
-            onStep?.Invoke(new StepInfo(steps, loss, Optimizer.LastMaxStepSize));
-            if (Optimizer.LastMaxStepSize < options.MinStepSize)
+            foreach (var m in monitors)
             {
-                reason = StopReason.StepSizeBelowThreshold;
+                m.OnGradients(this, steps + 1, loss, step);
+            }
+            if (stopRequest is not null)
+            {
                 break;
             }
+            Optimizer.Step();
+            steps++;
+            var info = new StepInfo(steps, epoch, loss, Optimizer.LastMaxStepSize);
+            foreach (var m in monitors)
+            {
+                m.OnStep(this, info);
+            }
+            if (batches.EpochEnded)
+            {
+                foreach (var m in monitors)
+                {
+                    m.OnEpochEnd(this, epoch);
+                }
+                if (epoch == options.Epochs)
+                {
+                    reason = StopReason.Epochs;
+                }
+                epoch++;
+            }
+            if (stopRequest is not null)
+            {
+                break;
+            }
+            if (Optimizer.LastMaxStepSize < options.MinStepSize)
+            {
+                reason ??= StopReason.StepSizeBelowThreshold;
+            }
         }
-        var stop = reason ?? StopReason.MaxSteps;
-        return new TrainingResult(steps, stop, Describe(stop, options), initialLoss, Evaluate(inputs, targets), history);
+        var (stop, message) = stopRequest ?? (reason ?? StopReason.MaxSteps, Describe(reason ?? StopReason.MaxSteps, options));
+        var result = new TrainingResult(steps, stop, message, initialLoss, Evaluate(inputs, targets), history);
+        foreach (var m in monitors)
+        {
+            m.OnEnd(this, result);
+        }
+        return result;
+    }
+
+    private (StopReason Reason, string Message)? stopRequest;
+
+    /// <summary>
+    /// Stops training (called by a monitor): from <see cref="TrainingMonitor{T}.OnGradients"/> the
+    /// step's update is skipped; from later calls training ends after the current step.
+    /// </summary>
+    public void RequestStop(StopReason reason, string message)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(message);
+        stopRequest ??= (reason, message);
+    }
+
+    private sealed class CallbackMonitor(Action<StepInfo> onStep) : TrainingMonitor<T>
+    {
+        public override void OnStep(Trainer<T> trainer, in StepInfo info) => onStep(info);
     }
 
     private static string Describe(StopReason reason, TrainingOptions options) => reason switch
@@ -105,6 +169,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         StopReason.StepSizeBelowThreshold => string.Create(CultureInfo.InvariantCulture, $"every step size is below {options.MinStepSize}"),
         StopReason.TargetLoss => string.Create(CultureInfo.InvariantCulture, $"the loss reached the target {options.TargetLoss}"),
         StopReason.Diverged => "the loss became NaN or infinite (try a smaller learning rate)",
+        StopReason.Epochs => string.Create(CultureInfo.InvariantCulture, $"finished {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"reached the maximum of {options.MaxSteps} steps"),
     };
 
@@ -121,11 +186,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         private int position = int.MaxValue;
         private Graph<T>? fullBatch;
 
+        /// <summary>Whether the batch handed out last was the last of its epoch.</summary>
+        public bool EpochEnded => position >= order.Length;
+
         public Graph<T> Next(Trainer<T> trainer)
         {
             var rows = order.Length;
             if (batchSize == rows)
             {
+                position = rows;
                 if (fullBatch is null)
                 {
                     fullBatch = Record(trainer, inputs, targets);

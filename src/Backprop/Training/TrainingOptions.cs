@@ -15,6 +15,9 @@ public sealed record TrainingOptions
     /// <summary>Stop as soon as the loss is at or below this; null (the default) to never stop for this reason.</summary>
     public double? TargetLoss { get; init; }
 
+    /// <summary>Stop after this many passes over the data; null (the default) to never stop for this reason.</summary>
+    public int? Epochs { get; init; }
+
     /// <summary>Rows per step; null (the default) for full batch: every row in every step.</summary>
     public int? BatchSize { get; init; }
 
@@ -36,6 +39,10 @@ public sealed record TrainingOptions
         if (TargetLoss is { } t && double.IsNaN(t))
         {
             throw new BackpropException("The target loss must be a number.");
+        }
+        if (Epochs is { } e && e <= 0)
+        {
+            throw new BackpropException($"The number of epochs must be positive; got {e}.");
         }
         if (BatchSize is { } b && b <= 0)
         {

@@ -14,21 +14,31 @@ public enum StopReason
 
     /// <summary>The loss became NaN or infinite; the step that would have used it was not taken.</summary>
     Diverged,
+
+    /// <summary>The requested number of epochs (passes over the data) was completed.</summary>
+    Epochs,
+
+    /// <summary>A monitor stopped training (see the message).</summary>
+    Stopped,
 }
 
 /// <summary>What one training step did, passed to the per-step callback.</summary>
 /// <param name="Step">1 for the first update.</param>
+/// <param name="Epoch">The pass over the data this step belongs to, 1 for the first.</param>
 /// <param name="Loss">The loss computed in this step's forward pass (before the update).</param>
 /// <param name="MaxStepSize">The largest |change| of any trained number in this step.</param>
-public readonly record struct StepInfo(int Step, double Loss, double MaxStepSize);
+public readonly record struct StepInfo(int Step, int Epoch, double Loss, double MaxStepSize);
 
-/// <summary>The outcome of <see cref="Trainer{T}.Fit"/>.</summary>
+/// <summary>The outcome of training with a <see cref="Trainer{T}"/>.</summary>
 /// <param name="Steps">Number of updates made.</param>
 /// <param name="StopReason">Why training stopped.</param>
 /// <param name="StopMessage">The reason in words, e.g. "every step size is below 0.001".</param>
 /// <param name="InitialLoss">Loss on all the data at the starting values.</param>
 /// <param name="FinalLoss">Loss on all the data at the final values.</param>
-/// <param name="LossHistory">The loss of each step's forward pass (the batch's loss for mini-batches).</param>
+/// <param name="LossHistory">
+/// The loss of each step's forward pass (the batch's loss for mini-batches); when training stops at
+/// the target loss, the last entry is the loss that met it, with no update after it.
+/// </param>
 public sealed record TrainingResult(
     int Steps,
     StopReason StopReason,

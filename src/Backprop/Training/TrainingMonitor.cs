@@ -1,0 +1,41 @@
+using System.Numerics;
+using Backprop.Autograd;
+
+namespace Backprop.Training;
+
+/// <summary>
+/// Watches training from inside the loop: progress bars, gradient health, snapshots for plots,
+/// validation each epoch. Override only what you need; every method does nothing by default.
+/// A monitor can stop training with <see cref="Trainer{T}.RequestStop"/>.
+/// </summary>
+/// <remarks>Calls happen on the training thread; keep them cheap, and allocation-free per step where possible.</remarks>
+public abstract class TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Before the first step, at the starting values.</summary>
+    public virtual void OnStart(Trainer<T> trainer, double initialLoss)
+    {
+    }
+
+    /// <summary>
+    /// After the backward pass of step <paramref name="step"/> and before its update: the
+    /// parameters hold this step's gradients. Requesting a stop here skips the update.
+    /// </summary>
+    public virtual void OnGradients(Trainer<T> trainer, int step, double loss, Graph<T> graph)
+    {
+    }
+
+    /// <summary>After the update of a step.</summary>
+    public virtual void OnStep(Trainer<T> trainer, in StepInfo info)
+    {
+    }
+
+    /// <summary>After the last step of epoch <paramref name="epoch"/> (1 for the first); every step is an epoch in full-batch training.</summary>
+    public virtual void OnEpochEnd(Trainer<T> trainer, int epoch)
+    {
+    }
+
+    /// <summary>After training, with its result.</summary>
+    public virtual void OnEnd(Trainer<T> trainer, TrainingResult result)
+    {
+    }
+}
