@@ -60,11 +60,12 @@ internal sealed class TrainingRun
         return new TrainingRun(settings, network);
     }
 
-    public TrainingResult Train()
+    /// <summary>Trains with the settings' optimizer, learning rate and stopping rules (or <paramref name="options"/>), calling <paramref name="monitors"/>.</summary>
+    public TrainingResult Train(TrainingOptions? options = null, IReadOnlyList<TrainingMonitor<double>>? monitors = null)
     {
         var optimizer = Optimizer<double>.Create(Settings.Optimizer, Network.Parameters(), Settings.LearningRate);
         var trainer = new Trainer<double>(Network, Settings.Loss, optimizer);
-        return trainer.Fit(Inputs, Targets, Settings.Options);
+        return trainer.Fit(Inputs, Targets, options ?? Settings.Options, monitors ?? []);
     }
 
     /// <summary>

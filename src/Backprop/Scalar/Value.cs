@@ -23,18 +23,23 @@ public sealed class Value
     /// <param name="data">The number.</param>
     /// <param name="name">Its name, such as <c>w1</c>; the number itself when omitted.</param>
     public Value(double data, string? name = null)
-        : this(data, name ?? data.ToString(CultureInfo.InvariantCulture), "", [], [])
+        : this(data, name ?? data.ToString(CultureInfo.InvariantCulture), name is not null, "", [], [])
     {
     }
 
-    private Value(double data, string name, string op, Value[] inputs, double[] localGradients)
+    private Value(double data, string name, bool isNamed, string op, Value[] inputs, double[] localGradients, double exponent = 0)
     {
         Data = data;
         Name = name;
+        IsNamed = isNamed;
         Op = op;
         this.inputs = inputs;
         this.localGradients = localGradients;
+        this.exponent = exponent;
     }
+
+    // The constant exponent of a Pow node, for its derivative's formula.
+    private readonly double exponent;
 
     /// <summary>The number computed in the forward pass.</summary>
     /// <remarks>
@@ -48,6 +53,9 @@ public sealed class Value
 
     /// <summary>The node's name, such as <c>w1</c>, <c>x1,2</c> or <c>SSR</c>.</summary>
     public string Name { get; }
+
+    /// <summary>True when the node was given its name (<c>w1</c>, <c>x1,2</c>) rather than one made up from its operation or value.</summary>
+    public bool IsNamed { get; }
 
     /// <summary>The operation that made this node (<c>+</c>, <c>*</c>, <c>SoftPlus</c>, …), or empty for a leaf.</summary>
     public string Op { get; }
@@ -110,16 +118,17 @@ public sealed class Value
     }
 
     /// <summary>−x, optionally named.</summary>
-    public Value Negate(string? name = null) => Unary("neg", name ?? $"-{Label(this)}", -Data, -1); // d/dx (-x) = -1
+    public Value Negate(string? name = null) => Unary("neg", name, -Data, -1, $"-{Label(this)}"); // d/dx (-x) = -1
 
     /// <summary>x², optionally named.</summary>
-    public Value Square(string? name = null) => Unary("Square", name ?? $"{Label(this)}²", Data * Data, 2 * Data); // d/dx x² = 2x
+    public Value Square(string? name = null) => Unary("Square", name, Data * Data, 2 * Data, $"{Label(this)}²"); // d/dx x² = 2x
 
     /// <summary>x^p for a constant exponent p, optionally named.</summary>
     public Value Pow(double exponent, string? name = null)
     {
-        name ??= $"{Label(this)}^{exponent.ToString(CultureInfo.InvariantCulture)}";
-        return Unary("Pow", name, Math.Pow(Data, exponent), exponent * Math.Pow(Data, exponent - 1)); // d/dx x^p = p·x^(p-1)
+        var defaultName = $"{Label(this)}^{exponent.ToString(CultureInfo.InvariantCulture)}";
+        // d/dx x^p = p·x^(p-1)
+        return new(Math.Pow(Data, exponent), name ?? defaultName, name is not null, "Pow", [this], [exponent * Math.Pow(Data, exponent - 1)], exponent);
     }
 
     /// <summary>e^x, optionally named.</summary>
@@ -176,7 +185,7 @@ public sealed class Value
             total += term.Data;
         }
 
-        return new(total, name ?? "Σ", "Sum", terms, Enumerable.Repeat(1.0, terms.Length).ToArray());
+        return new(total, name ?? "Σ", name is not null, "Sum", terms, Enumerable.Repeat(1.0, terms.Length).ToArray());
     }
 
     /// <summary>Every node this one depends on, each once, inputs before the nodes made from them; this node is last.</summary>
@@ -259,12 +268,68 @@ public sealed class Value
     /// <summary>Shows the node as <c>w1 = 2.74 (grad -0.57)</c>.</summary>
     public override string ToString() => $"{Name} = {Format(Data)} (grad {Format(Grad)})";
 
+    /// <summary>
+    /// How this node is computed from its inputs, as a formula over the inputs' labels:
+    /// <c>Observed_1 − Predicted_1</c>, <c>SoftPlus(x1,1)</c>; empty for a leaf.
+    /// </summary>
+    /// <param name="label">The text for each input (its name, or something else such as a name with the data point written as i).</param>
+    public string Definition(Func<Value, string> label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        return Op switch
+        {
+            "" => "",
+            "+" => $"{label(inputs[0])} + {label(inputs[1])}",
+            "-" => $"{label(inputs[0])} − {label(inputs[1])}",
+            "*" => $"{label(inputs[0])}·{label(inputs[1])}",
+            "Sum" => string.Join(" + ", inputs.Select(label)),
+            "neg" => $"−{label(inputs[0])}",
+            "Square" => $"{label(inputs[0])}²",
+            "Pow" => $"{label(inputs[0])}^{exponent.ToString(CultureInfo.InvariantCulture)}",
+            "Exp" => $"e^{label(inputs[0])}",
+            _ => $"{Op}({label(inputs[0])})",
+        };
+    }
+
+    /// <summary>
+    /// The local derivative d(this)/d(input <paramref name="input"/>) as a formula: a constant factor
+    /// and a product of symbols (empty for none). For y = SoftPlus(x1,1): (1, "e^x1,1/(1+e^x1,1)");
+    /// for r² with r = Observed − Predicted: (2, "r"); for a − b with respect to b: (−1, "").
+    /// Its value at the forward pass is <see cref="LocalGradients"/>[<paramref name="input"/>].
+    /// </summary>
+    /// <param name="input">The index of the input in <see cref="Inputs"/>.</param>
+    /// <param name="label">The text for each node the formula mentions.</param>
+    public (double Coefficient, string Factor) LocalGradientFormula(int input, Func<Value, string> label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        ArgumentOutOfRangeException.ThrowIfNegative(input);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(input, inputs.Length);
+        var x = label(inputs[0]);
+        return Op switch
+        {
+            "+" or "Sum" => (1, ""),
+            "-" => (input == 0 ? 1 : -1, ""),
+            "neg" => (-1, ""),
+            // d/da (a·b) = b: a constant that was never named is a plain number, anything else a symbol.
+            "*" => inputs[1 - input] is { IsNamed: false, Op: "" } constant ? (constant.Data, "") : (1, label(inputs[1 - input])),
+            "Square" => (2, x),
+            "Pow" => (exponent, $"{x}^{(exponent - 1).ToString(CultureInfo.InvariantCulture)}"),
+            "Exp" => (1, $"e^{x}"),
+            "Log" => (1, $"1/{x}"),
+            "SoftPlus" => (1, $"e^{x}/(1+e^{x})"),
+            "Relu" => (1, $"(1 if {x} > 0, else 0)"),
+            "Sigmoid" => (1, $"σ({x})(1−σ({x}))"),
+            "Tanh" => (1, $"(1−tanh²({x}))"),
+            _ => throw new InvalidOperationException($"No formula for the derivative of '{Op}'."),
+        };
+    }
+
     // Default names such as "(a+b)" and "Tanh(a)" are only for reading; pass a name where it matters.
-    private Value Unary(string op, string? name, double data, double localGradient) =>
-        new(data, name ?? $"{op}({Label(this)})", op, [this], [localGradient]);
+    private Value Unary(string op, string? name, double data, double localGradient, string? defaultName = null) =>
+        new(data, name ?? defaultName ?? $"{op}({Label(this)})", name is not null, op, [this], [localGradient]);
 
     private Value Binary(string op, string? name, Value other, double data, double gradThis, double gradOther) =>
-        new(data, name ?? $"({Label(this)}{op}{Label(other)})", op, [this, other], [gradThis, gradOther]);
+        new(data, name ?? $"({Label(this)}{op}{Label(other)})", name is not null, op, [this, other], [gradThis, gradOther]);
 
     // σ(x) without overflow: e^x is only ever taken of a non-positive number.
     private static double StableSigmoid(double x)

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Diagnostics;
+using Backprop.Nn;
+using Backprop.Scalar;
+using Backprop.Training;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// <c>backprop explain</c>: one training step's derivatives written out by the chain rule, term by
+/// term with real numbers, read off the scalar engine's graph and checked against both engines.
+/// </summary>
+internal sealed class ExplainCommand(TextWriter stdout)
+{
+    private readonly RunOptions options = new();
+    private readonly Option<int> step = new("--step") { Description = "The training step to explain (1 for the first, at the starting values)", DefaultValueFactory = _ => 1, HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<string?> param = new("--param") { Description = "Explain only these parameters, e.g. w1 or w1,b3 (default: every trained parameter)", HelpName = "NAMES" };
+    private readonly Option<string> view = new("--view") { Description = "paths (the lesson's products along each path), recurrence (layer by layer), or auto: paths unless many paths reach a parameter", DefaultValueFactory = _ => "auto", HelpName = "auto|paths|recurrence" };
+    private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+
+    public Command Create()
+    {
+        var command = new Command("explain", "Write out one training step's derivatives by the chain rule, term by term, with the numbers (default: the lesson's first step).");
+        options.AddNetworkOptions(command);
+        options.AddTrainingOptions(command);
+        foreach (Option option in (Option[])[step, param, view, json])
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Invoke);
+        return command;
+    }
+
+    private int Invoke(ParseResult parsed)
+    {
+        var settings = options.Read(parsed, json: parsed.GetValue(json));
+        var stepNumber = parsed.GetValue(step);
+        if (stepNumber < 1)
+        {
+            throw new BackpropException($"--step counts from 1 (the first step); got {stepNumber}.");
+        }
+        if (stepNumber > settings.Options.MaxSteps)
+        {
+            throw new BackpropException($"--step {stepNumber} is after the last step (--max-steps {settings.Options.MaxSteps}).");
+        }
+        if (settings.Options.BatchSize is { } rows && rows < settings.Data.Count)
+        {
+            throw new BackpropException($"explain writes out full-batch steps, over every row; --batch {rows} uses {rows} of the {settings.Data.Count} rows per step.");
+        }
+        var viewChoice = parsed.GetValue(view)!.Trim().ToLowerInvariant() switch
+        {
+            "auto" => ExplanationView.Auto,
+            "paths" => ExplanationView.Paths,
+            "recurrence" => ExplanationView.Recurrence,
+            var other => throw new BackpropException($"Unknown view '{other}'; choose one of auto, paths, recurrence."),
+        };
+        var run = TrainingRun.Start(settings);
+        var names = parsed.GetValue(param) is { } list
+            ? RunOptions.SplitNames(list, "--param").Select(n => run.Network.Element(n).Name).ToArray()
+            : null;
+
+        // Train up to the step, and catch its gradients and its update from the tensor engine.
+        var capture = new StepCapture(stepNumber);
+        var result = run.Train(settings.Options with { MaxSteps = stepNumber }, [capture]);
+        if (capture.Before is null || capture.After is null)
+        {
+            throw new BackpropException($"Training stops after {result.Steps} step{(result.Steps == 1 ? "" : "s")} ({result.StopMessage}); there is no step {stepNumber} to explain.");
+        }
+        var elements = run.Network.Elements().ToList();
+        for (var i = 0; i < elements.Count; i++)
+        {
+            elements[i].Parameter.Data[elements[i].Index] = capture.Before[i];
+        }
+
+        var graph = NetworkGraph.Build(run.Network, settings.Loss, settings.Data.Inputs.ToArray(), settings.Data.Targets.ToArray());
+        var tensorGradients = elements.Select((e, i) => (e.Name, capture.Gradients![i])).ToDictionary();
+        names ??= [.. run.Parameters().Where(p => p.Element.IsTrainable).Select(p => p.Element.Name)];
+        if (names.Length == 0)
+        {
+            names = [.. run.Parameters().Select(p => p.Element.Name)];
+        }
+        var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
+        var updates = names.ToDictionary(n => n, n =>
+        {
+            var i = elements.FindIndex(e => e.Name == n);
+            return new ParameterUpdate(capture.Before[i], capture.After[i], elements[i].IsTrainable);
+        });
+        var report = new ExplainReport(run, stepNumber, explanation, updates);
+        if (settings.Json)
+        {
+            report.WriteJson(stdout);
+        }
+        else
+        {
+            report.WriteText(stdout);
+        }
+        return BackpropCli.Success;
+    }
+
+    /// <summary>Keeps the values, the tensor engine's gradients and the updated values of one step, then stops training.</summary>
+    private sealed class StepCapture(int step) : TrainingMonitor<double>
+    {
+        public double[]? Before { get; private set; }
+
+        public double[]? Gradients { get; private set; }
+
+        public double[]? After { get; private set; }
+
+        public override void OnGradients(Trainer<double> trainer, int stepNumber, double loss, Autograd.Graph<double> graph)
+        {
+            if (stepNumber == step)
+            {
+                Before = [.. trainer.Model.Elements().Select(e => e.Value)];
+                Gradients = [.. trainer.Model.Elements().Select(e => e.Gradient)];
+            }
+        }
+
+        public override void OnStep(Trainer<double> trainer, in StepInfo info)
+        {
+            if (info.Step == step)
+            {
+                After = [.. trainer.Model.Elements().Select(e => e.Value)];
+                trainer.RequestStop(StopReason.Stopped, $"step {step} explained");
+            }
+        }
+    }
+}
+
+/// <summary>A parameter's value before and after the explained step.</summary>
+internal readonly record struct ParameterUpdate(double Old, double New, bool Trained);
