@@ -38,6 +38,7 @@ public static class BackpropCli
         trainCommand.SetAction(train.Invoke);
         root.Subcommands.Add(trainCommand);
         root.Subcommands.Add(new ExplainCommand(stdout).Create());
+        root.Subcommands.Add(new GradcheckCommand(stdout).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -79,12 +79,12 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         foreach (var path in p.Paths)
         {
             List<string> header = ["i", .. path.Terms.Select(t => t.Name), "product"];
-            var rows = new List<List<string>>();
+            var rows = new List<IReadOnlyList<string>>();
             for (var i = 0; i < explanation.PointCount; i++)
             {
                 rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), .. path.Terms.Select(t => F(t.Values[i])), F(path.Products[i])]);
             }
-            WriteTable(stdout, header, rows);
+            TextTable.Write(stdout, header, rows, MaxPointRows, "data points (all of them are in --json)");
         }
         var perPoint = p.PerPoint.Take(MaxPointRows).Select(F).ToList();
         var shown = string.Join(" + ", perPoint) + (p.PerPoint.Count > MaxPointRows ? " + …" : "");
@@ -201,19 +201,6 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
             json.WriteEndObject();
         }
         stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    private static void WriteTable(TextWriter stdout, List<string> header, List<List<string>> rows)
-    {
-        var widths = header.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length))).ToArray();
-        string Line(IReadOnlyList<string> cells) => "  " + string.Join(" │ ", cells.Select((cell, c) => c == 0 ? cell.PadLeft(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd();
-        stdout.WriteLine(Line(header));
-        stdout.WriteLine("  " + string.Join("─┼─", widths.Select(w => new string('─', w))));
-        foreach (var row in rows.Take(MaxPointRows))
-        {
-            stdout.WriteLine(Line(row));
-        }
-        More(stdout, rows.Count);
     }
 
     private static void More(TextWriter stdout, int count)

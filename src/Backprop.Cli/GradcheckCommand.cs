@@ -1,0 +1,217 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Backprop.Diagnostics;
+using Backprop.Losses;
+using Backprop.Nn;
+using Backprop.Tensors;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// <c>backprop gradcheck</c>: every parameter's gradient by backpropagation against central finite
+/// differences in double, and the scalar engine against the tensor engine. Exit code 1 when any
+/// relative error is above the tolerance.
+/// </summary>
+internal sealed class GradcheckCommand(TextWriter stdout)
+{
+    /// <summary>Exit code when a gradient is wrong.</summary>
+    public const int Failed = 1;
+
+    // The scalar engine builds one node per number per row: beyond this it would take too long to be useful.
+    private const int MaxScalarNodes = 2_000_000;
+
+    private const int MaxRows = 40;
+
+    private readonly RunOptions options = new();
+    private readonly Option<double> tolerance = new("--tolerance") { Description = "Fail (exit code 1) when any relative error is above this", DefaultValueFactory = _ => 1e-6, HelpName = "ERROR", CustomParser = r => RunOptions.ParseNumber<double>(r, NumberStyles.Float, "a number") };
+    private readonly Option<double> epsilon = new("--epsilon") { Description = "The finite-difference step h: (f(x + h) − f(x − h)) / 2h", DefaultValueFactory = _ => 1e-6, HelpName = "H", CustomParser = r => RunOptions.ParseNumber<double>(r, NumberStyles.Float, "a number") };
+    private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+
+    public Command Create()
+    {
+        var command = new Command("gradcheck", "Check every gradient: backpropagation against finite differences, and the scalar engine against the tensor engine (exit code 1 on a mismatch).");
+        options.AddNetworkOptions(command);
+        foreach (Option option in (Option[])[tolerance, epsilon, json])
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Invoke);
+        return command;
+    }
+
+    private int Invoke(ParseResult parsed)
+    {
+        var settings = options.Read(parsed, training: false, json: parsed.GetValue(json));
+        var tol = parsed.GetValue(tolerance);
+        if (!(tol >= 0) || !double.IsFinite(tol))
+        {
+            throw new BackpropException($"--tolerance must be a number ≥ 0; got {tol.ToString(CultureInfo.InvariantCulture)}.");
+        }
+        var h = parsed.GetValue(epsilon);
+        if (!(h > 0) || !double.IsFinite(h))
+        {
+            throw new BackpropException($"--epsilon must be a positive number; got {h.ToString(CultureInfo.InvariantCulture)}.");
+        }
+        var run = TrainingRun.Start(settings);
+        return Run(stdout, run.Network, settings.Loss, run.Inputs, run.Targets, tol, h, settings.Json, run.IsLessonNetwork ? Lesson.ParameterNames : null);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="model"/> and writes the report; returns 0 when every relative error is
+    /// within <paramref name="tolerance"/>, else <see cref="Failed"/>.
+    /// </summary>
+    public static int Run(
+        TextWriter stdout, Module<double> model, Loss loss, Tensor<double> inputs, Tensor<double> targets,
+        double tolerance, double step, bool asJson, IReadOnlyList<string>? order = null)
+    {
+        var rows = GradientCheck.Check(model, loss, inputs, targets, step).ToList();
+        IReadOnlyList<EngineComparison>? engines = null;
+        var why = "";
+        if (model is Sequential<double> network && network.Layers.All(l => l is Dense<double>)
+            && (long)model.ParameterCount() * inputs.Shape.Rows <= MaxScalarNodes)
+        {
+            engines = GradientCheck.CompareEngines(network, loss, inputs, targets);
+        }
+        else
+        {
+            why = model is Sequential<double> s && s.Layers.All(l => l is Dense<double>)
+                ? "the network is too large for the scalar engine"
+                : "the scalar engine builds networks of Dense layers only";
+        }
+        if (order is not null)
+        {
+            rows = [.. rows.OrderBy(r => IndexOf(order, r.Name))];
+            engines = engines?.OrderBy(r => IndexOf(order, r.Name)).ToList();
+        }
+        var failed = rows.Where(r => !(r.RelativeError <= tolerance)).Select(r => r.Name)
+            .Concat(engines?.Where(r => !(r.RelativeError <= tolerance)).Select(r => r.Name) ?? [])
+            .Distinct().ToList();
+        if (asJson)
+        {
+            WriteJson(stdout, rows, engines, tolerance, step, failed);
+        }
+        else
+        {
+            WriteText(stdout, model, rows, engines, why, tolerance, step, failed);
+        }
+        return failed.Count == 0 ? BackpropCli.Success : Failed;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> order, string name)
+    {
+        for (var i = 0; i < order.Count; i++)
+        {
+            if (order[i] == name)
+            {
+                return i;
+            }
+        }
+        return order.Count;
+    }
+
+    private static void WriteText(
+        TextWriter stdout, Module<double> model, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, string why,
+        double tolerance, double step, List<string> failed)
+    {
+        stdout.WriteLine($"Gradient check of {model.Describe()}: backpropagation against central finite differences (h = {G(step)})");
+        stdout.WriteLine();
+        TextTable.Write(
+            stdout, ["Parameter", "Backprop", "Numerical", "Relative error", ""],
+            [.. rows.Select(r => (IReadOnlyList<string>)[r.Name, G(r.Backprop), G(r.Numerical), E(r.RelativeError), Verdict(r.RelativeError, tolerance)])],
+            MaxRows, "parameters (all of them are in --json)");
+        stdout.WriteLine();
+        if (engines is null)
+        {
+            stdout.WriteLine($"Scalar engine not compared: {why}.");
+        }
+        else
+        {
+            stdout.WriteLine("The scalar engine (one named number per node) against the tensor engine:");
+            TextTable.Write(
+                stdout, ["Parameter", "Tensor engine", "Scalar engine", "Relative error", ""],
+                [.. engines.Select(r => (IReadOnlyList<string>)[r.Name, G(r.Tensor), G(r.Scalar), E(r.RelativeError), Verdict(r.RelativeError, tolerance)])],
+                MaxRows, "parameters (all of them are in --json)");
+        }
+        stdout.WriteLine();
+        var worst = rows.Select(r => r.RelativeError).Concat(engines?.Select(r => r.RelativeError) ?? []).DefaultIfEmpty(0).Max();
+        if (failed.Count == 0)
+        {
+            stdout.WriteLine($"Passed: all {rows.Count} gradients agree within the tolerance {G(tolerance)} (largest relative error {E(worst)}).");
+        }
+        else
+        {
+            stdout.WriteLine($"FAILED: {failed.Count} of {rows.Count} gradients differ by more than the tolerance {G(tolerance)}: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}.");
+        }
+    }
+
+    private static void WriteJson(
+        TextWriter stdout, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, double tolerance, double step, List<string> failed)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("passed", failed.Count == 0);
+            json.WriteNumber("tolerance", tolerance);
+            json.WriteNumber("epsilon", step);
+            json.WriteStartArray("parameters");
+            foreach (var r in rows)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", r.Name);
+                Number(json, "backprop", r.Backprop);
+                Number(json, "numerical", r.Numerical);
+                Number(json, "relativeError", r.RelativeError);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            if (engines is null)
+            {
+                json.WriteNull("engines");
+            }
+            else
+            {
+                json.WriteStartArray("engines");
+                foreach (var r in engines)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", r.Name);
+                    Number(json, "tensor", r.Tensor);
+                    Number(json, "scalar", r.Scalar);
+                    Number(json, "relativeError", r.RelativeError);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }
+            json.WriteStartArray("failed");
+            foreach (var name in failed)
+            {
+                json.WriteStringValue(name);
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+
+    private static void Number(Utf8JsonWriter json, string name, double value)
+    {
+        json.WritePropertyName(name);
+        if (double.IsFinite(value))
+        {
+            json.WriteNumberValue(value);
+        }
+        else
+        {
+            json.WriteNullValue();
+        }
+    }
+
+    private static string Verdict(double error, double tolerance) => error <= tolerance ? "ok" : "FAIL";
+
+    private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static string E(double x) => x.ToString("0.0e+00", CultureInfo.InvariantCulture);
+}
