@@ -39,6 +39,7 @@ public static class BackpropCli
         root.Subcommands.Add(trainCommand);
         root.Subcommands.Add(new ExplainCommand(stdout).Create());
         root.Subcommands.Add(new GradcheckCommand(stdout).Create());
+        root.Subcommands.Add(new GraphCommand(stdout).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

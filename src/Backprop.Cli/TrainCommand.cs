@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
 using Backprop.Data;
+using Backprop.Diagnostics;
 using Backprop.Losses;
 using Backprop.Nn;
 using Backprop.Optim;
@@ -18,11 +19,13 @@ internal sealed class TrainCommand(TextWriter stdout)
 {
     private readonly RunOptions options = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+    private readonly Option<bool> monitor = new("--monitor") { Description = "Watch gradient health: each layer's gradient norm every step, vanishing and exploding gradients, dead ReLU units; stop at the first NaN or infinity" };
 
     public void AddTo(Command command)
     {
         options.AddNetworkOptions(command);
         options.AddTrainingOptions(command);
+        command.Options.Add(monitor);
         command.Options.Add(json);
     }
 
@@ -30,14 +33,15 @@ internal sealed class TrainCommand(TextWriter stdout)
     {
         var settings = options.Read(parsed, json: parsed.GetValue(json));
         var run = TrainingRun.Start(settings);
-        var result = run.Train();
+        var health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
+        var result = run.Train(monitors: health is null ? [] : [health]);
         if (settings.Json)
         {
-            TrainReport.WriteJson(stdout, run, result);
+            TrainReport.WriteJson(stdout, run, result, health);
         }
         else
         {
-            TrainReport.WriteText(stdout, run, result);
+            TrainReport.WriteText(stdout, run, result, health);
         }
         return BackpropCli.Success;
     }

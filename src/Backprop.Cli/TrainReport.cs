@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Backprop.Diagnostics;
 using Backprop.Training;
 using Spectre.Console;
 
@@ -11,7 +12,7 @@ internal static class TrainReport
     private const int MaxParameterRows = 40;
     private const int MaxPredictionRows = 20;
 
-    public static void WriteText(TextWriter stdout, TrainingRun run, TrainingResult result)
+    public static void WriteText(TextWriter stdout, TrainingRun run, TrainingResult result, GradientHealthMonitor<double>? health = null)
     {
         var s = run.Settings;
         var loss = s.Loss.DisplayName;
@@ -69,9 +70,14 @@ internal static class TrainReport
         {
             stdout.WriteLine($"(first {MaxPredictionRows} of {data.Count} rows)");
         }
+        if (health is not null)
+        {
+            stdout.WriteLine();
+            GradientHealthReport.WriteText(stdout, health);
+        }
     }
 
-    public static void WriteJson(TextWriter stdout, TrainingRun run, TrainingResult result)
+    public static void WriteJson(TextWriter stdout, TrainingRun run, TrainingResult result, GradientHealthMonitor<double>? health = null)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -94,6 +100,11 @@ internal static class TrainReport
                 WriteNumber(json, null, predicted[i]);
             }
             json.WriteEndArray();
+            if (health is not null)
+            {
+                json.WritePropertyName("gradientHealth");
+                GradientHealthReport.WriteJson(json, health);
+            }
             json.WriteEndObject();
         }
         stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));

@@ -66,6 +66,66 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>
+    /// The first operation, in forward order, whose output holds NaN or ±∞, with its position; null when
+    /// every output is finite. This is where a non-finite number appeared in the forward pass.
+    /// </summary>
+    public (Op<T> Op, int Index)? FirstNonFiniteOutput()
+    {
+        for (var i = 0; i < order.Length; i++)
+        {
+            if (!AllFinite(order[i].Output.Data))
+            {
+                return (order[i], i);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The first operation, in the order the backward pass ran them, whose derivative rule produced a NaN
+    /// or ±∞ gradient for one of its inputs from a finite output gradient; null when there is none.
+    /// </summary>
+    public (Op<T> Op, int Index)? FirstNonFiniteGradient()
+    {
+        for (var i = order.Length - 1; i >= 0; i--)
+        {
+            var op = order[i];
+            if (op.Output.Grad is { } g && !AllFinite(g.Data))
+            {
+                continue; // it received a bad gradient rather than made one
+            }
+            foreach (var input in op.Inputs)
+            {
+                if (input.Grad is { } ig && !AllFinite(ig.Data))
+                {
+                    return (op, i);
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Describes an operation for a message: <c>matmul (operation 3 of 11; inputs: tensor, layer0.weight)</c>.</summary>
+    public string Describe(Op<T> op, int index)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        var inputs = string.Join(", ", op.Inputs.Select(t => t.Name ?? t.Creator?.Name ?? "data"));
+        return $"{op.Name} (operation {index + 1} of {order.Length}; inputs: {inputs})";
+    }
+
+    private static bool AllFinite(ReadOnlySpan<T> values)
+    {
+        foreach (var v in values)
+        {
+            if (!T.IsFinite(v))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     // Iterative depth-first post-order: an explicit stack, so a chain of any length is safe.
     private static Op<T>[] TopologicalOrder(Tensor<T> root)
     {

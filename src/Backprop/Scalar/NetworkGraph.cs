@@ -97,9 +97,11 @@ public sealed class NetworkGraph
     /// <param name="loss">SSR, MSE or cross-entropy.</param>
     /// <param name="inputs">The inputs, row-major [rows, inputs].</param>
     /// <param name="targets">The observed values, row-major [rows, outputs], or one class index per row for cross-entropy.</param>
+    /// <param name="firstPoint">The number of the first row's data point (1 unless the rows are a slice of larger data).</param>
     /// <exception cref="BackpropException">The network or loss has no scalar form, or the data does not fit the network.</exception>
-    public static NetworkGraph Build(Sequential<double> network, Loss loss, IReadOnlyList<double> inputs, IReadOnlyList<double> targets)
+    public static NetworkGraph Build(Sequential<double> network, Loss loss, IReadOnlyList<double> inputs, IReadOnlyList<double> targets, int firstPoint = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(firstPoint);
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -137,7 +139,7 @@ public sealed class NetworkGraph
         var predicted = new Value[rows][];
         for (var r = 0; r < rows; r++)
         {
-            var point = r + 1;
+            var point = r + firstPoint;
             var a = new Value[inputCount];
             for (var k = 0; k < inputCount; k++)
             {
@@ -242,9 +244,10 @@ public sealed class NetworkGraph
             for (var j = 0; j < outputs; j++)
             {
                 var suffix = outputs == 1 ? "_" : $"[{j}]_";
-                var observed = Leaf(targets[(r * outputs) + j], "Observed" + suffix, r + 1);
-                var residual = Named(observed.Subtract(predicted[r][j], $"Residual{suffix}{r + 1}"), "Residual" + suffix, r + 1);
-                squares.Add(Named(residual.Square($"SquaredResidual{suffix}{r + 1}"), "SquaredResidual" + suffix, r + 1));
+                var point = PointOf(predicted[r][j]);
+                var observed = Leaf(targets[(r * outputs) + j], "Observed" + suffix, point);
+                var residual = Named(observed.Subtract(predicted[r][j], $"Residual{suffix}{point}"), "Residual" + suffix, point);
+                squares.Add(Named(residual.Square($"SquaredResidual{suffix}{point}"), "SquaredResidual" + suffix, point));
             }
         }
         return Value.Sum(squares, name);
@@ -262,7 +265,7 @@ public sealed class NetworkGraph
         var terms = new List<Value>();
         for (var r = 0; r < rows; r++)
         {
-            var point = r + 1;
+            var point = PointOf(logits[r][0]);
             var z = logits[r];
             var max = Leaf(z.Max(v => v.Data), "Max_", point);
             var exps = z.Select((zc, c) => Named((zc - max).Exp($"Exp[{c}]_{point}"), $"Exp[{c}]_", point)).ToArray();
@@ -278,6 +281,8 @@ public sealed class NetworkGraph
         }
         return Value.Sum(terms, "Σ CrossEntropy").Multiply(new Value(1.0 / rows, $"1/{rows}"), "CrossEntropy");
     }
+
+    private int PointOf(Value unit) => perPoint[unit].Point;
 
     private static int ClassOf(double value, int classes, int row)
     {

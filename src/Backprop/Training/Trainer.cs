@@ -91,7 +91,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             var loss = double.CreateChecked(step.Root.Item());
             if (!double.IsFinite(loss))
             {
-                reason = StopReason.Diverged;
+                stopRequest = (StopReason.Diverged, DescribeDivergence(step, steps + 1, loss));
                 break;
             }
             history.Add(loss);
@@ -157,6 +157,22 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(message);
         stopRequest ??= (reason, message);
+    }
+
+    // Names where the first non-finite number appeared, so the user knows which operation blew up.
+    private string DescribeDivergence(Graph<T> graph, int step, double loss)
+    {
+        var what = double.IsNaN(loss) ? "NaN" : "infinite";
+        var where = graph.FirstNonFiniteOutput() is { } first ? $": it first appeared in {graph.Describe(first.Op, first.Index)}" : "";
+        var elements = Model.Elements().ToList();
+        if (elements.FirstOrDefault(e => !T.IsFinite(e.Value)) is { Parameter: not null } bad)
+        {
+            return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had already made {bad.Name} {(T.IsNaN(bad.Value) ? "NaN" : "infinite")} (try a smaller learning rate, or train --monitor to stop before that)";
+        }
+        var large = elements.MaxBy(e => double.Abs(double.CreateChecked(e.Value)));
+        var parameter = large.Parameter is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; the largest parameter is {large.Name} = {double.CreateChecked(large.Value):G6}");
+        var kept = step == 1 ? "the starting values" : $"the values after step {step - 1}";
+        return $"the loss became {what} in step {step}{where}{parameter}; the parameters are {kept} (try a smaller learning rate)";
     }
 
     private sealed class CallbackMonitor(Action<StepInfo> onStep) : TrainingMonitor<T>

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Backprop.Scalar;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// <c>backprop graph</c>: the computation graph of the network for one data point, as Graphviz DOT,
+/// each node labelled with its name, value and gradient; with <c>--svg FILE</c>, drawn by Graphviz's <c>dot</c>.
+/// </summary>
+internal sealed class GraphCommand(TextWriter stdout)
+{
+    /// <summary>The environment variable that names the <c>dot</c> program (as PlantUML reads it); PATH is searched otherwise.</summary>
+    public const string DotVariable = "GRAPHVIZ_DOT";
+
+    // Beyond this a drawing is unreadable (and dot slow).
+    private const int MaxNodes = 5000;
+
+    private readonly RunOptions options = new();
+    private readonly Option<int> point = new("--point") { Description = "The data point (row, from 1) whose graph to draw", DefaultValueFactory = _ => 1, HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<FileInfo?> output = new("--output", "-o") { Description = "Write the DOT text to FILE instead of the screen", HelpName = "FILE", CustomParser = RunOptions.ParseFile };
+    private readonly Option<FileInfo?> svg = new("--svg") { Description = $"Draw the graph as SVG into FILE with Graphviz's dot (found on PATH, or named by {DotVariable})", HelpName = "FILE", CustomParser = RunOptions.ParseFile };
+
+    public Command Create()
+    {
+        var command = new Command("graph", "Write the computation graph for one data point as Graphviz DOT: every node with its name, value and gradient (default: the lesson's network, data point 1).");
+        options.AddNetworkOptions(command);
+        foreach (Option option in (Option[])[point, output, svg])
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Invoke);
+        return command;
+    }
+
+    private int Invoke(ParseResult parsed)
+    {
+        var settings = options.Read(parsed, training: false);
+        var row = parsed.GetValue(point);
+        var data = settings.Data;
+        if (row < 1 || row > data.Count)
+        {
+            throw new BackpropException($"--point must be a data point from 1 to {data.Count}; got {row}.");
+        }
+        var run = TrainingRun.Start(settings);
+        var (inputs, targets) = (data.InputCount, data.TargetCount);
+        var graph = NetworkGraph.Build(
+            run.Network, settings.Loss, data.Inputs.Slice((row - 1) * inputs, inputs).ToArray(), data.Targets.Slice((row - 1) * targets, targets).ToArray(), row);
+        var nodes = graph.Loss.TopologicalOrder();
+        if (nodes.Count > MaxNodes)
+        {
+            throw new BackpropException($"The graph has {nodes.Count} nodes, too many to draw (at most {MaxNodes}); choose a smaller network with --layers.");
+        }
+        graph.Loss.Backward();
+        var dot = Dot(graph, nodes);
+        var svgFile = parsed.GetValue(svg);
+        var dotFile = parsed.GetValue(output);
+        if (dotFile is not null)
+        {
+            WriteAtomically(dotFile.FullName, path => File.WriteAllText(path, dot));
+            stdout.WriteLine($"Wrote {dotFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (DOT).");
+        }
+        if (svgFile is not null)
+        {
+            var program = FindDot() ?? throw new BackpropException(
+                "Graphviz's 'dot' is not installed (or not on PATH), so --svg cannot draw the graph. Install Graphviz "
+                + "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget install graphviz), "
+                + $"or set {DotVariable} to the dot program, or write DOT with --output and draw it elsewhere.");
+            WriteAtomically(svgFile.FullName, path => RunDot(program, dot, path));
+            stdout.WriteLine($"Wrote {svgFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (SVG, drawn by {program}).");
+        }
+        if (dotFile is null && svgFile is null)
+        {
+            stdout.Write(dot);
+        }
+        return BackpropCli.Success;
+    }
+
+    /// <summary>The graph in DOT: inputs on the left, the loss on the right; each edge labelled with the local derivative.</summary>
+    public static string Dot(NetworkGraph graph, IReadOnlyList<Value> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var id = new Dictionary<Value, string>();
+        var text = new StringBuilder();
+        text.AppendLine("digraph backprop {");
+        text.AppendLine("  rankdir=LR;");
+        text.AppendLine("  node [shape=box, style=\"rounded,filled\", fillcolor=white, fontname=\"Helvetica\"];");
+        text.AppendLine("  edge [fontname=\"Helvetica\", fontsize=10];");
+        var parameters = new HashSet<Value>(graph.Parameters.Values);
+        foreach (var node in nodes)
+        {
+            id[node] = $"n{id.Count}";
+            var lines = new List<string> { node.Name };
+            if (node.Op.Length > 0)
+            {
+                var definition = node.Definition(v => v.Name);
+                if (definition != node.Name)
+                {
+                    lines.Add("= " + definition);
+                }
+            }
+            lines.Add($"value {G(node.Data)}");
+            lines.Add($"grad {G(node.Grad)}");
+            var style = parameters.Contains(node) ? ", fillcolor=\"#cfe2ff\""
+                : node == graph.Loss ? ", fillcolor=\"#f8d7da\""
+                : graph.IsUnit(node) ? ", fillcolor=\"#d1e7dd\""
+                : node.Op.Length == 0 ? ", shape=ellipse, fillcolor=\"#eeeeee\"" : "";
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {id[node]} [label=\"{string.Join("\\n", lines.Select(Escape))}\"{style}];");
+        }
+        foreach (var node in nodes)
+        {
+            for (var j = 0; j < node.Inputs.Count; j++)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {id[node.Inputs[j]]} -> {id[node]} [label=\"{Escape(G(node.LocalGradients[j]))}\"];");
+            }
+        }
+        text.AppendLine("}");
+        return text.ToString();
+    }
+
+    // The dot program: GRAPHVIZ_DOT when set, else the first 'dot' on PATH.
+    private static string? FindDot()
+    {
+        if (Environment.GetEnvironmentVariable(DotVariable) is { Length: > 0 } configured)
+        {
+            return File.Exists(configured) ? configured : null;
+        }
+        var names = OperatingSystem.IsWindows() ? new[] { "dot.exe" } : ["dot"];
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            foreach (var name in names)
+            {
+                var candidate = Path.Combine(folder, name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static void RunDot(string program, string dot, string svgPath)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-Tsvg");
+        start.ArgumentList.Add("-o");
+        start.ArgumentList.Add(svgPath);
+        using var process = Process.Start(start) ?? throw new BackpropException($"Could not start {program}.");
+        var errors = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(dot);
+        process.StandardInput.Close();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            var first = errors.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+            throw new BackpropException($"{program} failed with exit code {process.ExitCode}: {first.Trim()}");
+        }
+    }
+
+    // Writes to a temporary file in the same folder, then renames it over the target: never half-written.
+    private static void WriteAtomically(string path, Action<string> write)
+    {
+        var folder = Path.GetDirectoryName(path) ?? ".";
+        if (!Directory.Exists(folder))
+        {
+            throw new BackpropException($"Cannot write {path}: the folder {folder} does not exist.");
+        }
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            write(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BackpropException($"Cannot write {path}: {e.Message}", e);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    private static string Escape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+
+    private static string G(double x) => x.ToString("G4", CultureInfo.InvariantCulture);
+}
