@@ -114,3 +114,48 @@ public sealed class GradientCheckTests
         Assert.Throws<InvalidOperationException>(() => GradientCheck.Compare(() => constant.Sum(), [constant]));
     }
 }
+
+public sealed class ModuleGradientCheckTests
+{
+    private static readonly Tensor<double> X = Tensor<double>.FromArray([0.0, 0.5, 1.0], 3, 1);
+    private static readonly Tensor<double> Y = Tensor<double>.FromArray([0.0, 1.0, 0.0], 3, 1);
+
+    [Fact]
+    public void Check_names_every_number_and_passes_a_correct_network()
+    {
+        var network = Backprop.Nn.Lesson.CreateNetwork<double>();
+
+        var rows = GradientCheck.Check(network, new Backprop.Losses.SumSquaredResiduals(), X, Y);
+
+        Assert.Equal(["w1", "w2", "b1", "b2", "w3", "w4", "b3"], rows.Select(r => r.Name));
+        Assert.All(rows, r => Assert.True(r.RelativeError < 1e-8, $"{r.Name}: {r.RelativeError}"));
+        Assert.Equal(0.7609437196206793, rows[0].Backprop, 1e-12);
+    }
+
+    [Fact]
+    public void Check_catches_a_wrong_derivative_rule_in_a_users_module()
+    {
+        var rows = GradientCheck.Check(new InjectedModule(), new Backprop.Losses.SumSquaredResiduals(), X, Y);
+
+        Assert.Equal(["inner.weight[0,0]", "inner.weight[0,1]", "inner.bias[0]", "inner.bias[1]"], rows.Select(r => r.Name));
+        // Every number sits behind the wrong rule, so every backprop gradient is 2/3 of the true one.
+        Assert.All(rows.Where(r => Math.Abs(r.Numerical) > 1e-3), r =>
+        {
+            Assert.Equal(2.0 / 3, r.Backprop / r.Numerical, 1e-6);
+            Assert.True(r.RelativeError > 1e-3);
+        });
+    }
+
+    [Fact]
+    public void The_two_engines_agree_on_a_deeper_network()
+    {
+        var network = Backprop.Nn.Sequential<double>.Mlp([1, 3, 2, 1], Backprop.Nn.Activation.Tanh);
+        new Backprop.Nn.StandardNormalInitializer(11).Initialize(network);
+
+        var rows = GradientCheck.CompareEngines(network, new Backprop.Losses.MeanSquaredError(), X, Y);
+
+        Assert.Equal(network.ParameterCount(), rows.Count);
+        Assert.All(rows, r => Assert.True(r.RelativeError < 1e-12, $"{r.Name}: tensor {r.Tensor}, scalar {r.Scalar}"));
+        Assert.Contains(rows, r => Math.Abs(r.Tensor) > 1e-3);
+    }
+}
