@@ -118,7 +118,10 @@ public static class ChainRule
 
         var stations = new HashSet<Value>(graph.Units) { loss };
         stations.UnionWith(graph.Parameters.Values);
-        string Label(Value v) => stations.Contains(v) || v.Op.Length == 0 ? graph.Template(v) : $"({v.Definition(Label)})";
+        // Units, parameters and data by name; a named node between units by its definition when that is
+        // one step from named things (Residual_i → (Observed_i − Predicted_i)), else by name (SumExp_i).
+        bool Plain(Value v) => stations.Contains(v) || v.Op.Length == 0;
+        string Label(Value v) => Plain(v) || (v.IsNamed && !v.Inputs.All(Plain)) ? graph.Template(v) : $"({v.Definition(Label)})";
         var edges = new Dictionary<Value, List<Edge>>();
         var consumers = new Dictionary<Value, List<Edge>>();
         foreach (var node in order.Where(n => stations.Contains(n) && n.Op.Length > 0))
@@ -200,7 +203,7 @@ public static class ChainRule
     {
         var found = new List<(Value To, double Value, string Formula)>();
         Walk(from, 1, 1, []);
-        return [.. found.GroupBy(f => f.To).Select(g => new Edge(from, g.Key, g.Sum(f => f.Value), string.Join(" + ", g.Select(f => f.Formula))))];
+        return [.. found.GroupBy(f => f.To).Select(g => new Edge(from, g.Key, g.Sum(f => f.Value), string.Join(" + ", g.Select(f => f.Formula)).Replace("+ −", "− ", StringComparison.Ordinal)))];
 
         // NOTE: recursive, but only through the few nodes between two units (a product, a residual).
         void Walk(Value node, double value, double coefficient, List<string> factors)

@@ -68,6 +68,51 @@ public sealed class DiagnosticsCommandTests
     }
 
     [Fact]
+    public void Explain_works_on_other_data_and_with_adam()
+    {
+        using var csv = new TempCsv("dose,effect\n0,0\n0.25,0.5\n0.5,1\n1,0\n");
+
+        var run = Run("explain", "--data", csv.Path, "--param", "b3", "--optimizer", "adam");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("  4 │", run.Stdout, StringComparison.Ordinal); // four data points
+        Assert.Contains("Adam changes b3 by -0.1 (its own rule, not learning rate × derivative): new b3 = -0.1", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explain_of_cross_entropy_names_the_softmax_nodes()
+    {
+        using var csv = new TempCsv("0,0\n0.5,1\n1,2\n");
+
+        var run = Run("explain", "--data", csv.Path, "--layers", "1,3", "--loss", "cross-entropy", "--param", "layer0.bias[0]");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("dCrossEntropy/dPredicted[0]_i   = 1/3·Target[0]_i·1/SumExp_i·e^(Predicted[0]_i − Max_i) − 1/3·Target[0]_i", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Graph_output_replaces_the_file_whole()
+    {
+        var folder = Directory.CreateTempSubdirectory("i3-dot-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "g.dot");
+            File.WriteAllText(file, "old");
+
+            var run = Run("graph", "--output", file, "--layers", "1,1");
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("Wrote g.dot:", run.Stdout, StringComparison.Ordinal);
+            Assert.StartsWith("digraph backprop {", File.ReadAllText(file), StringComparison.Ordinal);
+            Assert.Equal(["g.dot"], folder.GetFiles().Select(f => f.Name));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Explain_uses_the_recurrence_for_deep_networks()
     {
         var run = Run("explain", "--layers", "1,3,3,3,1", "--param", "layer0.weight[0,0]");

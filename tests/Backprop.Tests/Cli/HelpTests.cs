@@ -42,4 +42,22 @@ public sealed class HelpTests
         Assert.Matches(@"--max-steps <N>.*\[default: 1000\]", help);
         Assert.Matches(@"--min-step <SIZE>.*\[default: 0\.001\]", help);
     }
+
+    [Theory]
+    [InlineData("explain", "--step|--param|--view|--json|--data|--layers|--lr|--only|--stage|--optimizer|--max-steps")]
+    [InlineData("gradcheck", "--tolerance|--epsilon|--json|--data|--layers|--activation|--loss|--init|--seed")]
+    [InlineData("graph", "--point|--output|--svg|--data|--layers|--activation|--init")]
+    [InlineData("train", "--monitor")]
+    public void Diagnostic_commands_list_their_own_options_and_trains_network_options(string command, string options)
+    {
+        var run = Run(command, "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"backprop {command} [options]", run.Stdout, StringComparison.Ordinal);
+        foreach (var option in options.Split('|'))
+        {
+            Assert.Contains(option, run.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Contains(command, Run("--help").Stdout, StringComparison.Ordinal);
+    }
 }

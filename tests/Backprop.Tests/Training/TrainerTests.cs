@@ -258,6 +258,9 @@ public sealed class TrainerTests
 
         Assert.Equal(StopReason.Diverged, result.StopReason);
         Assert.Contains("smaller learning rate", result.StopMessage, StringComparison.Ordinal);
+        // It names the step and the operation where the non-finite number first appeared.
+        Assert.Contains($"in step {result.Steps + 1}: it first appeared in ", result.StopMessage, StringComparison.Ordinal);
+        Assert.Matches(@"appeared in \w+ \(operation \d+ of \d+; inputs: ", result.StopMessage);
         Assert.InRange(result.Steps, 1, 999);
         Assert.All(result.LossHistory, loss => Assert.True(double.IsFinite(loss)));
     }
