@@ -313,12 +313,14 @@ public static class ModelFile
             {
                 throw Bad("the header does not say \"format\": \"backprop-model\"");
             }
-            var layers = BuildLayers(Array(root, "layers"));
-            var network = new Sequential<T>(layers);
-            var parameters = network.Parameters().ToList();
+            var layers = ReadLayers(Array(root, "layers"));
+            // The parameters the layers need, named as Sequential and Dense name them; nothing is allocated yet.
+            var needed = layers.SelectMany((l, i) => l.Type == "dense"
+                ? new[] { ($"layer{i}.weight", new[] { l.Inputs, l.Outputs }), ($"layer{i}.bias", new[] { l.Outputs }) }
+                : []).ToList();
             var hasNormalization = root.TryGetProperty("normalization", out var n) && n.ValueKind == JsonValueKind.True;
             var specs = Array(root, "arrays").EnumerateArray().ToList();
-            var expected = parameters.Count + (hasNormalization ? 2 : 0);
+            var expected = needed.Count + (hasNormalization ? 2 : 0);
             if (specs.Count != expected)
             {
                 throw Bad($"the header lists {specs.Count} arrays; its layers{(hasNormalization ? " and normalisation" : "")} need {expected}");
@@ -354,15 +356,21 @@ public static class ModelFile
             {
                 throw Bad($"the arrays need {total} bytes but the file holds {payload.Length}");
             }
+            for (var i = 0; i < needed.Count; i++)
+            {
+                var (name, _, shape, _) = sizes[i];
+                if (name != needed[i].Item1 || !shape.AsSpan().SequenceEqual(needed[i].Item2))
+                {
+                    throw Bad($"array {i + 1} is '{name}' [{string.Join(", ", shape)}]; the layers need '{needed[i].Item1}' [{string.Join(", ", needed[i].Item2)}]");
+                }
+            }
+            var network = new Sequential<T>([.. layers.Select(l => l.Type == "dense" ? new Dense<T>(l.Inputs, l.Outputs, l.Activation) : (Module<T>)new ActivationLayer<T>(l.Activation))]);
+            var parameters = network.Parameters().ToList();
             var offset = 0;
             for (var i = 0; i < parameters.Count; i++)
             {
                 var p = parameters[i];
-                var (name, type, shape, bytes) = sizes[i];
-                if (name != p.Name || !shape.AsSpan().SequenceEqual(p.Shape.ToArray()))
-                {
-                    throw Bad($"array {i + 1} is '{name}' [{string.Join(", ", shape)}]; the layers need '{p.Name}' {p.Shape}");
-                }
+                var (name, type, _, bytes) = sizes[i];
                 ReadValues(payload.Slice(offset, (int)bytes), type, p.Data);
                 offset += (int)bytes;
                 if (specs[i].TryGetProperty("elementNames", out var names))
@@ -378,7 +386,7 @@ public static class ModelFile
             InputNormalization? normalization = null;
             if (hasNormalization)
             {
-                var inputs = ((Dense<T>)layers[0]).Inputs;
+                var inputs = layers[0].Inputs;
                 var mean = new double[inputs];
                 var std = new double[inputs];
                 foreach (var (k, target, label) in new[] { (parameters.Count, mean, "normalization.mean"), (parameters.Count + 1, std, "normalization.stdDev") })
@@ -398,29 +406,38 @@ public static class ModelFile
             return Checked(() => new Model<T>(network) { Normalization = normalization, ClassNames = classNames, Metadata = metadata });
         }
 
-        private Module<T>[] BuildLayers(JsonElement layers)
+        private List<(string Type, int Inputs, int Outputs, Activation Activation)> ReadLayers(JsonElement layers)
         {
-            var list = new List<Module<T>>();
+            var list = new List<(string Type, int Inputs, int Outputs, Activation Activation)>();
+            int? previousOutputs = null;
             foreach (var layer in layers.EnumerateArray())
             {
                 var type = String(layer, "type");
                 var activation = ParseActivation(String(layer, "activation"));
-                list.Add(type switch
+                if (type == "dense")
                 {
-                    "dense" => new Dense<T>(PositiveInt(layer, "inputs"), PositiveInt(layer, "outputs"), activation),
-                    "activation" => new ActivationLayer<T>(activation),
-                    _ => throw Bad($"layer {list.Count + 1} has type '{type}'; a model holds dense and activation layers"),
-                });
-                if (list[^1] is Dense<T> d && list.OfType<Dense<T>>().SkipLast(1).LastOrDefault() is { } previous && previous.Outputs != d.Inputs)
+                    var (inputs, outputs) = (PositiveInt(layer, "inputs"), PositiveInt(layer, "outputs"));
+                    if (previousOutputs is { } previous && previous != inputs)
+                    {
+                        throw Bad($"layer {list.Count + 1} takes {inputs} inputs but the layer before it has {previous} outputs");
+                    }
+                    previousOutputs = outputs;
+                    list.Add((type, inputs, outputs, activation));
+                }
+                else if (type == "activation")
                 {
-                    throw Bad($"layer {list.Count} takes {d.Inputs} inputs but the layer before it has {previous.Outputs} outputs");
+                    list.Add((type, 0, 0, activation));
+                }
+                else
+                {
+                    throw Bad($"layer {list.Count + 1} has type '{type}'; a model holds dense and activation layers");
                 }
             }
-            if (list.Count == 0 || list[0] is not Dense<T>)
+            if (list.Count == 0 || list[0].Type != "dense")
             {
                 throw Bad("the header has no layers, or its first layer is not dense");
             }
-            return [.. list];
+            return list;
         }
 
         private ModelMetadata ReadMetadata(JsonElement m)

@@ -2,8 +2,8 @@ using Backprop.Nn;
 using Backprop.Serialization;
 using Backprop.Tensors;
 using Microsoft.ML.OnnxRuntime;
-using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using static Backprop.Tests.Serialization.ModelTestData;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 
 namespace Backprop.Tests.Serialization;
 
