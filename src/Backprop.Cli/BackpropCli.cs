@@ -37,6 +37,9 @@ public static class BackpropCli
         train.AddTo(trainCommand);
         trainCommand.SetAction(train.Invoke);
         root.Subcommands.Add(trainCommand);
+        root.Subcommands.Add(PredictCommand.Create(stdout));
+        root.Subcommands.Add(EvaluateCommand.Create(stdout));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

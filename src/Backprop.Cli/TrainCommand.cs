@@ -31,10 +31,11 @@ internal sealed class TrainCommand(TextWriter stdout)
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+    private readonly Option<string?> output = new("--out") { Description = "Save the trained model to this file (see docs/model-format.md); an existing file is replaced whole", HelpName = "FILE", CustomParser = ModelOptions.FileName };
 
     public void AddTo(Command command)
     {
-        foreach (Option option in (Option[])[data, layers, activation, loss, optimizer, learningRate, maxSteps, minStep, targetLoss, batch, seed, init, only, stage, json])
+        foreach (Option option in (Option[])[data, layers, activation, loss, optimizer, learningRate, maxSteps, minStep, targetLoss, batch, seed, init, only, stage, json, output])
         {
             command.Options.Add(option);
         }
@@ -43,8 +44,17 @@ internal sealed class TrainCommand(TextWriter stdout)
     public int Invoke(ParseResult parsed)
     {
         var settings = ReadSettings(parsed);
+        var modelFile = parsed.GetValue(output);
+        if (modelFile is not null)
+        {
+            ModelOptions.CheckWritable(modelFile);
+        }
         var run = TrainingRun.Start(settings);
         var result = run.Train();
+        if (modelFile is not null)
+        {
+            ModelOptions.FromRun(run, result).Save(modelFile);
+        }
         if (settings.Json)
         {
             TrainReport.WriteJson(stdout, run, result);
@@ -52,6 +62,10 @@ internal sealed class TrainCommand(TextWriter stdout)
         else
         {
             TrainReport.WriteText(stdout, run, result);
+            if (modelFile is not null)
+            {
+                stdout.WriteLine($"Model saved to {modelFile}");
+            }
         }
         return BackpropCli.Success;
     }

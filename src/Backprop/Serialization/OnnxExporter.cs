@@ -13,7 +13,7 @@ namespace Backprop.Serialization;
 /// The protobuf is written by hand (<see cref="ProtobufWriter"/>) so that the library needs no
 /// ONNX or protobuf package. Field numbers are those of onnx.proto (ONNX IR version 8).
 /// </remarks>
-internal static class OnnxExporter
+public static class OnnxExporter
 {
     /// <summary>ONNX IR version 8 goes with opset 17 (ONNX 1.12).</summary>
     public const long IrVersion = 8;
@@ -24,6 +24,8 @@ internal static class OnnxExporter
     private const int FloatType = 1;        // TensorProto.DataType.FLOAT
     private const int AttributeInt = 2;     // AttributeProto.AttributeType.INT
 
+    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
+    /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
     public static void Export<T>(Model<T> model, string path) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -31,8 +33,10 @@ internal static class OnnxExporter
         AtomicFile.Write(path, "ONNX model", s => s.Write(bytes));
     }
 
+    /// <summary>The ONNX file's bytes (a serialized ModelProto) for <paramref name="model"/>.</summary>
     public static byte[] ToBytes<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        ArgumentNullException.ThrowIfNull(model);
         var graph = new Graph();
         var x = "input";
         if (model.Normalization is { } n)
