@@ -40,6 +40,9 @@ public static class BackpropCli
         root.Subcommands.Add(new ExplainCommand(stdout).Create());
         root.Subcommands.Add(new GradcheckCommand(stdout).Create());
         root.Subcommands.Add(new GraphCommand(stdout).Create());
+        root.Subcommands.Add(PredictCommand.Create(stdout));
+        root.Subcommands.Add(EvaluateCommand.Create(stdout));
+        root.Subcommands.Add(ExportCommand.Create(stdout));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

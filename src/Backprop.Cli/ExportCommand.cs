@@ -1,0 +1,51 @@
+using System.CommandLine;
+using Backprop.Serialization;
+using static Backprop.Cli.ModelOptions;
+
+namespace Backprop.Cli;
+
+/// <summary><c>backprop export --model FILE --onnx OUT.onnx</c>: writes the model as a standard ONNX model.</summary>
+internal sealed class ExportCommand(TextWriter stdout)
+{
+    private readonly Option<string> model = ModelFile();
+    private readonly Option<string> onnx = new("--onnx") { Description = "The ONNX file to write (opset 17, float32, dynamic batch); an existing file is replaced whole", HelpName = "OUT.onnx", Required = true, CustomParser = FileName };
+    private readonly Option<bool> json = Json();
+
+    public static Command Create(TextWriter stdout)
+    {
+        var export = new ExportCommand(stdout);
+        var command = new Command("export", "Export a saved model to ONNX, for ONNX Runtime and the tools that read ONNX.")
+        {
+            export.model, export.onnx, export.json,
+        };
+        command.SetAction(export.Invoke);
+        return command;
+    }
+
+    private int Invoke(ParseResult parsed)
+    {
+        var loaded = Model<double>.Load(parsed.GetValue(model)!);
+        var path = parsed.GetValue(onnx)!;
+        loaded.ExportOnnx(path);
+        string[] outputs = loaded.IsClassifier ? ["output", "probabilities"] : ["output"];
+        if (parsed.GetValue(json))
+        {
+            WriteJson(stdout, j =>
+            {
+                j.WriteString("onnx", path);
+                j.WriteNumber("opset", OnnxExporter.Opset);
+                j.WriteNumber("inputs", loaded.InputCount);
+                j.WriteNumber("outputs", loaded.OutputCount);
+                j.WriteStartArray("outputNames");
+                outputs.ToList().ForEach(j.WriteStringValue);
+                j.WriteEndArray();
+            });
+        }
+        else
+        {
+            stdout.WriteLine($"Wrote {path}: ONNX opset {OnnxExporter.Opset}, float32; input 'input' [batch, {loaded.InputCount}], "
+                + string.Join(", ", outputs.Select(o => $"output '{o}' [batch, {loaded.OutputCount}]")));
+        }
+        return BackpropCli.Success;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.Text;
+using Backprop.Serialization;
+using static Backprop.Tests.Serialization.ModelTestData;
+
+namespace Backprop.Tests.Serialization;
+
+/// <summary>
+/// Every broken model file gives one line that names the file and what is wrong, and nothing is
+/// allocated from sizes the file merely claims.
+/// </summary>
+public sealed class ModelFileErrorTests
+{
+    private static string LoadError(byte[] bytes, string name = "broken.bpm")
+    {
+        using var folder = new TempFolder();
+        var path = folder.File(name);
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<BackpropException>(() => Model<double>.Load(path));
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        return error.Message;
+    }
+
+    private static byte[] Lesson() => ModelFile.ToBytes(TrainedLesson());
+
+    /// <summary>A file with a valid preamble and checksum around the given header and payload.</summary>
+    private static byte[] WithHeader(string header, byte[]? payload = null)
+        => ModelFile.Assemble(Encoding.UTF8.GetBytes(header), payload ?? []);
+
+    /// <summary>The lesson's header, edited, with the lesson's arrays and a checksum that matches.</summary>
+    private static byte[] EditedLesson(Func<string, string> edit)
+    {
+        var bytes = Lesson();
+        var headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        var header = Encoding.UTF8.GetString(bytes, 16, headerLength);
+        var edited = edit(header);
+        Assert.NotEqual(header, edited);
+        return WithHeader(edited, bytes[(16 + headerLength)..^32]);
+    }
+
+    [Fact]
+    public void A_missing_file_is_named()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("nothing.bpm");
+
+        var error = Assert.Throws<BackpropException>(() => Model<double>.Load(path));
+
+        Assert.StartsWith(path + ": cannot read the model file", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_a_model_is_recognised_by_its_first_bytes()
+        => Assert.Contains("not a Backprop model file", LoadError(Encoding.UTF8.GetBytes("dosage,efficacy\n0,0\n")), StringComparison.Ordinal);
+
+    [Fact]
+    public void An_empty_file_is_not_a_model()
+        => Assert.Contains("not a Backprop model file", LoadError([]), StringComparison.Ordinal);
+
+    [Fact]
+    public void A_newer_format_version_asks_for_a_newer_backprop()
+    {
+        var bytes = Lesson();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 2);
+
+        var message = LoadError(bytes);
+
+        Assert.Contains("model format version 2 is newer than this Backprop reads (version 1)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_40_byte_file_claiming_a_4_GB_header_is_rejected_without_allocating_it()
+    {
+        var bytes = new byte[40];
+        "BPMODEL\0"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), uint.MaxValue);
+
+        var message = LoadError(bytes);
+
+        Assert.Contains("truncated", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_file_fails_on_its_header_length_or_its_checksum()
+    {
+        var bytes = Lesson();
+
+        Assert.Contains("the header length", LoadError(bytes[..100]), StringComparison.Ordinal);
+        Assert.Contains("checksum mismatch", LoadError(bytes[..^8]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_changed_bit_fails_the_checksum()
+    {
+        var bytes = Lesson();
+        bytes[^40] ^= 1;   // inside the last parameter (b3)
+
+        Assert.Contains("checksum mismatch: the model file is corrupt", LoadError(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Array_sizes_that_disagree_with_the_file_are_rejected_before_anything_is_allocated()
+    {
+        var bytes = EditedLesson(h => h.Replace("\"shape\": [\n        1,\n        2\n      ]", "\"shape\": [\n        10000,\n        10000\n      ]", StringComparison.Ordinal));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var message = LoadError(bytes);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(message.Contains("bytes but the file holds 56", StringComparison.Ordinal), message);
+        Assert.True(allocated < 16 << 20, $"{allocated} bytes allocated");
+    }
+
+    [Fact]
+    public void A_header_that_is_not_json_is_named()
+        => Assert.Contains("the model header is not valid JSON", LoadError(WithHeader("{ not json")), StringComparison.Ordinal);
+
+    [Fact]
+    public void A_header_of_another_format_is_refused()
+        => Assert.Contains("\"format\": \"backprop-model\"", LoadError(WithHeader("{\"format\": \"pickle\"}")), StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("\"type\": \"dense\"", "\"type\": \"System.Diagnostics.Process\"", "layer 1 has type 'System.Diagnostics.Process'")]
+    [InlineData("\"activation\": \"softplus\"", "\"activation\": \"gelu\"", "unknown activation 'gelu'")]
+    [InlineData("\"name\": \"layer0.bias\"", "\"name\": \"layer0.other\"", "array 2 is 'layer0.other' [2]; the layers need 'layer0.bias' [2]")]
+    [InlineData("\"type\": \"float64\"", "\"type\": \"int8\"", "has type 'int8'")]
+    [InlineData("\"w1\",", "", "has 2 numbers but 1 element names")]
+    [InlineData("\"created\": \"", "\"created\": \"soon", "metadata.created")]
+    [InlineData("\"inputs\": 2,", "\"inputs\": 3,", "layer 2 takes 3 inputs but the layer before it has 2 outputs")]
+    public void An_inconsistent_header_is_named_precisely(string find, string replace, string expected)
+    {
+        var bytes = EditedLesson(h =>
+        {
+            var at = h.IndexOf(find, StringComparison.Ordinal);
+            Assert.True(at >= 0, $"'{find}' not in the header");
+            return h[..at] + replace + h[(at + find.Length)..];
+        });
+
+        var message = LoadError(bytes);
+
+        Assert.Contains("invalid model file: ", message, StringComparison.Ordinal);
+        Assert.Contains(expected, message, StringComparison.Ordinal);
+    }
+}
