@@ -16,6 +16,8 @@ namespace Backprop.Cli;
 /// </summary>
 internal sealed class TrainCommand(TextWriter stdout)
 {
+    private readonly TrainOutputs outputs = new();
+
     private readonly Option<FileInfo?> data = new("--data") { Description = "CSV file: input columns, then one target column; header row optional (default: the lesson's dosage data)", HelpName = "FILE", CustomParser = ParseFile };
     private readonly Option<string?> layers = new("--layers") { Description = "Layer sizes from inputs to outputs, e.g. 1,2,1 (default: inputs,2,1)", HelpName = "SIZES" };
     private readonly Option<string> activation = new("--activation") { Description = "Hidden-layer activation: softplus, relu, sigmoid, tanh, identity", DefaultValueFactory = _ => "softplus", HelpName = "NAME" };
@@ -38,20 +40,39 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             command.Options.Add(option);
         }
+        foreach (var option in outputs.Options)
+        {
+            command.Options.Add(option);
+        }
     }
+
+    /// <summary>How progress shows while training; set by the command line's caller (is stdout a terminal?).</summary>
+    public ProgressSettings Progress { get; init; } = ProgressSettings.For(stdoutIsTerminal: false);
+
+    /// <summary>Where progress lines go when stdout is not a terminal.</summary>
+    public TextWriter Stderr { get; init; } = TextWriter.Null;
 
     public int Invoke(ParseResult parsed)
     {
         var settings = ReadSettings(parsed);
+        var shown = outputs.Read(parsed);
         var run = TrainingRun.Start(settings);
-        var result = run.Train();
+        var recorder = shown.Recorder(run);
+        var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
+            : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+        var result = TrainProgress.Run(run, recorder is null ? [] : [recorder], progress, stdout, Stderr);
+        var written = shown.Write(run, recorder);
         if (settings.Json)
         {
             TrainReport.WriteJson(stdout, run, result);
         }
         else
         {
-            TrainReport.WriteText(stdout, run, result);
+            TrainReport.WriteText(stdout, run, result, shown.Quiet);
+            foreach (var line in shown.Quiet ? [] : written)
+            {
+                stdout.WriteLine(line);
+            }
         }
         return BackpropCli.Success;
     }

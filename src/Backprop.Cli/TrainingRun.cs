@@ -60,11 +60,11 @@ internal sealed class TrainingRun
         return new TrainingRun(settings, network);
     }
 
-    public TrainingResult Train()
+    public TrainingResult Train(IReadOnlyList<TrainingMonitor<double>>? monitors = null)
     {
         var optimizer = Optimizer<double>.Create(Settings.Optimizer, Network.Parameters(), Settings.LearningRate);
         var trainer = new Trainer<double>(Network, Settings.Loss, optimizer);
-        return trainer.Fit(Inputs, Targets, Settings.Options);
+        return trainer.Fit(Inputs, Targets, Settings.Options, monitors ?? []);
     }
 
     /// <summary>
