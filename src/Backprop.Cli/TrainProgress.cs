@@ -70,10 +70,11 @@ internal sealed class TrainProgress : TrainingMonitor<double>
             }
             else
             {
-                while (!Finished(worker, settings.Interval))
+                do
                 {
                     stderr.WriteLine(progress.Line(maxSteps, clock.Elapsed));
                 }
+                while (!Finished(worker, settings.Interval));
             }
         }
         return worker.GetAwaiter().GetResult();
