@@ -228,7 +228,8 @@ public static class TrainingReportPage
         var legend = new StringBuilder("<div class=\"legend\">");
         foreach (var (text, kind) in entries)
         {
-            legend.Append(CultureInfo.InvariantCulture, $"""<span class="legend-{kind}"><svg width="26" height="10" aria-hidden="true"><line x1="1" y1="5" x2="25" y2="5"/></svg>{E(text)}</span>""");
+            var swatch = kind is "datum" or "marker" ? """<circle cx="13" cy="5" r="4"/>""" : """<line x1="1" y1="5" x2="25" y2="5"/>""";
+            legend.Append(CultureInfo.InvariantCulture, $"""<span class="legend-{kind}"><svg width="26" height="10" aria-hidden="true">{swatch}</svg>{E(text)}</span>""");
         }
         return legend.Append("</div>\n").ToString();
     }
@@ -322,7 +323,7 @@ public static class TrainingReportPage
         .datum { fill: #111; } .point { fill: #1a9641; fill-opacity: 0.7; }
         #loss-marker { fill: #ff7f0e; stroke: #fff; stroke-width: 2; }
         .legend { display: flex; gap: 18px; font-size: 13px; margin-top: 2px; } .legend svg { vertical-align: middle; margin-right: 4px; }
-        .legend line { stroke-width: 3; } .legend-datum line { stroke: #111; stroke-width: 8; stroke-linecap: round; stroke-dasharray: 0 24; } .legend-marker line { stroke: #ff7f0e; stroke-width: 9; stroke-linecap: round; stroke-dasharray: 0 24; } .legend-start line { stroke: #1a9641; stroke-opacity: 0.3; stroke-dasharray: 6 4; }
+        .legend line { stroke-width: 3; } .legend-datum circle { fill: #111; } .legend-marker circle { fill: #ff7f0e; } .legend-start line { stroke: #1a9641; stroke-opacity: 0.3; stroke-dasharray: 6 4; }
         .legend-fit line { stroke: #1a9641; } .legend-loss line { stroke: #1f77b4; } .legend-stop line { stroke: #d62728; stroke-dasharray: 5 4; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { padding: 3px 12px; border-bottom: 1px solid #ddd; text-align: right; }
         th:first-child, td:first-child { text-align: left; } td.current { background: #f1f8f3; }
