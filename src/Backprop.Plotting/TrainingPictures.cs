@@ -105,8 +105,9 @@ public static class TrainingPictures
             var (startObserved, startPredicted) = PredictedAgainstObserved(record, start);
             var (low, high) = Range(observed.Concat(predicted));
             var diagonal = plot.Add.Line(low, low, high, high);
-            diagonal.Color = Colors.Gray;
-            diagonal.LinePattern = LinePattern.Dotted;
+            diagonal.Color = Colors.Gray.WithAlpha(0.6);
+            // NOTE: solid: Skia's SVG canvas cannot draw a dashed Line plot and complains on stderr for each one.
+            diagonal.LineWidth = 1;
             diagonal.LegendText = "predicted = observed";
             var before = plot.Add.ScatterPoints(startObserved, startPredicted);
             before.Color = Green.WithAlpha(0.25);

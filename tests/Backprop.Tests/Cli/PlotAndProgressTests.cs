@@ -38,6 +38,20 @@ public sealed class PlotAndProgressTests
     }
 
     [Fact]
+    public async Task The_executable_draws_several_inputs_with_nothing_on_stderr()
+    {
+        // Skia's native code writes its complaints straight to the process's stderr: only a real process shows them.
+        using var csv = new TempCsv("left,right,height\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n0.2,0.1,0.3\n");
+        using var folder = new TempFolder();
+        var run = await ExecutableTests.RunProcessAsync("train", "--data", csv.Path, "--plot", folder["plots"], "--report", folder["run.html"], "--quiet");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
+        Assert.Equal("", run.Stderr);
+        Assert.Equal(6, Directory.GetFiles(folder["plots"]).Length);
+        Assert.True(File.Exists(folder["run.html"]));
+    }
+
+    [Fact]
     public void Plot_into_a_file_is_refused_before_training_and_the_file_is_kept()
     {
         using var folder = new TempFolder();
