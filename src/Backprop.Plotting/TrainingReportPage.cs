@@ -20,7 +20,7 @@ public static class TrainingReportPage
     /// <summary>The most parameters shown in the table.</summary>
     public const int MaxTableRows = 40;
 
-    private const int Width = 640, Height = 380, Left = 64, Right = 16, Top = 16, Bottom = 48;
+    private const int Width = 640, Height = 380, Left = 72, Right = 16, Top = 16, Bottom = 48;
 
     /// <summary>Checks that <paramref name="path"/> can receive the report, so that a long run does not end in an error.</summary>
     /// <exception cref="BackpropException">The path is a folder, its folder does not exist, or it cannot be written.</exception>
