@@ -20,11 +20,15 @@ public static class BackpropCli
 
     /// <summary>Runs the command line <paramref name="args"/>, writing to the given streams; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        => Run(args, stdout, stderr, ProgressSettings.For(stdoutIsTerminal: false));
+
+    /// <summary>Runs the command line, showing training progress as <paramref name="progress"/> says.</summary>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, ProgressSettings progress)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var train = new TrainCommand(stdout);
+        var train = new TrainCommand(stdout) { Progress = progress, Stderr = stderr };
         // A plain Command, not RootCommand, so that help says "backprop" whatever the executable is called.
         var root = new Command("backprop", "Backprop: neural networks trained by backpropagation. With no command, trains the lesson's network on the dosage data (same as 'backprop train').")
         {

@@ -18,6 +18,7 @@ namespace Backprop.Cli;
 internal sealed class TrainCommand(TextWriter stdout)
 {
     private readonly RunOptions options = new();
+    private readonly TrainOutputs outputs = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
     private readonly Option<bool> monitor = new("--monitor") { Description = "Watch gradient health: each layer's gradient norm every step, vanishing and exploding gradients, dead ReLU units; stop at the first NaN or infinity" };
     private readonly Option<string?> output = new("--out") { Description = "Save the trained model to this file (see docs/model-format.md); an existing file is replaced whole", HelpName = "FILE", CustomParser = ModelOptions.FileName };
@@ -28,23 +29,40 @@ internal sealed class TrainCommand(TextWriter stdout)
         options.AddTrainingOptions(command);
         command.Options.Add(monitor);
         command.Options.Add(output);
+        foreach (var option in outputs.Options)
+        {
+            command.Options.Add(option);
+        }
         command.Options.Add(json);
     }
+
+    /// <summary>How progress shows while training; set by the command line's caller (is stdout a terminal?).</summary>
+    public ProgressSettings Progress { get; init; } = ProgressSettings.For(stdoutIsTerminal: false);
+
+    /// <summary>Where progress lines go when stdout is not a terminal.</summary>
+    public TextWriter Stderr { get; init; } = TextWriter.Null;
 
     public int Invoke(ParseResult parsed)
     {
         var settings = options.Read(parsed, json: parsed.GetValue(json));
+        var shown = outputs.Read(parsed);
         var modelFile = parsed.GetValue(output);
         if (modelFile is not null)
         {
             ModelOptions.CheckWritable(modelFile);
         }
         var run = TrainingRun.Start(settings);
+        var recorder = shown.Recorder(run);
         var health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
-        var result = run.Train(monitors: health is null ? [] : [health]);
+        var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
+            : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+        TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health }.OfType<TrainingMonitor<double>>()];
+        var result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
+        var written = shown.Write(run, recorder);
         if (modelFile is not null)
         {
             ModelOptions.FromRun(run, result).Save(modelFile);
+            written = [.. written, $"Model saved to {modelFile}"];
         }
         if (settings.Json)
         {
@@ -52,10 +70,10 @@ internal sealed class TrainCommand(TextWriter stdout)
         }
         else
         {
-            TrainReport.WriteText(stdout, run, result, health);
-            if (modelFile is not null)
+            TrainReport.WriteText(stdout, run, result, health, shown.Quiet);
+            foreach (var line in shown.Quiet ? [] : written)
             {
-                stdout.WriteLine($"Model saved to {modelFile}");
+                stdout.WriteLine(line);
             }
         }
         return BackpropCli.Success;

@@ -12,17 +12,21 @@ internal static class TrainReport
     private const int MaxParameterRows = 40;
     private const int MaxPredictionRows = 20;
 
-    public static void WriteText(TextWriter stdout, TrainingRun run, TrainingResult result, GradientHealthMonitor<double>? health = null)
+    /// <summary>Writes the result as text; <paramref name="quiet"/> leaves out the preamble (what is trained, on what, until when).</summary>
+    public static void WriteText(TextWriter stdout, TrainingRun run, TrainingResult result, GradientHealthMonitor<double>? health = null, bool quiet = false)
     {
         var s = run.Settings;
         var loss = s.Loss.DisplayName;
         // Sentences go straight to stdout: Spectre would wrap them at its width (80 when output is redirected).
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(stdout) });
         var what = run.IsLessonNetwork && s.Activation == Nn.Activation.SoftPlus ? "the lesson's network: " : "";
-        stdout.WriteLine($"Training {what}{run.Network.Describe()}");
-        stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {s.Loss.DisplayName} loss, {OptimizerName(s.Optimizer)} with learning rate {F(s.LearningRate)}{Batching(s)}");
-        stdout.WriteLine($"stopping when {StopRules(s.Options)}");
-        stdout.WriteLine();
+        if (!quiet)
+        {
+            stdout.WriteLine($"Training {what}{run.Network.Describe()}");
+            stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {s.Loss.DisplayName} loss, {OptimizerName(s.Optimizer)} with learning rate {F(s.LearningRate)}{Batching(s)}");
+            stdout.WriteLine($"stopping when {StopRules(s.Options)}");
+            stdout.WriteLine();
+        }
         stdout.WriteLine($"Starting {loss}: {F(result.InitialLoss)}");
         stdout.WriteLine($"Stopped after {result.Steps} step{(result.Steps == 1 ? "" : "s")}: {result.StopMessage}");
         stdout.WriteLine($"Final {loss}:    {F(result.FinalLoss)}");
@@ -140,7 +144,7 @@ internal static class TrainReport
         return best;
     }
 
-    private static string OptimizerName(string name) => name.Trim().ToUpperInvariant() switch
+    internal static string OptimizerName(string name) => name.Trim().ToUpperInvariant() switch
     {
         "MOMENTUM" => "momentum",
         "ADAM" => "Adam",

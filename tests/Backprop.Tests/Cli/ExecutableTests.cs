@@ -6,7 +6,7 @@ namespace Backprop.Tests.Cli;
 /// <summary>The built program, started as a separate process the way a user starts it.</summary>
 public sealed class ExecutableTests
 {
-    private static async Task<CliResult> RunProcessAsync(params string[] args)
+    internal static async Task<CliResult> RunProcessAsync(params string[] args)
     {
         // The test project references the CLI project, so its build output sits beside this assembly.
         var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");

@@ -116,7 +116,7 @@ public sealed class ModelCommandTests
         using var folder = new TempFolder();
         var csv = BlobsCsv(folder);
         var model = folder.File("blobs.bpm");
-        Ok("train", "--data", csv, "--loss", "cross-entropy", "--layers", "2,8,3", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.05", "--max-steps", "1000", "--out", model);
+        Ok("train", "--data", csv, "--loss", "cross-entropy", "--layers", "2,8,3", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.05", "--max-steps", "1000", "--quiet", "--out", model); // --quiet: on a busy machine this run can take long enough for a progress line on stderr
 
         var one = Json("predict", "--model", model, "--input", "-1,-1");
         var all = Json("predict", "--model", model, "--data", csv);

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using Backprop.Plotting;
+using Backprop.Training;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// What <c>backprop train</c> shows besides its result: pictures (<c>--plot</c>), the HTML report
+/// (<c>--report</c>) and progress while training (<c>--quiet</c> turns it and the preamble off).
+/// </summary>
+internal sealed class TrainOutputs
+{
+    private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder: fit, loss and gradients, as PNG and SVG", HelpName = "DIR" };
+    private readonly Option<string?> report = new("--report") { Description = "Write a self-contained HTML report of the run: the fit through training with a slider, the loss, the parameters", HelpName = "FILE.html" };
+    private readonly Option<bool> quiet = new("--quiet", "-q") { Description = "Print only the result: no preamble, no progress" };
+
+    public IEnumerable<Option> Options => [plot, report, quiet];
+
+    /// <summary>Reads the options and checks, before training, that the pictures and the report can be written.</summary>
+    public Choices Read(ParseResult parsed)
+    {
+        var folder = parsed.GetValue(plot);
+        var file = parsed.GetValue(report);
+        if (folder is not null)
+        {
+            TrainingPictures.CheckFolder(folder.Length > 0 ? folder : throw new BackpropException("--plot needs a folder name."));
+        }
+        if (file is not null)
+        {
+            TrainingReportPage.CheckFile(file.Length > 0 ? file : throw new BackpropException("--report needs a file name."));
+        }
+        return new Choices(folder, file, parsed.GetValue(quiet));
+    }
+
+    /// <summary>The choices made on the command line.</summary>
+    public sealed record Choices(string? PlotFolder, string? ReportFile, bool Quiet)
+    {
+        /// <summary>Whether training must be recorded.</summary>
+        public bool Records => PlotFolder is not null || ReportFile is not null;
+
+        /// <summary>A recorder for <paramref name="run"/> when pictures or a report are wanted.</summary>
+        public SnapshotRecorder<double>? Recorder(TrainingRun run)
+            => Records ? new SnapshotRecorder<double>(run.Network, TrainingRecord.Probe(run.Settings.Data, run.Settings.Loss.IsClassification)) : null;
+
+        /// <summary>Writes the pictures and the report; returns a line for each thing written.</summary>
+        public IReadOnlyList<string> Write(TrainingRun run, SnapshotRecorder<double>? recorder)
+        {
+            if (recorder is null)
+            {
+                return [];
+            }
+            var s = run.Settings;
+            var settings = new List<KeyValuePair<string, string>>
+            {
+                new("optimizer", TrainReport.OptimizerName(s.Optimizer)),
+                new("learning rate", F(s.LearningRate)),
+                new("batch", s.Options.BatchSize is { } b && b < s.Data.Count ? $"{b} rows" : "full batch"),
+                new("stopping rules", StopRules(s.Options)),
+                new("starting values", s.Stage is { } stage ? $"the lesson's stage {stage}" : s.Init == "lesson" ? "the lesson's" : $"{s.Init} (seed {s.Seed})"),
+                new("trained", s.Only is { } only ? string.Join(", ", only) : s.Stage is { } st ? string.Join(", ", Nn.Lesson.Stage(st).Trained) : "all"),
+            };
+            var record = new TrainingRecord(s.Data, recorder, s.Loss.DisplayName, s.Loss.IsClassification, run.Network.Describe(), settings);
+            var lines = new List<string>();
+            if (PlotFolder is not null)
+            {
+                TrainingPictures.Write(PlotFolder, record);
+                lines.Add($"Pictures: fit, loss and gradients (PNG and SVG) in {PlotFolder}");
+            }
+            if (ReportFile is not null)
+            {
+                TrainingReportPage.Write(ReportFile, record);
+                lines.Add($"Report: {ReportFile}");
+            }
+            return lines;
+        }
+    }
+
+    private static string StopRules(TrainingOptions o)
+    {
+        var rules = new List<string>();
+        if (o.MinStepSize is { } m)
+        {
+            rules.Add($"every step size below {F(m)}");
+        }
+        if (o.TargetLoss is { } t)
+        {
+            rules.Add($"loss at or below {F(t)}");
+        }
+        rules.Add($"at most {o.MaxSteps} steps");
+        return string.Join("; ", rules);
+    }
+
+    private static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+}

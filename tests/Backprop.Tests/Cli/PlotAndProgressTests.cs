@@ -1,0 +1,153 @@
+using System.Globalization;
+using Backprop.Cli;
+using Backprop.Tests.Plotting;
+using static Backprop.Tests.Cli.CliHarness;
+
+namespace Backprop.Tests.Cli;
+
+/// <summary><c>--plot</c>, <c>--report</c>, <c>--quiet</c> and the progress shown while training.</summary>
+public sealed class PlotAndProgressTests
+{
+    private static CliResult RunWith(ProgressSettings progress, params string[] args)
+    {
+        using var stdout = new StringWriter(CultureInfo.InvariantCulture);
+        using var stderr = new StringWriter(CultureInfo.InvariantCulture);
+        var code = BackpropCli.Run(args, stdout, stderr, progress);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Plot_and_report_write_their_files_and_say_where()
+    {
+        using var folder = new TempFolder();
+        var run = Run("train", "--plot", folder["plots"], "--report", folder["run.html"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Stderr);
+        Assert.EndsWith($"Pictures: fit, loss and gradients (PNG and SVG) in {folder["plots"]}\nReport: {folder["run.html"]}\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(["fit.png", "fit.svg", "gradients.png", "gradients.svg", "loss.png", "loss.svg"], Directory.GetFiles(folder["plots"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("<dt>optimizer</dt><dd>gradient descent</dd>", File.ReadAllText(folder["run.html"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recording_for_pictures_leaves_the_result_bit_for_bit_the_same()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal(RunJson().Text, RunJson("--plot", folder["plots"], "--report", folder["run.html"]).Text);
+        Assert.True(File.Exists(folder["run.html"]));
+    }
+
+    [Fact]
+    public async Task The_executable_draws_several_inputs_with_nothing_on_stderr()
+    {
+        // Skia's native code writes its complaints straight to the process's stderr: only a real process shows them.
+        using var csv = new TempCsv("left,right,height\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n0.2,0.1,0.3\n");
+        using var folder = new TempFolder();
+        var run = await ExecutableTests.RunProcessAsync("train", "--data", csv.Path, "--plot", folder["plots"], "--report", folder["run.html"], "--quiet");
+
+        Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
+        Assert.Equal("", run.Stderr);
+        Assert.Equal(6, Directory.GetFiles(folder["plots"]).Length);
+        Assert.True(File.Exists(folder["run.html"]));
+    }
+
+    [Fact]
+    public void Plot_into_a_file_is_refused_before_training_and_the_file_is_kept()
+    {
+        using var folder = new TempFolder();
+        File.WriteAllText(folder["plots"], "mine");
+        var line = AssertBadInput(Run("train", "--plot", folder["plots"], "--report", folder["run.html"]));
+
+        Assert.Equal($"backprop: --plot needs a folder, but '{folder["plots"]}' is a file.", line);
+        Assert.Equal("mine", File.ReadAllText(folder["plots"]));
+        Assert.Equal([folder["plots"]], Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void Plot_into_an_unwritable_folder_is_refused()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        // /proc refuses new files even to root.
+        var line = AssertBadInput(Run("train", "--plot", "/proc/backprop-plots"));
+        Assert.StartsWith("backprop: --plot cannot write into the folder '/proc/backprop-plots': ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Report_into_a_folder_or_a_missing_folder_is_refused()
+    {
+        using var folder = new TempFolder();
+        Assert.Equal($"backprop: --report needs a file name, but '{folder.Path}' is a folder.", AssertBadInput(Run("--report", folder.Path)));
+        var missing = Path.Combine(folder.Path, "nowhere", "run.html");
+        Assert.Equal($"backprop: --report cannot write '{missing}': the folder '{Path.GetDirectoryName(missing)}' does not exist.", AssertBadInput(Run("--report", missing)));
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void Empty_names_are_refused()
+    {
+        Assert.Equal("backprop: --plot needs a folder name.", AssertBadInput(Run("--plot", "")));
+        Assert.Equal("backprop: --report needs a file name.", AssertBadInput(Run("--report", "")));
+    }
+
+    [Fact]
+    public void Quiet_prints_only_the_result()
+    {
+        using var folder = new TempFolder();
+        var loud = Run();
+        var quiet = Run("train", "--quiet", "--report", folder["run.html"]);
+
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Equal("", quiet.Stderr);
+        Assert.Contains("Training the lesson's network", loud.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Training", quiet.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Report:", quiet.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith("Starting SSR: ", quiet.Stdout, StringComparison.Ordinal);
+        // Everything from the result on is the same as without --quiet.
+        Assert.EndsWith(quiet.Stdout, loud.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(folder["run.html"]));
+    }
+
+    [Fact]
+    public void Without_a_terminal_long_training_prints_plain_progress_lines_on_stderr()
+    {
+        var progress = new ProgressSettings(ProgressStyle.Lines, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
+        var run = RunWith(progress, "train", "--max-steps", "30000", "--min-step", "0");
+        var quiet = RunWith(progress, "train", "--max-steps", "30000", "--min-step", "0", "--quiet");
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Matches(@"^step \d+ of at most 30000: loss ([-+.0-9Ee]+|NaN), \d+ steps/s(, at most .+ left)?$", l));
+        Assert.DoesNotContain("step", quiet.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", quiet.Stderr);
+        // Progress goes to stderr: stdout holds the same result.
+        Assert.EndsWith(quiet.Stdout, run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void In_a_terminal_long_training_shows_a_live_bar_that_is_cleared_before_the_result()
+    {
+        var run = RunWith(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(20)), "train", "--max-steps", "30000", "--min-step", "0");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("", run.Stderr);
+        Assert.Matches(@"step \d+/30000  loss \S+  \d+ steps/s", run.Stdout);
+        Assert.Contains("\u001b[", run.Stdout, StringComparison.Ordinal);
+        var result = run.Stdout[run.Stdout.IndexOf("Training the lesson's network", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("steps/s", result, StringComparison.Ordinal);
+        Assert.Contains("Stopped after 30000 steps", result, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_lessons_default_run_in_a_terminal_shows_no_bar()
+    {
+        var run = RunWith(ProgressSettings.For(stdoutIsTerminal: true));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(Run().Stdout, run.Stdout);
+        Assert.DoesNotContain("steps/s", run.Stdout, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using Backprop.Plotting;
+using SkiaSharp;
+using static Backprop.Tests.Plotting.PlotHarness;
+
+namespace Backprop.Tests.Plotting;
+
+/// <summary>The HTML report in a real headless browser (Debian's chromium), offline.</summary>
+public sealed class ReportInBrowserTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempFolder folder = new();
+    private Chromium? browser;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (browser is not null)
+        {
+            await browser.DisposeAsync();
+        }
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    private async Task<Chromium.Tab> OpenAsync(TrainingRecord record)
+    {
+        var path = folder["report.html"];
+        TrainingReportPage.Write(path, record);
+        browser ??= Chromium.Start();
+        return await browser.OpenAsync(new Uri(path).AbsoluteUri);
+    }
+
+    [ChromiumFact]
+    public async Task The_report_loads_offline_with_no_errors_and_requests_nothing_but_itself()
+    {
+        var tab = await OpenAsync(LessonRecord().Record);
+
+        Assert.Empty(tab.Errors);
+        Assert.All(tab.Requests, url => Assert.StartsWith("file://", url, StringComparison.Ordinal));
+        Assert.Equal("step 472 of 472 (final)", (string?)await tab.EvaluateAsync("document.getElementById('step-label').textContent"));
+    }
+
+    [ChromiumFact]
+    public async Task Moving_the_slider_changes_the_curve_the_loss_marker_and_the_current_values()
+    {
+        var (record, _) = LessonRecord();
+        var tab = await OpenAsync(record);
+        const string state = "JSON.stringify([document.getElementById('curve').getAttribute('d'), document.getElementById('loss-marker').getAttribute('cx'), Array.from(document.querySelectorAll('#parameters td.current')).map(c => c.textContent)])";
+        var final = (string)(await tab.EvaluateAsync(state))!;
+
+        await tab.EvaluateAsync("(() => { const s = document.getElementById('slider'); s.value = 0; s.dispatchEvent(new Event('input')); })()");
+        var start = System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>((string)(await tab.EvaluateAsync(state))!);
+        var startCurve = (string?)await tab.EvaluateAsync("document.getElementById('start-curve').getAttribute('d')");
+
+        Assert.NotEqual(final, start.GetRawText());
+        // At step 0 the curve is the starting curve and the table shows the starting values.
+        Assert.Equal(startCurve, start[0].GetString());
+        Assert.Equal(["2.74", "0", "-1.13", "0", "0.36", "0.63", "0"], start[2].EnumerateArray().Select(c => c.GetString()));
+        Assert.True(double.Parse(start[1].GetString()!, CultureInfo.InvariantCulture) < 100, "the loss marker should be at the left, at step 0");
+        Assert.Equal("step 0 of 472", (string?)await tab.EvaluateAsync("document.getElementById('step-label').textContent"));
+        Assert.Empty(tab.Errors);
+    }
+
+    [ChromiumFact]
+    public async Task Play_runs_the_slider_forward_from_the_start()
+    {
+        var tab = await OpenAsync(LessonRecord().Record);
+        await tab.EvaluateAsync("document.getElementById('play').click()");
+        var first = (double)(await tab.EvaluateAsync("new Promise(r => setTimeout(() => r(Number(document.getElementById('slider').value)), 50))"))!;
+        var later = (double)(await tab.EvaluateAsync("new Promise(r => setTimeout(() => r(Number(document.getElementById('slider').value)), 400))"))!;
+
+        Assert.True(first < 5, $"play should restart from the first snapshot; slider at {first}");
+        Assert.True(later > first, $"the slider did not move: {first} then {later}");
+        Assert.Empty(tab.Errors);
+    }
+
+    [ChromiumFact]
+    public async Task A_screenshot_of_the_report_is_not_blank_and_shows_the_green_curve()
+    {
+        var tab = await OpenAsync(LessonRecord().Record);
+        using var image = SKBitmap.Decode(await tab.ScreenshotAsync());
+
+        Assert.Equal((1400, 1000), (image.Width, image.Height));
+        var pixels = image.Pixels;
+        var inked = pixels.Count(p => p.Red < 200 || p.Green < 200 || p.Blue < 200);
+        Assert.True(inked > pixels.Length / 100, $"only {inked} pixels are not near white");
+        var green = pixels.Count(p => p.Green > 120 && p.Red < 80 && p.Blue < 100);
+        Assert.True(green > 500, $"only {green} green pixels");
+    }
+
+    [ChromiumFact]
+    public async Task A_report_of_several_inputs_loads_and_its_points_move_with_the_slider()
+    {
+        var tab = await OpenAsync(TwoInputRecord());
+        const string ys = "Array.from(document.querySelectorAll('#points circle')).map(c => c.getAttribute('cy')).join(' ')";
+        var final = (string?)await tab.EvaluateAsync(ys);
+        await tab.EvaluateAsync("(() => { const s = document.getElementById('slider'); s.value = 0; s.dispatchEvent(new Event('input')); })()");
+        var start = (string?)await tab.EvaluateAsync(ys);
+
+        Assert.Equal(40, final!.Split(' ').Length);
+        Assert.NotEqual(final, start);
+        Assert.Empty(tab.Errors);
+    }
+}
