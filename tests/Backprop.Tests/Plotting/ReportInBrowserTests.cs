@@ -5,11 +5,12 @@ using static Backprop.Tests.Plotting.PlotHarness;
 
 namespace Backprop.Tests.Plotting;
 
-/// <summary>The HTML report in a real headless browser (Debian's chromium), offline.</summary>
-public sealed class ReportInBrowserTests : IAsyncLifetime, IDisposable
+/// <summary>One browser for all the tests of a class, started when the first test needs it.</summary>
+public sealed class ChromiumFixture : IAsyncLifetime
 {
-    private readonly TempFolder folder = new();
     private Chromium? browser;
+
+    internal Chromium Browser => browser ??= Chromium.Start();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -20,6 +21,12 @@ public sealed class ReportInBrowserTests : IAsyncLifetime, IDisposable
             await browser.DisposeAsync();
         }
     }
+}
+
+/// <summary>The HTML report in a real headless browser (Debian's chromium), offline; each test in its own tab.</summary>
+public sealed class ReportInBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IDisposable
+{
+    private readonly TempFolder folder = new();
 
     public void Dispose() => folder.Dispose();
 
@@ -27,8 +34,7 @@ public sealed class ReportInBrowserTests : IAsyncLifetime, IDisposable
     {
         var path = folder["report.html"];
         TrainingReportPage.Write(path, record);
-        browser ??= Chromium.Start();
-        return await browser.OpenAsync(new Uri(path).AbsoluteUri);
+        return await chromium.Browser.OpenAsync(new Uri(path).AbsoluteUri);
     }
 
     [ChromiumFact]
@@ -57,7 +63,12 @@ public sealed class ReportInBrowserTests : IAsyncLifetime, IDisposable
         // At step 0 the curve is the starting curve and the table shows the starting values.
         Assert.Equal(startCurve, start[0].GetString());
         Assert.Equal(["2.74", "0", "-1.13", "0", "0.36", "0.63", "0"], start[2].EnumerateArray().Select(c => c.GetString()));
-        Assert.True(double.Parse(start[1].GetString()!, CultureInfo.InvariantCulture) < 100, "the loss marker should be at the left, at step 0");
+        // The marker sits on the loss curve's first point (step 0, the starting loss).
+        var lossCurve = (string)(await tab.EvaluateAsync("document.getElementById('loss-curve').getAttribute('d')"))!;
+        var first = lossCurve[1..lossCurve.IndexOf('L', StringComparison.Ordinal)].Split(' ');
+        Assert.Equal(first[0], start[1].GetString());
+        Assert.Equal(first[1], (string?)await tab.EvaluateAsync("document.getElementById('loss-marker').getAttribute('cy')"));
+        Assert.True(double.Parse(first[0], CultureInfo.InvariantCulture) < double.Parse(System.Text.Json.JsonDocument.Parse(final).RootElement[1].GetString()!, CultureInfo.InvariantCulture));
         Assert.Equal("step 0 of 472", (string?)await tab.EvaluateAsync("document.getElementById('step-label').textContent"));
         Assert.Empty(tab.Errors);
     }
