@@ -160,7 +160,9 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         PerNumber = watched.Count <= options.PerNumberLimit;
         if (PerNumber)
         {
-            groups.AddRange(watched.Select(n => (n.Parameter.ElementNames[n.Index], new List<(Parameter<T>, int)> { n })));
+            // The lesson's network in the lesson's order (w1 b1 w2 b2 …), others in storage order.
+            var numbers = watched.OrderBy(n => Lesson.ParameterNames.ToList().IndexOf(n.Parameter.ElementNames[n.Index]));
+            groups.AddRange(numbers.Select(n => (n.Parameter.ElementNames[n.Index], new List<(Parameter<T>, int)> { n })));
         }
         else
         {

@@ -116,7 +116,7 @@ public sealed class GradientHealthMonitorTests
 
         Assert.Equal(StopReason.StepSizeBelowThreshold, result.StopReason);
         Assert.Empty(health.Warnings);
-        Assert.Equal(["w1", "w2", "b1", "b2", "w3", "w4", "b3"], health.Groups);
+        Assert.Equal(["w1", "b1", "w2", "b2", "w3", "w4", "b3"], health.Groups);
         Assert.Equal(result.Steps, health.Steps);
         Assert.Equal(0.7609437196206793, health.NormsAt(1)[0], 1e-12); // |dSSR/dw1| at the start
     }
