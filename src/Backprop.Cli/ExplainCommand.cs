@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Backprop.Diagnostics;
-using Backprop.Nn;
 using Backprop.Scalar;
 using Backprop.Training;
 
@@ -57,7 +56,7 @@ internal sealed class ExplainCommand(TextWriter stdout)
         };
         var run = TrainingRun.Start(settings);
         var names = parsed.GetValue(param) is { } list
-            ? RunOptions.SplitNames(list, "--param").Select(n => run.Network.Element(n).Name).ToArray()
+            ? RunOptions.SplitNames(list, "--param").Select(n => run.Network.Element(n).Name).Distinct().ToArray()
             : null;
 
         // Train up to the step, and catch its gradients and its update from the tensor engine.

@@ -157,8 +157,15 @@ internal sealed class GraphCommand(TextWriter stdout)
         start.ArgumentList.Add(svgPath);
         using var process = Process.Start(start) ?? throw new BackpropException($"Could not start {program}.");
         var errors = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(dot);
-        process.StandardInput.Close();
+        try
+        {
+            process.StandardInput.Write(dot);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // It stopped reading (exited early): its exit code and error output say why.
+        }
         process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)

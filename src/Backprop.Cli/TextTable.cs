@@ -1,6 +1,6 @@
 namespace Backprop.Cli;
 
-/// <summary>A plain text table: right-aligned columns separated by │, wide enough for every cell.</summary>
+/// <summary>A plain text table: the first column left-aligned, the others right-aligned, separated by │.</summary>
 internal static class TextTable
 {
     /// <summary>Writes <paramref name="header"/>, a rule and up to <paramref name="maxRows"/> rows, then "… N more".</summary>
@@ -8,7 +8,7 @@ internal static class TextTable
     {
         var shown = rows.Take(maxRows).ToList();
         var widths = header.Select((h, c) => Math.Max(h.Length, shown.Count == 0 ? 0 : shown.Max(r => r[c].Length))).ToArray();
-        string Line(IReadOnlyList<string> cells) => "  " + string.Join(" │ ", cells.Select((cell, c) => cell.PadLeft(widths[c]))).TrimEnd();
+        string Line(IReadOnlyList<string> cells) => "  " + string.Join(" │ ", cells.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd();
         stdout.WriteLine(Line(header));
         stdout.WriteLine("  " + string.Join("─┼─", widths.Select(w => new string('─', w))));
         foreach (var row in shown)

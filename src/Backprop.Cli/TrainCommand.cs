@@ -1,13 +1,5 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
-using System.Numerics;
-using Backprop.Data;
 using Backprop.Diagnostics;
-using Backprop.Losses;
-using Backprop.Nn;
-using Backprop.Optim;
-using Backprop.Training;
 
 namespace Backprop.Cli;
 

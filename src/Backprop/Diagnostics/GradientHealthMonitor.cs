@@ -97,6 +97,7 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
     private int[] vanishingSteps = [];
     private HashSet<(string Group, GradientWarningKind Kind)> warned = [];
     private T[] snapshot = [];
+    private double[] current = [];
     private List<(Parameter<T> Parameter, int Index)> watched = [];
 
     /// <summary>Creates the monitor with the given thresholds (the defaults when null).</summary>
@@ -160,7 +161,9 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         PerNumber = watched.Count <= options.PerNumberLimit;
         if (PerNumber)
         {
-            groups.AddRange(watched.Select(n => (n.Parameter.ElementNames[n.Index], new List<(Parameter<T>, int)> { n })));
+            // The lesson's network in the lesson's order (w1 b1 w2 b2 …), others in storage order.
+            var numbers = watched.OrderBy(n => Lesson.ParameterNames.ToList().IndexOf(n.Parameter.ElementNames[n.Index]));
+            groups.AddRange(numbers.Select(n => (n.Parameter.ElementNames[n.Index], new List<(Parameter<T>, int)> { n })));
         }
         else
         {
@@ -172,6 +175,7 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         belowFor = new int[groups.Count];
         vanishingSteps = new int[groups.Count];
         snapshot = new T[watched.Count];
+        current = new double[groups.Count];
     }
 
     /// <inheritdoc/>
@@ -201,7 +205,16 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
                 var v = double.CreateChecked(Gradient(n));
                 sum += v * v;
             }
-            var norm = Math.Sqrt(sum);
+            current[g] = Math.Sqrt(sum);
+        }
+        var largest = 0;
+        for (var g = 1; g < groups.Count; g++)
+        {
+            largest = current[g] > current[largest] ? g : largest;
+        }
+        for (var g = 0; g < groups.Count; g++)
+        {
+            var norm = current[g];
             var previous = Steps > 0 ? norms[((Steps - 1) * groups.Count) + g] : double.NaN;
             norms.Add(norm);
             if (norm < options.VanishingThreshold)
@@ -210,7 +223,7 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
                 if (++belowFor[g] == options.VanishingSteps)
                 {
                     Warn(step, GradientWarningKind.Vanishing, groups[g].Name, Format(
-                        $"{groups[g].Name}: vanishing gradients — the gradient norm has been below {options.VanishingThreshold} for {options.VanishingSteps} steps (since step {step - options.VanishingSteps + 1}; now {norm:G3}), so it barely learns"));
+                        $"{groups[g].Name}: vanishing gradients — the gradient norm has been below {options.VanishingThreshold} for {options.VanishingSteps} steps (since step {step - options.VanishingSteps + 1}; now {norm:G3}, while {groups[largest].Name}'s is {current[largest]:G3}), so it barely learns"));
                 }
             }
             else
