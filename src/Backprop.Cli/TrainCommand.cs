@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backprop.Diagnostics;
+using Backprop.Training;
 
 namespace Backprop.Cli;
 
