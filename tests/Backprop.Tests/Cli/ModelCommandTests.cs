@@ -219,6 +219,22 @@ public sealed class ModelCommandTests
         Assert.Equal(["data.csv", "lesson.bpm", "wide.csv"], Directory.GetFiles(folder.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("predict", "--model|--input|--data|--json")]
+    [InlineData("evaluate", "--model|--data|--dataset|--json")]
+    [InlineData("export", "--model|--onnx|--json")]
+    [InlineData("train", "--out")]
+    public void Help_lists_each_model_commands_options(string command, string options)
+    {
+        var help = Ok(command, "--help");
+
+        Assert.Contains($"backprop {command} [options]", help, StringComparison.Ordinal);
+        foreach (var option in options.Split('|'))
+        {
+            Assert.Contains(option, help, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_failed_train_out_leaves_an_existing_model_file_as_it_was()
     {
