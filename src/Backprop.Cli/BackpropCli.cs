@@ -37,6 +37,7 @@ public static class BackpropCli
         train.AddTo(trainCommand);
         trainCommand.SetAction(train.Invoke);
         root.Subcommands.Add(trainCommand);
+        root.Subcommands.Add(new BenchCommand(stdout).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
