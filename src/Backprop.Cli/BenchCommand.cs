@@ -57,23 +57,20 @@ internal sealed class BenchCommand(TextWriter stdout)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{all} logical CPUs; Vector512 {(Vector512.IsHardwareAccelerated ? "on" : "off")}, Vector256 {(Vector256.IsHardwareAccelerated ? "on" : "off")}; load average {LoadAverage()}; {(plan == BenchPlan.Full ? "full run" : plan == BenchPlan.Quick ? "quick run" : "smoke run (timings not meaningful)")}"));
-            if (!GemmThreads.CanSet)
-            {
-                stdout.WriteLine("NOTE: this build's GEMM has no thread-count setting; '1 thread' and 'all threads' run the same (single-threaded) code.");
-            }
             stdout.WriteLine($"{"workload",-44} {"median",10} {"min",10} {"max",10}  unit       runs");
         }
         Measure("peak_gflops_1t", "FMA loop peak, 1 thread", "GFLOP/s", () => BenchWorkloads.Peak(plan, 1));
         Measure("peak_gflops_all", $"FMA loop peak, {all} threads", "GFLOP/s", () => BenchWorkloads.Peak(plan, all));
         Measure("statquest_us_per_step", "lesson network step (float64, 3 rows)", "µs/step", () => BenchWorkloads.Lesson(plan));
         Measure("mlp_small_us_per_step", "MLP 2-16-16-1 tanh step (batch 32)", "µs/step", () => BenchWorkloads.SmallMlp(plan));
-        GemmThreads.Set(1);
+        var threads = Parallelism.MaxDegreeOfParallelism;
+        Parallelism.MaxDegreeOfParallelism = 1;
         Measure("sgemm1024_gflops_1t", "sgemm 1024³, 1 thread", "GFLOP/s", () => BenchWorkloads.Sgemm(plan));
         Measure("mlp_ms_per_step_1t", "MLP 784-1024-1024-10 step, 1 thread", "ms/step", () => BenchWorkloads.Mlp(plan));
-        GemmThreads.Set(all);
+        Parallelism.MaxDegreeOfParallelism = all;
         Measure("sgemm1024_gflops_all", $"sgemm 1024³, {all} threads", "GFLOP/s", () => BenchWorkloads.Sgemm(plan));
         Measure("mlp_ms_per_step_all", $"MLP 784-1024-1024-10 step, {all} threads", "ms/step", () => BenchWorkloads.Mlp(plan));
-        GemmThreads.Reset();
+        Parallelism.MaxDegreeOfParallelism = threads;
 
         var mlpAll = rows.Single(r => r.Key == "mlp_ms_per_step_all").Median;
         var gflops = 6.0 * BenchWorkloads.MlpParameters * 128 / (mlpAll * 1e-3) / 1e9;
@@ -133,19 +130,5 @@ internal sealed class BenchCommand(TextWriter stdout)
             $"{Workload,-44} {F(Median),10} {F(Samples.Min()),10} {F(Samples.Max()),10}  {Unit,-10} {Samples.Count}");
 
         private static string F(double v) => v.ToString(v >= 100 ? "F1" : v >= 1 ? "F3" : "G3", CultureInfo.InvariantCulture);
-    }
-}
-
-/// <summary>Where the bench sets the GEMM's thread count.</summary>
-internal static class GemmThreads
-{
-    // NOTE: the GEMM's thread-count setting belongs to the GEMM work of issue 5 (item 1); until it is in
-    // this build the GEMM runs on the calling thread only, and Set does nothing.
-    public static bool CanSet => false;
-
-    public static void Set(int threads) => ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
-
-    public static void Reset()
-    {
     }
 }
