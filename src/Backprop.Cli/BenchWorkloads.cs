@@ -29,7 +29,7 @@ internal static class BenchWorkloads
     /// <summary>Parameters of the 784-1024-1024-10 MLP.</summary>
     public const long MlpParameters = (784 * 1024) + 1024 + (1024 * 1024) + 1024 + (1024 * 10) + 10;
 
-    /// <summary>The lesson's network, float64, full batch (3 rows), SSR, gradient descent lr 0.1: µs per step, one sample per block of steps.</summary>
+    /// <summary>The lesson's network, float64, full batch (3 rows), SSR, gradient descent lr 0.1: µs per step, one sample per step.</summary>
     public static List<double> Lesson(BenchPlan plan)
     {
         var (x, y) = (Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>());
@@ -40,7 +40,7 @@ internal static class BenchWorkloads
         });
     }
 
-    /// <summary>MLP 2-16-16-1 tanh, float32, batch 32, MSE, gradient descent lr 0.01: µs per step, one sample per block of steps.</summary>
+    /// <summary>MLP 2-16-16-1 tanh, float32, batch 32, MSE, gradient descent lr 0.01: µs per step, one sample per step.</summary>
     public static List<double> SmallMlp(BenchPlan plan)
     {
         var rng = new Rng(7);
@@ -105,8 +105,10 @@ internal static class BenchWorkloads
     public static List<double> Peak(BenchPlan plan, int threads)
         => [.. Enumerable.Range(0, plan.PeakRuns).Select(_ => FmaPeak.Measure<float>(threads, plan.PeakMilliseconds))];
 
-    // One warm-up block, then `blocks` blocks of `steps` steps from a fresh network; a sample is the mean
-    // time per step of a block, from the end of its first step (which records the graph) to the end of its last.
+    // One warm-up block, then `blocks` blocks of `steps` steps from a fresh network; a sample is one step's
+    // time (end of the previous step to the end of this one; a block's first step records the graph and is
+    // left out), as the TorchSharp reference times each step: the median is then robust to the steps
+    // a busy machine preempts.
     private static List<double> Blocks<T>(int blocks, int steps, Func<(Trainer<T> Trainer, Tensor<T> X, Tensor<T> Y)> create)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
@@ -116,9 +118,9 @@ internal static class BenchWorkloads
             var (trainer, x, y) = create();
             var clock = new StepClock<T>(steps);
             trainer.Fit(x, y, new TrainingOptions { MaxSteps = steps, MinStepSize = null }, [clock]);
-            if (r >= 0)
+            for (var i = 1; r >= 0 && i < clock.Count; i++)
             {
-                samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[0], clock.Ticks[clock.Count - 1]).TotalMicroseconds / (clock.Count - 1));
+                samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMicroseconds);
             }
         }
         return samples;
