@@ -47,6 +47,7 @@ public static class BackpropCli
         root.Subcommands.Add(PredictCommand.Create(stdout));
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
         root.Subcommands.Add(ExportCommand.Create(stdout));
+        root.Subcommands.Add(new BenchCommand(stdout).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -278,7 +278,9 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         var k = 0;
         foreach (var op in graph.Operations)
         {
-            if (op.Name != "relu" || op.Output.Shape.Rank != 2)
+            // A ReLU is its own op ("relu") or fused into its Dense layer's op ("linear_relu").
+            var fused = op.Name == "linear_relu";
+            if ((op.Name != "relu" && !fused) || op.Output.Shape.Rank != 2)
             {
                 continue;
             }
@@ -297,7 +299,7 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
             var fraction = (double)dead / units;
             if (k == relus.Count)
             {
-                var bias = op.Inputs[0].Creator?.Inputs.OfType<Parameter<T>>().FirstOrDefault();
+                var bias = (fused ? op.Inputs : op.Inputs[0].Creator?.Inputs)?.OfType<Parameter<T>>().FirstOrDefault();
                 relus.Add((bias is null ? $"relu{k}" : LayerOf(bias), units, fraction, fraction));
             }
             var r0 = relus[k];

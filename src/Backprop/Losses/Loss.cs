@@ -61,7 +61,7 @@ public sealed class SumSquaredResiduals : Loss
     public override Tensor<T> Compute<T>(Tensor<T> predicted, Tensor<T> observed)
     {
         RequireSameShape(predicted, observed);
-        return (observed - predicted).Square().Sum();
+        return TensorOps.SumSquaredResiduals(predicted, observed);
     }
 }
 
@@ -78,7 +78,7 @@ public sealed class MeanSquaredError : Loss
     public override Tensor<T> Compute<T>(Tensor<T> predicted, Tensor<T> observed)
     {
         RequireSameShape(predicted, observed);
-        return (observed - predicted).Square().Mean();
+        return TensorOps.MeanSquaredError(predicted, observed);
     }
 }
 

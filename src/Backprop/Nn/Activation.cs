@@ -1,5 +1,6 @@
 using System.Numerics;
 using Backprop.Tensors;
+using Backprop.Tensors.Ops;
 
 namespace Backprop.Nn;
 
@@ -34,6 +35,18 @@ public static class Activations
             Activation.Relu => x.Relu(),
             Activation.Sigmoid => x.Sigmoid(),
             Activation.Tanh => x.Tanh(),
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
+        };
+
+    /// <summary>f(x·W + b) as one fused operation (a dense layer's forward pass).</summary>
+    internal static Tensor<T> Linear<T>(Tensor<T> x, Tensor<T> weight, Tensor<T> bias, Activation activation) where T : unmanaged, IFloatingPointIeee754<T>
+        => activation switch
+        {
+            Activation.Identity => TensorOps.Linear<T, IdentityActivation<T>>(x, weight, bias),
+            Activation.SoftPlus => TensorOps.Linear<T, SoftPlusActivation<T>>(x, weight, bias),
+            Activation.Relu => TensorOps.Linear<T, ReluActivation<T>>(x, weight, bias),
+            Activation.Sigmoid => TensorOps.Linear<T, SigmoidActivation<T>>(x, weight, bias),
+            Activation.Tanh => TensorOps.Linear<T, TanhActivation<T>>(x, weight, bias),
             _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
         };
 

@@ -8,7 +8,8 @@ namespace Backprop.Nn;
 /// </summary>
 /// <remarks>
 /// W is stored inputs × outputs, so <c>weight[i,j]</c> connects input i to unit j and the forward
-/// pass is one plain matrix product. Its parameters are named <c>{name}.weight</c> and <c>{name}.bias</c>.
+/// pass is one plain matrix product. The product, the bias and the activation are recorded as one
+/// operation (forward and derivatives fused). Its parameters are named <c>{name}.weight</c> and <c>{name}.bias</c>.
 /// </remarks>
 public sealed class Dense<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -51,7 +52,7 @@ public sealed class Dense<T> : Module<T> where T : unmanaged, IFloatingPointIeee
         {
             throw new BackpropException($"Layer {Name} takes rows of {Inputs} inputs; it was given shape {input.Shape}.");
         }
-        return (input.MatMul(Weight) + Bias).Apply(Activation);
+        return Activations.Linear(input, Weight, Bias, Activation);
     }
 
     /// <inheritdoc/>

@@ -12,6 +12,7 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
 {
     private readonly string[] elementNames;
     private readonly bool[] trainable;
+    private int frozen;
 
     /// <summary>Creates a zero-filled parameter named <paramref name="name"/>.</summary>
     public Parameter(string name, Shape shape) : base(shape, requiresGrad: true)
@@ -30,7 +31,7 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     public ReadOnlySpan<bool> Trainable => trainable;
 
     /// <summary>True when every number is trained.</summary>
-    public bool IsFullyTrainable => Array.TrueForAll(trainable, t => t);
+    public bool IsFullyTrainable => frozen == 0;
 
     /// <summary>
     /// Gives the parameter a new name; each number is named <c>name[i,j]</c> (matrices) or
@@ -58,8 +59,19 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>Trains (true) or holds fixed (false) the number at <paramref name="index"/>.</summary>
-    public void SetTrainable(int index, bool value) => trainable[index] = value;
+    public void SetTrainable(int index, bool value)
+    {
+        if (trainable[index] != value)
+        {
+            trainable[index] = value;
+            frozen += value ? -1 : 1;
+        }
+    }
 
     /// <summary>Trains (true) or holds fixed (false) every number of this parameter.</summary>
-    public void SetTrainable(bool value) => Array.Fill(trainable, value);
+    public void SetTrainable(bool value)
+    {
+        Array.Fill(trainable, value);
+        frozen = value ? 0 : trainable.Length;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -14,6 +15,13 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
+        if (!trainable.Contains(false))
+        {
+            // Every number trained: values − lr·g over whole spans (the same operations as below, element
+            // for element), and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
+            TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
+            return double.CreateChecked(lr * T.Abs(TensorPrimitives.MaxMagnitude(gradients)));
+        }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

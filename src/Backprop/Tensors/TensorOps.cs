@@ -33,6 +33,27 @@ public static class TensorOps
     public static Tensor<T> MatMul<T>(this Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>
         => new MatMulOp<T>(Checked(a), Checked(b)).Run();
 
+    /// <summary>
+    /// x·W + b for x [rows, inputs], W [inputs, outputs] and b [outputs] (one row added to every row),
+    /// recorded as one operation.
+    /// </summary>
+    public static Tensor<T> Linear<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T> bias) where T : unmanaged, IFloatingPointIeee754<T>
+        => Linear<T, IdentityActivation<T>>(x, weight, bias);
+
+    /// <summary>f(x·W + b) as one operation, f applied in place and its derivative in place on the way back.</summary>
+    internal static Tensor<T> Linear<T, TActivation>(Tensor<T> x, Tensor<T> weight, Tensor<T> bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TActivation : struct, IActivationRule<T>
+        => new LinearOp<T, TActivation>(Checked(x), Checked(weight), Checked(bias)).Run();
+
+    /// <summary>The sum of squared residuals Σᵢ (observedᵢ − predictedᵢ)²: a scalar, recorded as one operation.</summary>
+    public static Tensor<T> SumSquaredResiduals<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>
+        => new SquaredErrorOp<T>(Checked(predicted), Checked(observed), mean: false).Run();
+
+    /// <summary>The mean squared error (1/n) Σᵢ (observedᵢ − predictedᵢ)² over all n values: a scalar, recorded as one operation.</summary>
+    public static Tensor<T> MeanSquaredError<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>
+        => new SquaredErrorOp<T>(Checked(predicted), Checked(observed), mean: true).Run();
+
     /// <summary>Σ x over all elements: a scalar.</summary>
     public static Tensor<T> Sum<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
         => new SumOp<T>(Checked(x), mean: false).Run();

@@ -64,6 +64,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors)
     {
         ArgumentNullException.ThrowIfNull(monitors);
+        // NOTE: an array, because foreach over an IReadOnlyList allocates an enumerator on every step.
+        var watchers = monitors.ToArray();
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
         options ??= new TrainingOptions();
@@ -78,7 +80,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var history = new List<double>(Math.Min(options.MaxSteps, 1 << 20));
         var initialLoss = Evaluate(inputs, targets);
         stopRequest = null;
-        foreach (var m in monitors)
+        foreach (var m in watchers)
         {
             m.OnStart(this, initialLoss);
         }
@@ -102,7 +104,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             Optimizer.ZeroGrad();
             step.Backward();
-            foreach (var m in monitors)
+            foreach (var m in watchers)
             {
                 m.OnGradients(this, steps + 1, loss, step);
             }
@@ -113,13 +115,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Optimizer.Step();
             steps++;
             var info = new StepInfo(steps, epoch, loss, Optimizer.LastMaxStepSize);
-            foreach (var m in monitors)
+            foreach (var m in watchers)
             {
                 m.OnStep(this, info);
             }
             if (batches.EpochEnded)
             {
-                foreach (var m in monitors)
+                foreach (var m in watchers)
                 {
                     m.OnEpochEnd(this, epoch);
                 }
@@ -140,7 +142,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         var (stop, message) = stopRequest ?? (reason ?? StopReason.MaxSteps, Describe(reason ?? StopReason.MaxSteps, options));
         var result = new TrainingResult(steps, stop, message, initialLoss, Evaluate(inputs, targets), history);
-        foreach (var m in monitors)
+        foreach (var m in watchers)
         {
             m.OnEnd(this, result);
         }

@@ -57,7 +57,7 @@ public sealed class GradientHealthMonitorTests
         Assert.Equal(StopReason.Diverged, result.StopReason);
         var stop = Assert.Single(health.Warnings, w => w.Kind == GradientWarningKind.NonFinite);
         Assert.Contains("infinite", stop.Message, StringComparison.Ordinal);
-        Assert.Contains("square", stop.Message, StringComparison.Ordinal);
+        Assert.Contains("ssr", stop.Message, StringComparison.Ordinal); // the fused SSR op, where (observed − predicted)² overflows
         Assert.All(network.Elements(), e => Assert.True(double.IsFinite(e.Value), $"{e.Name} = {e.Value}"));
         Assert.Equal(result.Steps, health.Steps);
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Autograd;
 
 namespace Backprop.Tensors.Ops;
@@ -16,52 +17,73 @@ internal enum Broadcast
     Scalar,
 }
 
-/// <summary>z = f(a, b) element by element, with ∂f/∂a and ∂f/∂b.</summary>
+/// <summary>z = f(a, b) element by element, with ∂f/∂a and ∂f/∂b, on whole spans.</summary>
 internal interface IBinaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     static abstract string Name { get; }
 
-    static abstract T Apply(T a, T b);
+    /// <summary>z = f(a, b) for spans of equal length.</summary>
+    static abstract void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> z);
 
-    static abstract T DerivativeA(T a, T b);
+    /// <summary>z = f(a, b) with b repeated.</summary>
+    static abstract void Apply(ReadOnlySpan<T> a, T b, Span<T> z);
 
-    static abstract T DerivativeB(T a, T b);
+    /// <summary>z = f(a, b) with a repeated.</summary>
+    static abstract void Apply(T a, ReadOnlySpan<T> b, Span<T> z);
+
+    /// <summary>True for a·b, whose derivative with respect to one operand is the other; false for a ± b.</summary>
+    static abstract bool IsProduct { get; }
+
+    /// <summary>∂f/∂b when it is a constant (a ± b): +1 or −1.</summary>
+    static abstract T SignB { get; }
 }
 
 internal readonly struct AddRule<T> : IBinaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static string Name => "add";
 
-    public static T Apply(T a, T b) => a + b;
+    public static void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Add(a, b, z);
+
+    public static void Apply(ReadOnlySpan<T> a, T b, Span<T> z) => TensorPrimitives.Add(a, b, z);
+
+    public static void Apply(T a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Add(b, a, z);
 
     // ∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1
-    public static T DerivativeA(T a, T b) => T.One;
+    public static bool IsProduct => false;
 
-    public static T DerivativeB(T a, T b) => T.One;
+    public static T SignB => T.One;
 }
 
 internal readonly struct SubtractRule<T> : IBinaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static string Name => "subtract";
 
-    public static T Apply(T a, T b) => a - b;
+    public static void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Subtract(a, b, z);
+
+    public static void Apply(ReadOnlySpan<T> a, T b, Span<T> z) => TensorPrimitives.Subtract(a, b, z);
+
+    public static void Apply(T a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Subtract(a, b, z);
 
     // ∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1
-    public static T DerivativeA(T a, T b) => T.One;
+    public static bool IsProduct => false;
 
-    public static T DerivativeB(T a, T b) => -T.One;
+    public static T SignB => -T.One;
 }
 
 internal readonly struct MultiplyRule<T> : IBinaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static string Name => "multiply";
 
-    public static T Apply(T a, T b) => a * b;
+    public static void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Multiply(a, b, z);
+
+    public static void Apply(ReadOnlySpan<T> a, T b, Span<T> z) => TensorPrimitives.Multiply(a, b, z);
+
+    public static void Apply(T a, ReadOnlySpan<T> b, Span<T> z) => TensorPrimitives.Multiply(b, a, z);
 
     // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
-    public static T DerivativeA(T a, T b) => b;
+    public static bool IsProduct => true;
 
-    public static T DerivativeB(T a, T b) => a;
+    public static T SignB => T.One;
 }
 
 /// <summary>
@@ -117,49 +139,104 @@ internal sealed class BinaryOp<T, TRule> : Op<T>
     private static bool IsRowOf(Shape row, Shape matrix)
         => matrix.Rank == 2 && (row.Rank == 1 || (row.Rank == 2 && row[0] == 1)) && row.Columns == matrix.Columns;
 
-    private static int Index(Broadcast mode, int i, int column) => mode switch
-    {
-        Broadcast.Full => i,
-        Broadcast.Row => column,
-        _ => 0,
-    };
-
     public override void Forward()
     {
         ReadOnlySpan<T> x = a.Data, y = b.Data;
         var z = Output.Data;
         var columns = Output.Shape.Columns;
-        for (int i = 0, column = 0; i < z.Length; i++)
+        switch (modeA, modeB)
         {
-            z[i] = TRule.Apply(x[Index(modeA, i, column)], y[Index(modeB, i, column)]);
-            if (++column == columns)
-            {
-                column = 0;
-            }
+            case (Broadcast.Full, Broadcast.Full):
+                TRule.Apply(x, y, z);
+                break;
+            case (Broadcast.Full, Broadcast.Scalar):
+                TRule.Apply(x, y[0], z);
+                break;
+            case (Broadcast.Scalar, _):
+                TRule.Apply(x[0], y, z);
+                break;
+            case (Broadcast.Full, Broadcast.Row):
+                for (var start = 0; start < z.Length; start += columns)
+                {
+                    TRule.Apply(x.Slice(start, columns), y, z.Slice(start, columns));
+                }
+                break;
+            default:
+                for (var start = 0; start < z.Length; start += columns)
+                {
+                    TRule.Apply(x, y.Slice(start, columns), z.Slice(start, columns));
+                }
+                break;
         }
     }
 
+    // da += Σ over the positions a was repeated to of dz·∂f/∂a (b for a product, 1 otherwise); the same for b.
     public override void Backward()
     {
-        ReadOnlySpan<T> x = a.Data, y = b.Data, dz = Output.GradData;
-        var dx = a.RequiresGrad ? a.GradData : null;
-        var dy = b.RequiresGrad ? b.GradData : null;
+        ReadOnlySpan<T> dz = Output.GradData;
         var columns = Output.Shape.Columns;
-        for (int i = 0, column = 0; i < dz.Length; i++)
+        if (a.RequiresGrad)
         {
-            int ia = Index(modeA, i, column), ib = Index(modeB, i, column);
-            if (dx is not null)
-            {
-                dx[ia] += dz[i] * TRule.DerivativeA(x[ia], y[ib]);
-            }
-            if (dy is not null)
-            {
-                dy[ib] += dz[i] * TRule.DerivativeB(x[ia], y[ib]);
-            }
-            if (++column == columns)
-            {
-                column = 0;
-            }
+            Accumulate(a.GradData, modeA, dz, TRule.IsProduct ? b.Data : default, modeB, T.One, columns);
+        }
+        if (b.RequiresGrad)
+        {
+            Accumulate(b.GradData, modeB, dz, TRule.IsProduct ? a.Data : default, modeA, TRule.SignB, columns);
+        }
+    }
+
+    // d += Σ dz·f (f = the other operand, laid out by fMode) or, when f is empty, Σ sign·dz. A broadcast
+    // operand always meets a full one (Create), so the cases below are all there are.
+    private static void Accumulate(Span<T> d, Broadcast mode, ReadOnlySpan<T> dz, ReadOnlySpan<T> f, Broadcast fMode, T sign, int columns)
+    {
+        var product = !f.IsEmpty;
+        switch (mode, fMode)
+        {
+            case (Broadcast.Scalar, _):
+                d[0] += product ? TensorPrimitives.Dot(dz, f) : sign * TensorPrimitives.Sum(dz);
+                break;
+            case (Broadcast.Row, _):
+                for (var start = 0; start < dz.Length; start += columns)
+                {
+                    AddScaled(d, dz.Slice(start, columns), product ? f.Slice(start, columns) : default, sign);
+                }
+                break;
+            case (_, Broadcast.Full):
+                AddScaled(d, dz, f, sign);
+                break;
+            case (_, Broadcast.Scalar):
+                if (product)
+                {
+                    TensorPrimitives.MultiplyAdd(dz, f[0], d, d);
+                }
+                else
+                {
+                    AddScaled(d, dz, default, sign);
+                }
+                break;
+            default:
+                for (var start = 0; start < dz.Length; start += columns)
+                {
+                    AddScaled(d.Slice(start, columns), dz.Slice(start, columns), f, sign);
+                }
+                break;
+        }
+    }
+
+    // d += dz·f, or d ± dz when f is empty.
+    private static void AddScaled(Span<T> d, ReadOnlySpan<T> dz, ReadOnlySpan<T> f, T sign)
+    {
+        if (!f.IsEmpty)
+        {
+            TensorPrimitives.MultiplyAdd(dz, f, d, d);
+        }
+        else if (sign == T.One)
+        {
+            TensorPrimitives.Add(d, dz, d);
+        }
+        else
+        {
+            TensorPrimitives.Subtract(d, dz, d);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Backprop.Autograd;
+using Backprop.Kernels;
 
 namespace Backprop.Tensors.Ops;
 
@@ -94,20 +95,17 @@ internal readonly struct SoftPlusRule<T> : IUnaryRule<T> where T : unmanaged, IF
     public static string Name => "softplus";
 
     // SoftPlus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): stable for any x.
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y)
-    {
-        for (var i = 0; i < y.Length; i++)
-        {
-            y[i] = StableMath.SoftPlus(x[i]);
-        }
-    }
+    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.SoftPlus(x, y);
 
     // d/dx SoftPlus(x) = eˣ/(1 + eˣ) = σ(x)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
     {
-        for (var i = 0; i < dx.Length; i++)
+        Span<T> sigmoid = stackalloc T[Math.Min(x.Length, 256)];
+        for (var start = 0; start < x.Length; start += sigmoid.Length)
         {
-            dx[i] += dy[i] * StableMath.Sigmoid(x[i]);
+            var n = Math.Min(sigmoid.Length, x.Length - start);
+            ActivationKernels.Sigmoid(x.Slice(start, n), sigmoid[..n]);
+            ActivationKernels.MultiplyBackward(sigmoid[..n], dy.Slice(start, n), dx.Slice(start, n), accumulate: true);
         }
     }
 }
@@ -116,77 +114,33 @@ internal readonly struct ReluRule<T> : IUnaryRule<T> where T : unmanaged, IFloat
 {
     public static string Name => "relu";
 
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y)
-    {
-        for (var i = 0; i < y.Length; i++)
-        {
-            y[i] = x[i] > T.Zero ? x[i] : T.Zero;
-        }
-    }
+    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Relu(x, y);
 
-    // d/dx max(x, 0) = 1 for x > 0, else 0 (0 at the kink, as PyTorch does)
+    // d/dx max(x, 0) = 1 for x > 0 (where y > 0), else 0 (0 at the kink, as PyTorch does)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-    {
-        for (var i = 0; i < dx.Length; i++)
-        {
-            if (x[i] > T.Zero)
-            {
-                dx[i] += dy[i];
-            }
-        }
-    }
+        => ActivationKernels.ReluBackward(y, dy, dx, accumulate: true);
 }
 
 internal readonly struct SigmoidRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static string Name => "sigmoid";
 
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y)
-    {
-        for (var i = 0; i < y.Length; i++)
-        {
-            y[i] = StableMath.Sigmoid(x[i]);
-        }
-    }
+    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Sigmoid(x, y);
 
     // d/dx σ(x) = σ(x)(1 − σ(x)) = y(1 − y)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-    {
-        for (var i = 0; i < dx.Length; i++)
-        {
-            dx[i] += dy[i] * y[i] * (T.One - y[i]);
-        }
-    }
+        => ActivationKernels.SigmoidBackward(y, dy, dx, accumulate: true);
 }
 
 internal readonly struct TanhRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static string Name => "tanh";
 
-    // NOTE: TensorPrimitives.Tanh builds tanh from e^(−2|x|) − 1, which cancels for small |x|: in float
-    // it gives tanh(0) = −6e-8 and is 1.5% off at x = 1e-6. Below |x| = 1/4, where its error grows past
-    // about 5 ulps, the scalar T.Tanh recomputes the value.
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y)
-    {
-        TensorPrimitives.Tanh(x, y);
-        var small = T.CreateChecked(0.25);
-        for (var i = 0; i < y.Length; i++)
-        {
-            if (T.Abs(x[i]) < small)
-            {
-                y[i] = T.Tanh(x[i]);
-            }
-        }
-    }
+    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Tanh(x, y);
 
     // d/dx tanh x = 1 − tanh² x = 1 − y²
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-    {
-        for (var i = 0; i < dx.Length; i++)
-        {
-            dx[i] += dy[i] * (T.One - (y[i] * y[i]));
-        }
-    }
+        => ActivationKernels.TanhBackward(y, dy, dx, accumulate: true);
 }
 
 /// <summary>y = c·x for a constant c (also division by a constant, and negation).</summary>
