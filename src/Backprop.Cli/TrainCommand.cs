@@ -31,10 +31,13 @@ internal sealed class TrainCommand(TextWriter stdout)
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+    private readonly Option<int?> epochs = new("--epochs") { Description = "Stop after N passes over the training data; then --max-steps and --min-step apply only when given", HelpName = "N", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double); float is for classification", HelpName = "double|float" };
+    private readonly DataOptions dataOptions = new();
 
     public void AddTo(Command command)
     {
-        foreach (Option option in (Option[])[data, layers, activation, loss, optimizer, learningRate, maxSteps, minStep, targetLoss, batch, seed, init, only, stage, json])
+        foreach (Option option in (Option[])[data, .. dataOptions.Options, layers, activation, loss, optimizer, learningRate, maxSteps, minStep, targetLoss, batch, epochs, seed, init, only, stage, precision, json])
         {
             command.Options.Add(option);
         }
@@ -43,6 +46,10 @@ internal sealed class TrainCommand(TextWriter stdout)
     public int Invoke(ParseResult parsed)
     {
         var settings = ReadSettings(parsed);
+        if (settings.Loss.IsClassification)
+        {
+            return ClassificationRun.Run(settings, stdout);
+        }
         var run = TrainingRun.Start(settings);
         var result = run.Train();
         if (settings.Json)
@@ -58,8 +65,10 @@ internal sealed class TrainCommand(TextWriter stdout)
 
     private TrainSettings ReadSettings(ParseResult parsed)
     {
-        var dataset = parsed.GetValue(data) is { } file ? CsvDataset.Load(file.FullName) : Datasets.Dosage;
-        var lossFunction = Loss.Create(parsed.GetValue(loss)!);
+        var lossName = parsed.GetResult(loss) is { Implicit: false } ? parsed.GetValue(loss) : null;
+        var splits = dataOptions.Load(parsed, parsed.GetValue(data), lossName, parsed.GetValue(seed));
+        var dataset = splits.Train;
+        var lossFunction = Loss.Create(lossName ?? (dataset.IsClassification ? "cross-entropy" : parsed.GetValue(loss)!));
         var lr = parsed.GetValue(learningRate);
         if (!(lr > 0) || !double.IsFinite(lr))
         {
@@ -83,7 +92,14 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             throw new BackpropException($"--batch must be a positive number of rows; got {b}.");
         }
+        var epochCount = parsed.GetValue(epochs);
+        if (epochCount is <= 0)
+        {
+            throw new BackpropException($"--epochs must be a positive number; got {epochCount}.");
+        }
+        CheckTask(dataset, splits, lossFunction);
         var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
+        var floatPrecision = ReadPrecision(parsed.GetValue(precision), parsed, lossFunction);
         var stageNumber = parsed.GetValue(stage);
         var onlyNames = parsed.GetValue(only) is { } list ? SplitNames(list) : null;
         var initName = parsed.GetValue(init)?.Trim().ToLowerInvariant();
@@ -104,7 +120,7 @@ internal sealed class TrainCommand(TextWriter stdout)
             _ = Lesson.Stage(s);
         }
         var lessonShaped = sizes.SequenceEqual(Lesson.LayerSizes);
-        initName ??= lessonShaped ? "lesson" : "normal";
+        initName ??= lessonShaped ? "lesson" : ClassificationRun.DefaultInit(lossFunction, Activations.Parse(parsed.GetValue(activation)!));
         if (initName == "lesson" && !lessonShaped)
         {
             throw new BackpropException($"--init lesson gives the lesson's starting values, which fit only layers 1,2,1; the network here has layers {string.Join(",", sizes)}.");
@@ -119,13 +135,19 @@ internal sealed class TrainCommand(TextWriter stdout)
             dataset, sizes, Activations.Parse(parsed.GetValue(activation)!), lossFunction, optimizerName, lr,
             new TrainingOptions
             {
-                MaxSteps = steps,
-                MinStepSize = min > 0 ? min : null,
+                // With --epochs, the lesson's step limits apply only when asked for.
+                MaxSteps = epochCount is null || parsed.GetResult(maxSteps) is { Implicit: false } ? steps : int.MaxValue,
+                MinStepSize = min > 0 && (epochCount is null || parsed.GetResult(minStep) is { Implicit: false }) ? min : null,
                 TargetLoss = parsed.GetValue(targetLoss),
                 BatchSize = parsed.GetValue(batch),
                 ShuffleSeed = parsed.GetValue(seed),
+                Epochs = epochCount,
             },
-            parsed.GetValue(seed), initName, onlyNames, stageNumber, parsed.GetValue(json));
+            parsed.GetValue(seed), initName, onlyNames, stageNumber, parsed.GetValue(json))
+        {
+            Splits = splits,
+            Float = floatPrecision,
+        };
     }
 
     private static int[] ParseLayers(string? text, Dataset dataset, Loss lossFunction)
@@ -157,7 +179,39 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             throw new BackpropException($"--layers ends with {sizes[^1]} outputs but the data ({dataset.Name}) has {dataset.TargetCount} target column.");
         }
+        if (lossFunction.IsClassification && dataset.ClassNames is { } classes && sizes[^1] != classes.Count)
+        {
+            throw new BackpropException($"--layers ends with {sizes[^1]} outputs but the data ({dataset.Name}) has {classes.Count} classes: one output per class.");
+        }
         return sizes;
+    }
+
+    private static void CheckTask(Dataset dataset, DataSplits splits, Loss lossFunction)
+    {
+        if (dataset.IsClassification && !lossFunction.IsClassification)
+        {
+            throw new BackpropException($"The data ({dataset.Name}) has class labels; train it with --loss cross-entropy (its default), not {lossFunction.Name}.");
+        }
+        if (!dataset.IsClassification && lossFunction.IsClassification)
+        {
+            throw new BackpropException($"--loss cross-entropy needs class labels, but the data ({dataset.Name}) has values; for a CSV file the target column holds the labels.");
+        }
+        if (splits.Validation is not null && !lossFunction.IsClassification)
+        {
+            throw new BackpropException("--validation is for classification runs (--loss cross-entropy) for now.");
+        }
+    }
+
+    private static bool ReadPrecision(string? text, ParseResult parsed, Loss lossFunction)
+    {
+        var name = text?.Trim().ToLowerInvariant() ?? (DataOptions.IsFashionMnist(parsed.GetValue<string?>("--dataset")) ? "float" : "double");
+        return name switch
+        {
+            "double" => false,
+            "float" when lossFunction.IsClassification => true,
+            "float" => throw new BackpropException("--precision float is for classification runs (--loss cross-entropy) for now; regression trains in double."),
+            _ => throw new BackpropException($"--precision takes double or float; got '{text}'."),
+        };
     }
 
     private static string[] SplitNames(string list)

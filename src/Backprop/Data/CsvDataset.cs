@@ -18,7 +18,7 @@ public sealed record CsvOptions
     public string? Target { get; init; }
 
     /// <summary>
-    /// Whether the target holds class labels: null (the default) for classes when any label is text
+    /// Whether the target holds class labels: null (the default) for classes when every label is text
     /// and values otherwise; true for classes even when the labels are numbers; false for values only.
     /// </summary>
     public bool? Classification { get; init; }
@@ -152,7 +152,9 @@ public static class CsvDataset
         var targetName = names[target];
         var name = Path.GetFileName(source);
         var anyText = labels.Any(l => !TryNumber(l, out _));
-        if (options.Classification == false || (options.Classification is null && !anyText))
+        // Detected classes need every label to be text: a word among numbers is more likely a mistake.
+        var allText = anyText && labels.All(l => !TryNumber(l, out _));
+        if (options.Classification == false || (options.Classification is null && !allText))
         {
             var values = new double[labels.Count];
             for (var r = 0; r < labels.Count; r++)

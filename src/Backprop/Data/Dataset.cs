@@ -155,6 +155,31 @@ public sealed class Dataset
         return (Select(train), Select(validation));
     }
 
+    /// <summary>
+    /// The same rows with the single target column read as class labels: each distinct value is a
+    /// class, in numeric order, named by its value (targets 0, 1, 0 become classes "0" and "1").
+    /// </summary>
+    /// <exception cref="BackpropException">There is more than one target column, or fewer than two distinct values.</exception>
+    public Dataset ToClassification()
+    {
+        if (IsClassification)
+        {
+            return this;
+        }
+        if (TargetCount != 1)
+        {
+            throw new BackpropException($"{Name} has {TargetCount} target columns; class labels need exactly one.");
+        }
+        var values = targets.Distinct().Order().ToArray();
+        if (values.Length < 2)
+        {
+            throw new BackpropException($"{Name}'s target column '{TargetNames[0]}' has only one value; classification needs at least two classes.");
+        }
+        var labels = targets.Select(t => (double)Array.BinarySearch(values, t)).ToArray();
+        var names = values.Select(v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return new Dataset(Name, features, labels, InputNames, TargetNames, names);
+    }
+
     /// <summary>Per input column mean and standard deviation of this data (fit them on the training split only).</summary>
     public Standardization FitStandardization() => Standardization.Fit(this);
 
