@@ -73,43 +73,18 @@ internal static class ClassificationRun
             var y = train.TargetTensor<T>();
             result = trainer.Fit(x, y, settings.Options, [history]);
         }
-        var evaluator = new Evaluator<T>(network, settings.Loss);
-        var scored = test ?? validation ?? train;
+        // One pass over each set: the training rows, then the test rows (or the validation rows) for
+        // the confusion matrix and the predictions.
+        var evaluator = trainer.Evaluator;
+        var scored = test ?? validation;
         var confusion = new ConfusionMatrix(train.ClassNames!);
-        var trainScore = evaluator.Evaluate(train, scored == train ? confusion : null);
-        Evaluation? testScore = test is null ? null : evaluator.Evaluate(test, confusion);
-        if (test is null && validation is not null)
-        {
-            _ = evaluator.Evaluate(validation, confusion);
-        }
+        var predictions = new int[(scored ?? train).Count];
+        var trainScore = evaluator.Evaluate(train, scored is null ? confusion : null, scored is null ? predictions : null);
+        Evaluation? scoredScore = scored is null ? null : evaluator.Evaluate(scored, confusion, predictions);
         return new ClassificationOutcome(
-            settings, network.Describe(), network.ParameterCount(), result, history.History, trainScore, testScore, confusion,
+            settings, network.Describe(), network.ParameterCount(), result, history.History, trainScore, test is null ? null : scoredScore, confusion,
             test is not null ? "test" : validation is not null ? "validation" : "training",
-            Predict(network, scored), PeakWorkingSet());
-    }
-
-    // The predicted class of every row of the scored data (the test set when there is one).
-    private static int[] Predict<T>(Sequential<T> network, Dataset data) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        const int Chunk = 1024;
-        var predictions = new int[data.Count];
-        var x = new Tensors.Tensor<T>(new Tensors.Shape(Math.Min(Chunk, data.Count), data.InputCount));
-        for (var start = 0; start < data.Count; start += Chunk)
-        {
-            var count = Math.Min(Chunk, data.Count - start);
-            if (count != x.Shape.Rows)
-            {
-                x = new Tensors.Tensor<T>(new Tensors.Shape(count, data.InputCount));
-            }
-            data.CopyInputs(start, count, x.Data);
-            var outputs = network.Predict(x);
-            var classes = outputs.Shape.Columns;
-            for (var r = 0; r < count; r++)
-            {
-                predictions[start + r] = ConfusionMatrix.ArgMax<T>(outputs.Data.Slice(r * classes, classes));
-            }
-        }
-        return predictions;
+            predictions, PeakWorkingSet());
     }
 
     private static long PeakWorkingSet()

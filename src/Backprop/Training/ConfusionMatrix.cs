@@ -52,7 +52,8 @@ public sealed class ConfusionMatrix
     /// <param name="labels">One class index per row.</param>
     /// <param name="rows">Number of rows.</param>
     /// <param name="matrix">A matrix to add the rows to, or null.</param>
-    public static long Count<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> labels, int rows, ConfusionMatrix? matrix = null)
+    /// <param name="predicted">Receives each row's predicted class when not empty.</param>
+    public static long Count<T>(ReadOnlySpan<T> outputs, ReadOnlySpan<T> labels, int rows, ConfusionMatrix? matrix = null, Span<int> predicted = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
@@ -60,13 +61,17 @@ public sealed class ConfusionMatrix
         long correct = 0;
         for (var r = 0; r < rows; r++)
         {
-            var predicted = ArgMax(outputs.Slice(r * classes, classes));
+            var best = ArgMax(outputs.Slice(r * classes, classes));
             var observed = int.CreateSaturating(labels[r]);
-            if (predicted == observed)
+            if (best == observed)
             {
                 correct++;
             }
-            matrix?.Add(observed, predicted);
+            matrix?.Add(observed, best);
+            if (!predicted.IsEmpty)
+            {
+                predicted[r] = best;
+            }
         }
         return correct;
     }

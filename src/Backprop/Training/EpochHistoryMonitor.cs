@@ -49,7 +49,7 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
     {
         ArgumentNullException.ThrowIfNull(trainer);
         history.Clear();
-        evaluator = new Evaluator<T>(trainer.Model, trainer.Loss);
+        evaluator = trainer.Evaluator;
         Reset();
         clock.Restart();
     }

@@ -27,7 +27,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly Dictionary<int, Chunk> chunks = [];
 
     /// <summary>Creates an evaluator of <paramref name="model"/> with <paramref name="loss"/>, <paramref name="chunkRows"/> rows at a time.</summary>
-    public Evaluator(Module<T> model, Loss loss, int chunkRows = 1024)
+    public Evaluator(Module<T> model, Loss loss, int chunkRows = 256)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
@@ -59,7 +59,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
         int inWidth = inputs.Shape.Columns, outWidth = targets.Length / targets.Shape[0];
-        return Run(inputs.Shape.Rows, inWidth, targets.Shape, confusion, (start, count, x, y) =>
+        return Run(inputs.Shape.Rows, inWidth, targets.Shape, confusion, null, (start, count, x, y) =>
         {
             inputs.Data.Slice(start * inWidth, count * inWidth).CopyTo(x);
             targets.Data.Slice(start * outWidth, count * outWidth).CopyTo(y);
@@ -67,12 +67,19 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Scores the model on every row of <paramref name="data"/>, without making tensors of all of it.</summary>
-    public Evaluation Evaluate(Dataset data, ConfusionMatrix? confusion = null)
+    /// <param name="data">The rows.</param>
+    /// <param name="confusion">For classification, a matrix to add every row's (observed, predicted) pair to.</param>
+    /// <param name="predictions">For classification, receives each row's predicted class (one element per row).</param>
+    public Evaluation Evaluate(Dataset data, ConfusionMatrix? confusion = null, int[]? predictions = null)
     {
         ArgumentNullException.ThrowIfNull(data);
+        if (predictions is not null && predictions.Length != data.Count)
+        {
+            throw new ArgumentException($"{data.Count} rows need {data.Count} predictions; the array has {predictions.Length}.", nameof(predictions));
+        }
         var targets = data.Targets.ToArray();
         var width = data.TargetCount;
-        return Run(data.Count, data.InputCount, new Shape(data.Count, width), confusion, (start, count, x, y) =>
+        return Run(data.Count, data.InputCount, new Shape(data.Count, width), confusion, predictions, (start, count, x, y) =>
         {
             data.CopyInputs(start, count, x);
             for (var i = 0; i < count * width; i++)
@@ -84,7 +91,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private delegate void CopyRows(int start, int count, Span<T> inputs, Span<T> targets);
 
-    private Evaluation Run(int rows, int inputWidth, Shape targetShape, ConfusionMatrix? confusion, CopyRows copy)
+    private Evaluation Run(int rows, int inputWidth, Shape targetShape, ConfusionMatrix? confusion, int[]? predictions, CopyRows copy)
     {
         if (rows == 0)
         {
@@ -102,7 +109,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
             total += Loss.SumsOverRows ? loss : loss * count;
             if (classification)
             {
-                correct += ConfusionMatrix.Count(chunk.Outputs!.Data, chunk.Targets.Data, count, confusion);
+                correct += ConfusionMatrix.Count(chunk.Outputs!.Data, chunk.Targets.Data, count, confusion, predictions.AsSpan(predictions is null ? 0 : start));
             }
         }
         return new Evaluation(Loss.SumsOverRows ? total : total / rows, classification ? (double)correct / rows : null, rows);

@@ -48,15 +48,20 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Shape.Rank == 2 && inputs.Shape.Rows > EvaluationChunkRows)
         {
-            evaluator ??= new Evaluator<T>(Model, Loss, EvaluationChunkRows);
-            return evaluator.Evaluate(inputs, targets).Loss;
+            return Evaluator.Evaluate(inputs, targets).Loss;
         }
         using var scope = GradMode.NoGrad();
         return double.CreateChecked(Loss.Compute(Model.Forward(inputs), targets).Item());
     }
 
-    /// <summary>The most rows <see cref="Evaluate"/> scores in one pass.</summary>
-    public const int EvaluationChunkRows = 1024;
+    /// <summary>The most rows <see cref="Evaluate"/> and <see cref="Evaluator"/> score in one pass.</summary>
+    public const int EvaluationChunkRows = 256;
+
+    /// <summary>
+    /// Scores the model in chunks of <see cref="EvaluationChunkRows"/> rows; shared by everything that
+    /// scores this trainer's model (monitors too), so its recorded chunks exist once.
+    /// </summary>
+    public Evaluator<T> Evaluator => evaluator ??= new Evaluator<T>(Model, Loss, EvaluationChunkRows);
 
     private Evaluator<T>? evaluator;
 
