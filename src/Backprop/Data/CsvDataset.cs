@@ -106,7 +106,7 @@ public static class CsvDataset
                 }
                 if (target < 0)
                 {
-                    throw new BackpropException($"{source}: --target '{options.Target}' names a column, but the file has no header row to find it in.");
+                    throw new BackpropException($"{source}: the target column '{options.Target}' is given by name, but the file has no header row to find it in.");
                 }
             }
             else if (cells.Count != columns)

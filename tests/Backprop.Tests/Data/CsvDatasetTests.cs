@@ -302,7 +302,7 @@ public sealed class CsvDatasetTests
     {
         var e = ParseError("1,2\n3,4\n", new CsvOptions { Target = "y", HasHeader = false });
 
-        Assert.Equal("data/bad.csv: --target 'y' names a column, but the file has no header row to find it in.", e.Message);
+        Assert.Equal("data/bad.csv: the target column 'y' is given by name, but the file has no header row to find it in.", e.Message);
     }
 
     private static BackpropException ParseError(string text, CsvOptions options)
