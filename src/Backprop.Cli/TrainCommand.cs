@@ -155,7 +155,9 @@ internal sealed class TrainCommand(TextWriter stdout)
         if (text is null)
         {
             return lossFunction.IsClassification
-                ? throw new BackpropException("With --loss cross-entropy, give --layers ending in the number of classes, e.g. --layers 4,8,3.")
+                ? throw new BackpropException(dataset.ClassNames is { } names
+                    ? $"With --loss cross-entropy, give --layers from the {dataset.InputCount} inputs to the {names.Count} classes of {dataset.Name}, e.g. --layers {dataset.InputCount},{Math.Max(8, names.Count * 4)},{names.Count}."
+                    : "With --loss cross-entropy, give --layers ending in the number of classes, e.g. --layers 4,8,3.")
                 : [dataset.InputCount, 2, dataset.TargetCount];
         }
         var parts = text.Split(',', StringSplitOptions.TrimEntries);

@@ -162,6 +162,17 @@ public sealed class ClassificationTests
     }
 
     [Fact]
+    public void Without_layers_a_classifier_is_suggested_from_the_data()
+    {
+        using var csv = new TempCsv("a,b,c,kind\n1,2,3,x\n4,5,6,y\n7,8,9,z\n");
+
+        var message = AssertBadInput(Run("--data", csv.Path));
+
+        Assert.Contains("--layers from the 3 inputs to the 3 classes", message, StringComparison.Ordinal);
+        Assert.Contains("e.g. --layers 3,12,3", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Dosage_is_the_default_dataset()
     {
         Assert.Equal(Run().Stdout, Run("--dataset", "dosage").Stdout);
