@@ -30,6 +30,10 @@ internal sealed class RunOptions
     private readonly Option<ulong> seed = new("--seed") { Description = "Seed for random starting values and shuffling", DefaultValueFactory = _ => 1UL, HelpName = "N", CustomParser = r => ParseNumber<ulong>(r, NumberStyles.Integer, "a whole number ≥ 0") };
     private readonly Option<string?> init = new("--init") { Description = "Starting values: lesson (the lesson's network only; its default), normal (N(0,1) weights, zero biases: the default otherwise), xavier, he", HelpName = "NAME" };
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
+    private readonly Option<int?> epochs = new("--epochs") { Description = "Stop after N passes over the training data; then --max-steps and --min-step apply only when given", HelpName = "N", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double); float is for classification", HelpName = "double|float" };
+    private readonly DataOptions dataOptions = new();
+    private bool dataOptionsAdded;
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
 
     /// <summary>Adds the options that choose the data, the network and its starting values.</summary>
@@ -50,14 +54,28 @@ internal sealed class RunOptions
         }
     }
 
+    /// <summary>Adds the options only <c>train</c> has: built-in and CSV datasets with splits, epochs, precision.</summary>
+    public void AddDatasetOptions(Command command)
+    {
+        foreach (Option option in (Option[])[.. dataOptions.Options, epochs, precision])
+        {
+            command.Options.Add(option);
+        }
+        dataOptionsAdded = true;
+    }
+
     /// <summary>
     /// Reads and checks the options. With <paramref name="training"/> false, only the network options
     /// were added to the command and the training ones take their defaults (the lesson's).
     /// </summary>
     public TrainSettings Read(ParseResult parsed, bool training = true, bool json = false)
     {
-        var dataset = parsed.GetValue(data) is { } file ? CsvDataset.Load(file.FullName) : Datasets.Dosage;
-        var lossFunction = Loss.Create(parsed.GetValue(loss)!);
+        var lossName = parsed.GetResult(loss) is { Implicit: false } ? parsed.GetValue(loss) : null;
+        var splits = dataOptionsAdded
+            ? dataOptions.Load(parsed, parsed.GetValue(data), lossName, parsed.GetValue(seed))
+            : new DataSplits(LoadData(parsed.GetValue(data), lossName), null, null, null);
+        var dataset = splits.Train;
+        var lossFunction = Loss.Create(lossName ?? (dataset.IsClassification ? "cross-entropy" : parsed.GetValue(loss)!));
         var lr = training ? parsed.GetValue(learningRate) : Lesson.LearningRate;
         if (!(lr > 0) || !double.IsFinite(lr))
         {
@@ -83,7 +101,14 @@ internal sealed class RunOptions
         {
             throw new BackpropException($"--batch must be a positive number of rows; got {b}.");
         }
+        var epochCount = dataOptionsAdded ? parsed.GetValue(epochs) : null;
+        if (epochCount is <= 0)
+        {
+            throw new BackpropException($"--epochs must be a positive number; got {epochCount}.");
+        }
+        CheckTask(dataset, splits, lossFunction);
         var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
+        var floatPrecision = dataOptionsAdded && ReadPrecision(parsed.GetValue(precision), parsed, lossFunction);
         var stageNumber = parsed.GetValue(stage);
         var onlyNames = parsed.GetValue(only) is { } list ? SplitNames(list) : null;
         var initName = parsed.GetValue(init)?.Trim().ToLowerInvariant();
@@ -104,7 +129,7 @@ internal sealed class RunOptions
             _ = Lesson.Stage(s);
         }
         var lessonShaped = sizes.SequenceEqual(Lesson.LayerSizes);
-        initName ??= lessonShaped ? "lesson" : "normal";
+        initName ??= lessonShaped ? "lesson" : ClassificationRun.DefaultInit(lossFunction, Activations.Parse(parsed.GetValue(activation)!));
         if (initName == "lesson" && !lessonShaped)
         {
             throw new BackpropException($"--init lesson gives the lesson's starting values, which fit only layers 1,2,1; the network here has layers {string.Join(",", sizes)}.");
@@ -119,13 +144,19 @@ internal sealed class RunOptions
             dataset, sizes, Activations.Parse(parsed.GetValue(activation)!), lossFunction, optimizerName, lr,
             new TrainingOptions
             {
-                MaxSteps = steps,
-                MinStepSize = min > 0 ? min : null,
+                // With --epochs, the lesson's step limits apply only when asked for.
+                MaxSteps = epochCount is null || parsed.GetResult(maxSteps) is { Implicit: false } ? steps : int.MaxValue,
+                MinStepSize = min > 0 && (epochCount is null || parsed.GetResult(minStep) is { Implicit: false }) ? min : null,
                 TargetLoss = targetValue,
                 BatchSize = batchRows,
                 ShuffleSeed = parsed.GetValue(seed),
+                Epochs = epochCount,
             },
-            parsed.GetValue(seed), initName, onlyNames, stageNumber, json);
+            parsed.GetValue(seed), initName, onlyNames, stageNumber, json)
+        {
+            Splits = splits,
+            Float = floatPrecision,
+        };
     }
 
     private static int[] ParseLayers(string? text, Dataset dataset, Loss lossFunction)
@@ -133,7 +164,9 @@ internal sealed class RunOptions
         if (text is null)
         {
             return lossFunction.IsClassification
-                ? throw new BackpropException("With --loss cross-entropy, give --layers ending in the number of classes, e.g. --layers 4,8,3.")
+                ? throw new BackpropException(dataset.ClassNames is { } names
+                    ? $"With --loss cross-entropy, give --layers from the {dataset.InputCount} inputs to the {names.Count} classes of {dataset.Name}, e.g. --layers {dataset.InputCount},{Math.Max(8, names.Count * 4)},{names.Count}."
+                    : "With --loss cross-entropy, give --layers ending in the number of classes, e.g. --layers 4,8,3.")
                 : [dataset.InputCount, 2, dataset.TargetCount];
         }
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
@@ -157,7 +190,47 @@ internal sealed class RunOptions
         {
             throw new BackpropException($"--layers ends with {sizes[^1]} outputs but the data ({dataset.Name}) has {dataset.TargetCount} target column.");
         }
+        if (lossFunction.IsClassification && dataset.ClassNames is { } classes && sizes[^1] != classes.Count)
+        {
+            throw new BackpropException($"--layers ends with {sizes[^1]} outputs but the data ({dataset.Name}) has {classes.Count} classes: one output per class.");
+        }
         return sizes;
+    }
+
+    // Without train's dataset options: --data or the dosage data; cross-entropy reads CSV targets as class labels.
+    private static Dataset LoadData(FileInfo? file, string? lossName)
+    {
+        var classes = lossName is not null && Loss.Create(lossName).IsClassification;
+        var dataset = file is null ? Datasets.Dosage : CsvDataset.Load(file.FullName, new CsvOptions { Classification = classes ? true : null });
+        return classes ? dataset.ToClassification() : dataset;
+    }
+
+    private static void CheckTask(Dataset dataset, DataSplits splits, Loss lossFunction)
+    {
+        if (dataset.IsClassification && !lossFunction.IsClassification)
+        {
+            throw new BackpropException($"The data ({dataset.Name}) has class labels; train it with --loss cross-entropy (its default), not {lossFunction.Name}.");
+        }
+        if (!dataset.IsClassification && lossFunction.IsClassification)
+        {
+            throw new BackpropException($"--loss cross-entropy needs class labels, but the data ({dataset.Name}) has values; for a CSV file the target column holds the labels.");
+        }
+        if (splits.Validation is not null && !lossFunction.IsClassification)
+        {
+            throw new BackpropException("--validation is for classification runs (--loss cross-entropy) for now.");
+        }
+    }
+
+    private static bool ReadPrecision(string? text, ParseResult parsed, Loss lossFunction)
+    {
+        var name = text?.Trim().ToLowerInvariant() ?? (DataOptions.IsFashionMnist(parsed.GetValue<string?>("--dataset")) ? "float" : "double");
+        return name switch
+        {
+            "double" => false,
+            "float" when lossFunction.IsClassification => true,
+            "float" => throw new BackpropException("--precision float is for classification runs (--loss cross-entropy) for now; regression trains in double."),
+            _ => throw new BackpropException($"--precision takes double or float; got '{text}'."),
+        };
     }
 
     // Commas separate names, except inside brackets: layer0.weight[0,1] is one name.

@@ -20,6 +20,7 @@ internal sealed class TrainCommand(TextWriter stdout)
     {
         options.AddNetworkOptions(command);
         options.AddTrainingOptions(command);
+        options.AddDatasetOptions(command);
         command.Options.Add(monitor);
         command.Options.Add(output);
         foreach (var option in outputs.Options)
@@ -38,12 +39,16 @@ internal sealed class TrainCommand(TextWriter stdout)
     public int Invoke(ParseResult parsed)
     {
         var settings = options.Read(parsed, json: parsed.GetValue(json));
-        var shown = outputs.Read(parsed);
         var modelFile = parsed.GetValue(output);
         if (modelFile is not null)
         {
             ModelOptions.CheckWritable(modelFile);
         }
+        if (settings.Loss.IsClassification)
+        {
+            return ClassificationRun.Run(settings, stdout, modelFile);
+        }
+        var shown = outputs.Read(parsed);
         var run = TrainingRun.Start(settings);
         var recorder = shown.Recorder(run);
         var health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;

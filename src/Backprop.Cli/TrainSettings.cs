@@ -18,4 +18,11 @@ internal sealed record TrainSettings(
     string Init,
     string[]? Only,
     int? Stage,
-    bool Json);
+    bool Json)
+{
+    /// <summary>The training rows (<see cref="Data"/>) with the validation and test rows, when there are any.</summary>
+    public DataSplits Splits { get; init; } = new(Data, null, null, null);
+
+    /// <summary>True to train in float rather than double (classification only).</summary>
+    public bool Float { get; init; }
+}

@@ -2,48 +2,81 @@ using System.Globalization;
 
 namespace Backprop.Data;
 
+/// <summary>How <see cref="CsvDataset"/> reads a file. The defaults read most files as intended.</summary>
+public sealed record CsvOptions
+{
+    /// <summary>
+    /// Whether the first row names the columns; null (the default) to detect it: the first row is a
+    /// header when one of its input cells is not a number (or when <see cref="Target"/> is a name).
+    /// </summary>
+    public bool? HasHeader { get; init; }
+
+    /// <summary>
+    /// The target column: a name from the header, or a column number counting from 1; null (the
+    /// default) for the last column. Every other column is an input.
+    /// </summary>
+    public string? Target { get; init; }
+
+    /// <summary>
+    /// Whether the target holds class labels: null (the default) for classes when every label is text
+    /// and values otherwise; true for classes even when the labels are numbers; false for values only.
+    /// </summary>
+    public bool? Classification { get; init; }
+}
+
 /// <summary>
-/// Reads a numeric CSV file: input columns, then one target column. A first row with any
-/// non-numeric cell is taken as the header; otherwise columns are named x1, x2, …, y.
+/// Reads a CSV file: numeric input columns and one target column (the last, or one chosen by name or
+/// number) holding values (regression) or class labels, as text or integers (classification).
 /// </summary>
 /// <remarks>
-/// Fields are separated by commas; surrounding spaces are ignored; blank lines are skipped;
-/// numbers use the invariant culture (a dot for decimals). NaN and infinity are rejected.
-/// Every problem is reported as one line naming the file, line and column.
+/// Fields are separated by commas and may be quoted ("a, b" with "" for a quote); surrounding spaces
+/// are ignored; blank lines are skipped; numbers use the invariant culture (a dot for decimals); NaN
+/// and infinity are rejected. Class labels become class indices: integers in numeric order, text in
+/// ordinal order (so labels 1, 2, 3 are classes 0, 1, 2 named "1", "2", "3"). Without a header the
+/// columns are named x1, x2, …, y. Every problem is one line naming the file, line and column.
 /// </remarks>
 public static class CsvDataset
 {
     /// <summary>Loads <paramref name="path"/>.</summary>
     /// <exception cref="BackpropException">The file is missing, unreadable or malformed.</exception>
-    public static Dataset Load(string path)
+    public static Dataset Load(string path, CsvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            return Read(reader, path, options ?? new CsvOptions());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
         }
-        return Parse(text, path);
     }
 
     /// <summary>Parses CSV text; <paramref name="source"/> names it in messages.</summary>
     /// <exception cref="BackpropException">The text is malformed.</exception>
-    public static Dataset Parse(string text, string source)
+    public static Dataset Parse(string text, string source, CsvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var lines = text.Split('\n');
+        using var reader = new StringReader(text);
+        return Read(reader, source, options ?? new CsvOptions());
+    }
+
+    private static Dataset Read(TextReader reader, string source, CsvOptions options)
+    {
         string[]? header = null;
         var columns = 0;
-        var values = new List<double>();
+        var target = -1;
         var firstLine = 0;
-        for (var n = 0; n < lines.Length; n++)
+        var inputs = new List<double>();
+        var labels = new List<string>();
+        var labelLines = new List<int>();
+        var cells = new List<string>();
+        var n = 0;
+        while (reader.ReadLine() is { } line)
         {
-            var line = lines[n].TrimEnd('\r');
-            if (n == 0 && line.StartsWith('\uFEFF'))
+            n++;
+            if (n == 1 && line.StartsWith('\uFEFF'))
             {
                 line = line[1..];
             }
@@ -51,62 +84,210 @@ public static class CsvDataset
             {
                 continue;
             }
-            var cells = line.Split(',');
+            Split(line, cells, source, n);
             if (columns == 0)
             {
-                columns = cells.Length;
-                firstLine = n + 1;
+                columns = cells.Count;
+                firstLine = n;
                 if (columns < 2)
                 {
-                    throw new BackpropException($"{source}:{n + 1}: needs at least two columns (inputs, then the target); found {columns}.");
+                    throw new BackpropException($"{source}:{n}: needs at least two columns (inputs, then the target); found {columns}.");
                 }
-                if (!cells.All(c => TryNumber(c, out _)))
+                target = TargetByNumber(options.Target, columns, source, n);
+                var isHeader = options.HasHeader ?? (target < 0 || cells.Where((_, c) => c != target).Any(c => !TryNumber(c, out _)));
+                if (isHeader)
                 {
-                    header = [.. cells.Select(c => c.Trim())];
+                    header = [.. cells];
+                    if (target < 0)
+                    {
+                        target = TargetByName(options.Target, header, source, n);
+                    }
                     continue;
                 }
-            }
-            else if (cells.Length != columns)
-            {
-                throw new BackpropException($"{source}:{n + 1}: has {cells.Length} column{(cells.Length == 1 ? "" : "s")}; line {firstLine} has {columns}.");
-            }
-            for (var c = 0; c < cells.Length; c++)
-            {
-                if (!TryNumber(cells[c], out var v))
+                if (target < 0)
                 {
-                    throw new BackpropException($"{source}:{n + 1}:{c + 1}: '{cells[c].Trim()}' is not a number.");
+                    throw new BackpropException($"{source}: the target column '{options.Target}' is given by name, but the file has no header row to find it in.");
                 }
-                if (!double.IsFinite(v))
+            }
+            else if (cells.Count != columns)
+            {
+                throw new BackpropException($"{source}:{n}: has {cells.Count} column{(cells.Count == 1 ? "" : "s")}; line {firstLine} has {columns}.");
+            }
+            for (var c = 0; c < cells.Count; c++)
+            {
+                if (c == target)
                 {
-                    throw new BackpropException($"{source}:{n + 1}:{c + 1}: '{cells[c].Trim()}' is not a finite number.");
+                    if (cells[c].Length == 0)
+                    {
+                        throw new BackpropException($"{source}:{n}:{c + 1}: the target cell is empty.");
+                    }
+                    labels.Add(cells[c]);
+                    labelLines.Add(n);
                 }
-                values.Add(v);
+                else
+                {
+                    inputs.Add(Number(cells[c], source, n, c));
+                }
             }
         }
         if (columns == 0)
         {
             throw new BackpropException($"{source}: the file is empty.");
         }
-        if (values.Count == 0)
+        if (labels.Count == 0)
         {
             throw new BackpropException($"{source}: has a header but no data rows.");
         }
-        var rows = values.Count / columns;
-        var inputs = new double[rows * (columns - 1)];
-        var targets = new double[rows];
-        for (var r = 0; r < rows; r++)
+        var names = header;
+        if (names is null)
         {
-            for (var c = 0; c < columns - 1; c++)
+            // Unnamed columns: x1, x2, … for the inputs in order, y for the target wherever it is.
+            names = new string[columns];
+            for (int c = 0, x = 1; c < columns; c++)
             {
-                inputs[(r * (columns - 1)) + c] = values[(r * columns) + c];
+                names[c] = c == target ? "y" : $"x{x++}";
             }
-            targets[r] = values[(r * columns) + columns - 1];
         }
-        var names = header ?? [.. Enumerable.Range(1, columns - 1).Select(i => $"x{i}"), "y"];
-        return new Dataset(Path.GetFileName(source), inputs, targets, names[..^1], [names[^1]]);
+        var inputNames = names.Where((_, c) => c != target).ToArray();
+        var targetName = names[target];
+        var name = Path.GetFileName(source);
+        var anyText = labels.Any(l => !TryNumber(l, out _));
+        // Detected classes need every label to be text: a word among numbers is more likely a mistake.
+        var allText = anyText && labels.All(l => !TryNumber(l, out _));
+        if (options.Classification == false || (options.Classification is null && !allText))
+        {
+            var values = new double[labels.Count];
+            for (var r = 0; r < labels.Count; r++)
+            {
+                values[r] = Number(labels[r], source, labelLines[r], target);
+            }
+            return new Dataset(name, [.. inputs], values, inputNames, [targetName]);
+        }
+        var classes = ClassesOf(labels, anyText);
+        if (classes.Count < 2)
+        {
+            throw new BackpropException($"{source}: the target column '{targetName}' has only one class ('{classes[0]}'); classification needs at least two.");
+        }
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        var targets = labels.Select(l => (double)index[Canonical(l, anyText)]).ToArray();
+        return new Dataset(name, new DoubleFeatures([.. inputs], inputNames.Length), targets, inputNames, [targetName], classes);
+    }
+
+    // Numeric labels are one class per value ("1" and "1.0" are the same class), in numeric order.
+    private static List<string> ClassesOf(List<string> labels, bool anyText)
+        => anyText
+            ? [.. labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
+            : [.. labels.Select(l => double.Parse(l, NumberStyles.Float, CultureInfo.InvariantCulture)).Distinct().Order()
+                .Select(v => v.ToString(CultureInfo.InvariantCulture))];
+
+    private static string Canonical(string label, bool anyText)
+        => anyText ? label : double.Parse(label, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+
+    private static int TargetByNumber(string? target, int columns, string source, int line)
+    {
+        if (target is null)
+        {
+            return columns - 1;
+        }
+        if (!int.TryParse(target, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return -1;
+        }
+        if (number < 1 || number > columns)
+        {
+            throw new BackpropException($"{source}:{line}: target column {number} does not exist: the file has columns 1 to {columns}.");
+        }
+        return number - 1;
+    }
+
+    private static int TargetByName(string? target, string[] header, string source, int line)
+    {
+        var index = Array.IndexOf(header, target?.Trim());
+        return index >= 0
+            ? index
+            : throw new BackpropException($"{source}:{line}: no column is named '{target}'; the header has {string.Join(", ", header.Select(h => $"'{h}'"))}.");
+    }
+
+    private static double Number(string cell, string source, int line, int column)
+    {
+        if (cell.Length == 0)
+        {
+            throw new BackpropException($"{source}:{line}:{column + 1}: the cell is empty; every input must be a number.");
+        }
+        if (!TryNumber(cell, out var v))
+        {
+            throw new BackpropException($"{source}:{line}:{column + 1}: '{cell}' is not a number.");
+        }
+        if (!double.IsFinite(v))
+        {
+            throw new BackpropException($"{source}:{line}:{column + 1}: '{cell}' is not a finite number.");
+        }
+        return v;
+    }
+
+    // Splits one line into trimmed cells; a cell may be quoted ("a, b", with "" for a quote).
+    private static void Split(string line, List<string> cells, string source, int lineNumber)
+    {
+        cells.Clear();
+        var i = 0;
+        while (true)
+        {
+            while (i < line.Length && line[i] is ' ' or '\t')
+            {
+                i++;
+            }
+            string cell;
+            if (i < line.Length && line[i] == '"')
+            {
+                var text = new System.Text.StringBuilder();
+                var start = i + 1;
+                i++;
+                while (true)
+                {
+                    if (i >= line.Length)
+                    {
+                        throw new BackpropException($"{source}:{lineNumber}:{cells.Count + 1}: a quoted cell opened at character {start} is not closed on this line.");
+                    }
+                    if (line[i] == '"')
+                    {
+                        if (i + 1 < line.Length && line[i + 1] == '"')
+                        {
+                            text.Append('"');
+                            i += 2;
+                            continue;
+                        }
+                        i++;
+                        break;
+                    }
+                    text.Append(line[i++]);
+                }
+                while (i < line.Length && line[i] is ' ' or '\t' or '\r')
+                {
+                    i++;
+                }
+                if (i < line.Length && line[i] != ',')
+                {
+                    throw new BackpropException($"{source}:{lineNumber}:{cells.Count + 1}: unexpected text after a quoted cell.");
+                }
+                cell = text.ToString();
+            }
+            else
+            {
+                var comma = line.IndexOf(',', i);
+                var end = comma < 0 ? line.Length : comma;
+                cell = line[i..end].Trim();
+                i = end;
+            }
+            cells.Add(cell);
+            if (i >= line.Length)
+            {
+                return;
+            }
+            i++; // past the comma
+        }
     }
 
     // NaN and infinity parse here so that they get their own message.
     private static bool TryNumber(string cell, out double value)
-        => double.TryParse(cell.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        => double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 }

@@ -18,6 +18,12 @@ public abstract class Loss
     /// <summary>Whether targets are class indices (classification) rather than values (regression).</summary>
     public virtual bool IsClassification => false;
 
+    /// <summary>
+    /// True when the loss is a sum over rows (SSR), false when it is a mean over rows (the default):
+    /// how the losses of chunks of rows combine into the loss of all of them.
+    /// </summary>
+    public virtual bool SumsOverRows => false;
+
     /// <summary>The loss of <paramref name="predicted"/> against <paramref name="observed"/>: a scalar tensor.</summary>
     public abstract Tensor<T> Compute<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>;
 
@@ -56,6 +62,9 @@ public sealed class SumSquaredResiduals : Loss
 
     /// <inheritdoc/>
     public override string DisplayName => "SSR";
+
+    /// <inheritdoc/>
+    public override bool SumsOverRows => true;
 
     /// <inheritdoc/>
     public override Tensor<T> Compute<T>(Tensor<T> predicted, Tensor<T> observed)

@@ -10,21 +10,26 @@ namespace Backprop.Nn;
 /// </summary>
 public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly string[] elementNames;
     private readonly bool[] trainable;
     private int frozen;
+    private readonly ElementNameList elementNames;
+    private string[]? customNames;
 
     /// <summary>Creates a zero-filled parameter named <paramref name="name"/>.</summary>
     public Parameter(string name, Shape shape) : base(shape, requiresGrad: true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        elementNames = new string[shape.Length];
         trainable = new bool[shape.Length];
         Array.Fill(trainable, true);
+        elementNames = new ElementNameList(this);
         Rename(name);
     }
 
     /// <summary>Names of the numbers, in storage order.</summary>
+    /// <remarks>
+    /// NOTE: the names <c>name[i,j]</c> are made when read, not stored: a network of millions of
+    /// parameters would otherwise hold hundreds of megabytes of strings.
+    /// </remarks>
     public IReadOnlyList<string> ElementNames => elementNames;
 
     /// <summary>Whether each number is trained (true) or held fixed (false), in storage order.</summary>
@@ -41,21 +46,18 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Name = name;
-        for (var i = 0; i < elementNames.Length; i++)
-        {
-            elementNames[i] = Shape.Rank == 2 ? $"{name}[{i / Shape[1]},{i % Shape[1]}]" : $"{name}[{i}]";
-        }
+        customNames = null;
     }
 
     /// <summary>Names the numbers individually, e.g. the lesson's <c>w1</c>, <c>w2</c>.</summary>
     public void SetElementNames(params string[] names)
     {
         ArgumentNullException.ThrowIfNull(names);
-        if (names.Length != elementNames.Length)
+        if (names.Length != Length)
         {
-            throw new ArgumentException($"{Name} has {elementNames.Length} numbers; {names.Length} names were given.", nameof(names));
+            throw new ArgumentException($"{Name} has {Length} numbers; {names.Length} names were given.", nameof(names));
         }
-        names.CopyTo(elementNames, 0);
+        customNames = (string[])names.Clone();
     }
 
     /// <summary>Trains (true) or holds fixed (false) the number at <paramref name="index"/>.</summary>
@@ -73,5 +75,34 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     {
         Array.Fill(trainable, value);
         frozen = value ? 0 : trainable.Length;
+    }
+
+
+    private string ElementName(int i)
+        => customNames is { } names ? names[i] : Shape.Rank == 2 ? $"{Name}[{i / Shape[1]},{i % Shape[1]}]" : $"{Name}[{i}]";
+
+    private sealed class ElementNameList(Parameter<T> owner) : IReadOnlyList<string>
+    {
+        public string this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, owner.Length);
+                return owner.ElementName(index);
+            }
+        }
+
+        public int Count => owner.Length;
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (var i = 0; i < owner.Length; i++)
+            {
+                yield return owner.ElementName(i);
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

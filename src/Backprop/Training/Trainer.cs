@@ -38,12 +38,32 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The update rule.</summary>
     public Optimizer<T> Optimizer { get; }
 
-    /// <summary>The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, without recording gradients.</summary>
+    /// <summary>
+    /// The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, without
+    /// recording gradients. More than <see cref="EvaluationChunkRows"/> rows are scored in chunks
+    /// (<see cref="Evaluator{T}"/>), so a large dataset never needs the memory of all its rows at once.
+    /// </summary>
     public double Evaluate(Tensor<T> inputs, Tensor<T> targets)
     {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Shape.Rank == 2 && inputs.Shape.Rows > EvaluationChunkRows)
+        {
+            return Evaluator.Evaluate(inputs, targets).Loss;
+        }
         using var scope = GradMode.NoGrad();
         return double.CreateChecked(Loss.Compute(Model.Forward(inputs), targets).Item());
     }
+
+    /// <summary>The most rows <see cref="Evaluate"/> and <see cref="Evaluator"/> score in one pass.</summary>
+    public const int EvaluationChunkRows = 256;
+
+    /// <summary>
+    /// Scores the model in chunks of <see cref="EvaluationChunkRows"/> rows; shared by everything that
+    /// scores this trainer's model (monitors too), so its recorded chunks exist once.
+    /// </summary>
+    public Evaluator<T> Evaluator => evaluator ??= new Evaluator<T>(Model, Loss, EvaluationChunkRows);
+
+    private Evaluator<T>? evaluator;
 
     /// <summary>
     /// Trains until a stopping rule holds: every step size below <see cref="TrainingOptions.MinStepSize"/>,

@@ -395,15 +395,7 @@ public sealed class TrainOptionsTests
         Assert.Equal(4, report.Predictions.Count);
     }
 
-    [Fact]
-    public void Cross_entropy_with_layers_classifies()
-    {
-        using var csv = new TempCsv("x1,x2,class\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
-
-        var report = RunJson("--data", csv.Path, "--loss", "cross-entropy", "--layers", "2,4,2", "--optimizer", "adam", "--max-steps", "300");
-        Assert.True(report.Loss < report.InitialLoss, $"loss {report.Loss}, initial {report.InitialLoss}");
-        Assert.Equal(4 * 2, report.Predictions.Count);
-    }
+    // Cross-entropy runs are classification runs: see ClassificationTests.
 
     // ---- mini-batches ----
 

@@ -181,4 +181,130 @@ public sealed class CsvDatasetTests
         Assert.StartsWith($"{path}: cannot read the file", e.Message, StringComparison.Ordinal);
         AssertOneLine(e.Message);
     }
+
+    // ---- target column, class labels, quoting ----
+
+    [Fact]
+    public void Text_labels_become_classes_in_ordinal_order()
+    {
+        var data = CsvDataset.Parse("5.1,3.5,setosa\n7.0,3.2,versicolor\n6.3,3.3,virginica\n4.9,3.0,setosa\n", "iris.csv");
+
+        Assert.True(data.IsClassification);
+        Assert.Equal(["setosa", "versicolor", "virginica"], data.ClassNames);
+        Assert.Equal([0.0, 1, 2, 0], data.Targets.ToArray());
+        Assert.Equal(["x1", "x2"], data.InputNames);
+        Assert.Equal(["y"], data.TargetNames);
+        Assert.Equal([5.1, 3.5, 7.0, 3.2, 6.3, 3.3, 4.9, 3.0], data.Inputs.ToArray());
+    }
+
+    [Fact]
+    public void Integer_labels_are_classes_in_numeric_order_when_asked_for()
+    {
+        var text = "a,b,grade\n1,2,10\n3,4,2\n5,6,1\n7,8,2.0\n";
+
+        var classes = CsvDataset.Parse(text, "g.csv", new CsvOptions { Classification = true });
+        var values = CsvDataset.Parse(text, "g.csv");
+
+        Assert.Equal(["1", "2", "10"], classes.ClassNames);
+        Assert.Equal([2.0, 1, 0, 1], classes.Targets.ToArray());
+        Assert.False(values.IsClassification);
+        Assert.Equal([10.0, 2, 1, 2], values.Targets.ToArray());
+    }
+
+    [Fact]
+    public void The_target_is_chosen_by_name_or_by_number()
+    {
+        var text = "label,p1,p2\n3,0.5,0.25\n1,1,0\n";
+
+        var byName = CsvDataset.Parse(text, "t.csv", new CsvOptions { Target = "label", Classification = true });
+        var byNumber = CsvDataset.Parse(text, "t.csv", new CsvOptions { Target = "1", Classification = true });
+
+        foreach (var data in new[] { byName, byNumber })
+        {
+            Assert.Equal(["p1", "p2"], data.InputNames);
+            Assert.Equal(["label"], data.TargetNames);
+            Assert.Equal(["1", "3"], data.ClassNames);
+            Assert.Equal([1.0, 0], data.Targets.ToArray());
+            Assert.Equal([0.5, 0.25, 1, 0], data.Inputs.ToArray());
+        }
+    }
+
+    [Fact]
+    public void Without_a_header_a_first_target_column_is_named_y()
+    {
+        var data = CsvDataset.Parse("cat,1,2\ndog,3,4\n", "pets.csv", new CsvOptions { Target = "1" });
+
+        Assert.Equal(["x1", "x2"], data.InputNames);
+        Assert.Equal(["y"], data.TargetNames);
+        Assert.Equal(["cat", "dog"], data.ClassNames);
+    }
+
+    [Fact]
+    public void A_header_can_be_forced_on_or_off()
+    {
+        Assert.Equal(["1", "2"], CsvDataset.Parse("1,2,3\n4,5,6\n", "h.csv", new CsvOptions { HasHeader = true }).InputNames);
+        var e = ParseError("a,b\n1,2\n", new CsvOptions { HasHeader = false });
+        Assert.Equal("data/bad.csv:1:1: 'a' is not a number.", e.Message);
+    }
+
+    [Fact]
+    public void Quoted_cells_may_hold_commas_and_quotes()
+    {
+        var data = CsvDataset.Parse("\"width, cm\",\"kind\"\n1.5,\"coat, long\"\n2,\"say \"\"hi\"\"\"\n", "q.csv");
+
+        Assert.Equal(["width, cm"], data.InputNames);
+        Assert.Equal(["coat, long", "say \"hi\""], data.ClassNames);
+    }
+
+    [Theory]
+    [InlineData("x,y\n1,\"open\n", "data/bad.csv:2:2: a quoted cell opened at character 3 is not closed on this line.")]
+    [InlineData("x,y\n1,\"a\"b\n", "data/bad.csv:2:2: unexpected text after a quoted cell.")]
+    [InlineData("x,y\n,1\n", "data/bad.csv:2:1: the cell is empty; every input must be a number.")]
+    [InlineData("x,y\n1,\n", "data/bad.csv:2:2: the target cell is empty.")]
+    [InlineData("x,y\n1,a\n2,a\n", "data/bad.csv: the target column 'y' has only one class ('a'); classification needs at least two.")]
+    public void Malformed_cells_are_named_with_line_and_column(string text, string message)
+    {
+        Assert.Equal(message, ParseError(text).Message);
+    }
+
+    [Fact]
+    public void A_ragged_row_of_labelled_data_names_its_line()
+    {
+        Assert.Equal("data/bad.csv:3: has 2 columns; line 1 has 3.", ParseError("1,2,cat\n3,4,dog\n5,cat\n").Message);
+    }
+
+    [Fact]
+    public void A_word_among_numeric_labels_is_a_mistake_not_a_class()
+    {
+        Assert.Equal("data/bad.csv:3:2: 'oops' is not a number.", ParseError("x,y\n1,2\n3,oops\n").Message);
+        Assert.Equal(["2", "oops"], CsvDataset.Parse("x,y\n1,2\n3,oops\n", "t.csv", new CsvOptions { Classification = true }).ClassNames);
+    }
+
+    [Fact]
+    public void Text_labels_cannot_be_read_as_values()
+    {
+        var e = ParseError("x,y\n1,cat\n", new CsvOptions { Classification = false });
+
+        Assert.Equal("data/bad.csv:2:2: 'cat' is not a number.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("size", "data/bad.csv:1: no column is named 'size'; the header has 'x', 'y'.")]
+    [InlineData("3", "data/bad.csv:1: target column 3 does not exist: the file has columns 1 to 2.")]
+    [InlineData("0", "data/bad.csv:1: target column 0 does not exist: the file has columns 1 to 2.")]
+    public void A_target_that_is_not_a_column_is_named(string target, string message)
+    {
+        Assert.Equal(message, ParseError("x,y\n1,2\n", new CsvOptions { Target = target }).Message);
+    }
+
+    [Fact]
+    public void A_target_name_needs_a_header()
+    {
+        var e = ParseError("1,2\n3,4\n", new CsvOptions { Target = "y", HasHeader = false });
+
+        Assert.Equal("data/bad.csv: the target column 'y' is given by name, but the file has no header row to find it in.", e.Message);
+    }
+
+    private static BackpropException ParseError(string text, CsvOptions options)
+        => Assert.Throws<BackpropException>(() => CsvDataset.Parse(text, "data/bad.csv", options));
 }

@@ -61,4 +61,76 @@ public sealed class DatasetTests
         Assert.Throws<ArgumentException>(() => new Dataset("bad", [], [], ["x"], ["y"]));
         Assert.Throws<ArgumentException>(() => new Dataset("bad", [1.0], [1.0], [], ["y"]));
     }
+
+    // ---- slices, splits, classes, standardisation ----
+
+    private static Dataset Numbered(int rows)
+        => Dataset.ForClassification("n", [.. Enumerable.Range(0, rows).Select(i => (double)i)], [.. Enumerable.Range(0, rows).Select(i => i % 3)], ["i"], "class", ["a", "b", "c"]);
+
+    [Fact]
+    public void Take_keeps_the_first_rows()
+    {
+        var data = Numbered(10).Take(4);
+
+        Assert.Equal([0.0, 1, 2, 3], data.Inputs.ToArray());
+        Assert.Equal([0.0, 1, 2, 0], data.Targets.ToArray());
+        Assert.Equal(["a", "b", "c"], data.ClassNames);
+        Assert.Equal(10, Numbered(10).Take(50).Count);
+    }
+
+    [Fact]
+    public void Split_is_seeded_disjoint_and_complete()
+    {
+        var data = Numbered(100);
+
+        var (train, validation) = data.Split(10, seed: 1);
+        var (train2, validation2) = data.Split(10, seed: 1);
+        var (_, other) = data.Split(10, seed: 2);
+
+        Assert.Equal(90, train.Count);
+        Assert.Equal(10, validation.Count);
+        Assert.Equal(validation.Inputs.ToArray(), validation2.Inputs.ToArray());
+        Assert.Equal(train.Inputs.ToArray(), train2.Inputs.ToArray());
+        Assert.NotEqual(validation.Inputs.ToArray(), other.Inputs.ToArray());
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => (double)i), train.Inputs.ToArray().Concat(validation.Inputs.ToArray()).Order());
+        // Rows keep their labels, and each part keeps the original order.
+        Assert.All(Enumerable.Range(0, 10), r => Assert.Equal(validation.Inputs[r] % 3, validation.Targets[r]));
+        Assert.Equal(train.Inputs.ToArray().Order(), train.Inputs.ToArray());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void A_split_must_leave_rows_on_both_sides(int rows)
+    {
+        var e = Assert.Throws<BackpropException>(() => Numbered(5).Split(rows, 1));
+
+        Assert.Equal($"A validation set of {rows} rows cannot be carved from n's 5 rows: both parts need at least one row.", e.Message);
+    }
+
+    [Fact]
+    public void Values_become_classes_in_numeric_order()
+    {
+        var classes = Datasets.Dosage.ToClassification();
+
+        Assert.Equal(["0", "1"], classes.ClassNames);
+        Assert.Equal([0.0, 1, 0], classes.Targets.ToArray());
+        Assert.Throws<BackpropException>(() => new Dataset("one", [1.0, 2.0], [4.0, 4.0], ["x"], ["y"]).ToClassification());
+    }
+
+    [Fact]
+    public void Standardisation_is_fitted_on_one_set_and_applied_to_another()
+    {
+        var train = new Dataset("train", [1.0, 5, 3, 5, 5, 5], [0.0, 0, 0], ["a", "b"], ["y"]);
+        var test = new Dataset("test", [2.0, 7], [0.0], ["a", "b"], ["y"]);
+
+        var s = train.FitStandardization();
+
+        Assert.Equal([3.0, 5.0], s.Means);
+        // Population deviation of 1, 3, 5; column b is constant and is only centred.
+        Assert.Equal(Math.Sqrt(8.0 / 3), s.Deviations[0], 15);
+        Assert.Equal(1.0, s.Deviations[1]);
+        Assert.Equal([-2 / Math.Sqrt(8.0 / 3), 0, 0, 0, 2 / Math.Sqrt(8.0 / 3), 0], train.Standardize(s).Inputs.ToArray());
+        Assert.Equal([-1 / Math.Sqrt(8.0 / 3), 2], test.Standardize(s).Inputs.ToArray());
+    }
 }

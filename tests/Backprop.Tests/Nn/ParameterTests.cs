@@ -90,4 +90,28 @@ public sealed class ParameterTests
         Assert.Equal(6, element.Gradient);
         Assert.True(element.IsTrainable);
     }
+
+    [Fact]
+    public void Names_cost_no_memory_until_read()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var p = new Parameter<float>("layer1.weight", new Shape(2048, 2048));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // 4 MiB of floats (16 MiB) and 4 M trained flags (4 MiB); a stored name per number would add ~300 MiB.
+        Assert.InRange(allocated, 20L << 20, 21L << 20);
+        Assert.Equal("layer1.weight[2047,2047]", p.ElementNames[^1]);
+        Assert.Equal(2048 * 2048, p.ElementNames.Count);
+    }
+
+    [Fact]
+    public void Custom_names_last_until_the_next_rename()
+    {
+        var p = new Parameter<double>("w", new Shape(2));
+        p.SetElementNames("w1", "w2");
+
+        Assert.Equal(["w1", "w2"], p.ElementNames);
+        p.Rename("v");
+        Assert.Equal(["v[0]", "v[1]"], p.ElementNames);
+    }
 }
