@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
+
+namespace Backprop.Kernels;
+
+/// <summary>Work split into numbered tasks that may run in any order, on any thread.</summary>
+internal interface IParallelJob
+{
+    /// <summary>Runs task <paramref name="task"/> (0 ≤ task &lt; the task count given to the pool).</summary>
+    void Execute(int task);
+}
+
+/// <summary>
+/// A small pool of long-lived threads that run <see cref="IParallelJob"/>s with the calling thread,
+/// allocating nothing per job.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A job is a count of tasks; the calling thread and up to <c>threads − 1</c> workers take task
+/// numbers from a shared counter until none are left, and <see cref="Run"/> returns when every
+/// woken worker has finished. Which thread runs which task varies from run to run, so a job must
+/// make each task's result independent of that (the GEMM tasks write disjoint blocks of C).
+/// </para>
+/// <para>
+/// Workers spin for a short while after a job (so the next job of a training step starts without a
+/// kernel wake-up), then block on an event. One job runs at a time: concurrent callers queue on a lock.
+/// </para>
+/// </remarks>
+[SuppressMessage("Design", "CA1001", Justification = "The pool and its events live as long as the process.")]
+internal sealed class WorkerPool
+{
+    /// <summary>The process-wide pool.</summary>
+    public static readonly WorkerPool Shared = new();
+
+    /// <summary>How long an idle worker spins before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 4000; // 250 µs
+
+    private readonly object gate = new();
+    private readonly List<Worker> workers = [];
+    private readonly ManualResetEventSlim finished = new(false);
+    private IParallelJob? job;
+    private int taskCount;
+    private int nextTask;
+    private int running;
+    private Exception? failure;
+
+    /// <summary>Number of worker threads created so far (they live until the process ends).</summary>
+    public int WorkerCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                return workers.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs tasks 0 … <paramref name="tasks"/> − 1 of <paramref name="job"/> on the calling thread and
+    /// up to <paramref name="threads"/> − 1 workers, and returns when all are done. An exception from a
+    /// task is rethrown here (after the other tasks finish).
+    /// </summary>
+    public void Run(IParallelJob job, int tasks, int threads)
+    {
+        var helpers = Math.Min(threads, tasks) - 1;
+        if (helpers <= 0)
+        {
+            for (var t = 0; t < tasks; t++)
+            {
+                job.Execute(t);
+            }
+            return;
+        }
+        lock (gate)
+        {
+            while (workers.Count < helpers)
+            {
+                workers.Add(new Worker(this, workers.Count));
+            }
+            this.job = job;
+            taskCount = tasks;
+            failure = null;
+            Volatile.Write(ref nextTask, 0);
+            Volatile.Write(ref running, helpers);
+            finished.Reset();
+            for (var w = 0; w < helpers; w++)
+            {
+                workers[w].Wake();
+            }
+            try
+            {
+                Work();
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+            }
+            // Every woken worker must check out before the next job may reuse the shared fields.
+            var spin = new SpinWait();
+            while (Volatile.Read(ref running) != 0 && !spin.NextSpinWillYield)
+            {
+                spin.SpinOnce();
+            }
+            finished.Wait();
+            this.job = null;
+            if (failure is { } e2)
+            {
+                failure = null;
+                ExceptionDispatchInfo.Throw(e2);
+            }
+        }
+    }
+
+    /// <summary>Takes task numbers until none are left.</summary>
+    private void Work()
+    {
+        var current = job!;
+        var count = taskCount;
+        int task;
+        while ((task = Interlocked.Increment(ref nextTask) - 1) < count)
+        {
+            current.Execute(task);
+        }
+    }
+
+    private void WorkerDone()
+    {
+        if (Interlocked.Decrement(ref running) == 0)
+        {
+            finished.Set();
+        }
+    }
+
+    [SuppressMessage("Design", "CA1001", Justification = "Workers live as long as the process.")]
+    private sealed class Worker
+    {
+        private readonly WorkerPool pool;
+        private readonly ManualResetEventSlim signal = new(false);
+        private int wake;
+
+        public Worker(WorkerPool pool, int index)
+        {
+            this.pool = pool;
+            var thread = new Thread(Loop) { IsBackground = true, Name = $"Backprop worker {index + 1}" };
+            thread.Start();
+        }
+
+        /// <summary>Called by the pool with its lock held, only while this worker is idle.</summary>
+        public void Wake()
+        {
+            // The flag is written before the event is set, so a wake-up is never lost: a worker that
+            // resets a stale event re-checks the flag before blocking again.
+            Volatile.Write(ref wake, 1);
+            signal.Set();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                var spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref wake) == 0)
+                {
+                    if (Stopwatch.GetTimestamp() < spinUntil)
+                    {
+                        Thread.SpinWait(20);
+                    }
+                    else
+                    {
+                        signal.Wait();
+                        signal.Reset();
+                    }
+                }
+                Volatile.Write(ref wake, 0);
+                try
+                {
+                    pool.Work();
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref pool.failure, e, null);
+                }
+                pool.WorkerDone();
+            }
+        }
+    }
+}
