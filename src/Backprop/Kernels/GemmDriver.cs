@@ -4,47 +4,53 @@ using System.Runtime.InteropServices;
 namespace Backprop.Kernels;
 
 /// <summary>
-/// The cache-blocked GEMM for one micro-kernel: packs op(A) and op(B) into panels, then sweeps
-/// blocks of C with the micro-kernel, on the calling thread or on the worker pool.
+/// The cache-blocked GEMM for one micro-kernel: packs op(B) into panels, then sweeps blocks of C —
+/// each block packing its own slice of op(A) — on the calling thread or on the worker pool.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Blocking (after BLIS). The k dimension is cut into blocks of <see cref="Gemm.KC"/> steps. For each
-/// k-block, a block of C of at most MC rows × NC columns is produced by the loops
+/// Blocking (after BLIS). The k dimension is cut into blocks of <see cref="Gemm.KC"/> steps. A block
+/// of C of at most MC rows × NC columns is produced, k-block after k-block, by
 /// <code>
-///   for each NR-wide panel of op(B) in the block     (kc×NR numbers: stays in L1)
-///     for each MR-high panel of op(A) in the block   (the MC×kc block of A stays in L2)
+///   pack the block's MC×kc slice of op(A) into MR-row panels    (into L2, about 150 KB)
+///   for each NR-wide panel of op(B) in the block                 (kc×NR numbers: stays in L1)
+///     for each MR-high panel of op(A)
 ///       micro-kernel: C tile (MR×NR) (+)= A panel · B panel
 /// </code>
-/// The first k-block stores its partial sums (or adds them to C when accumulating), later k-blocks add
-/// theirs. So every element of C is the same sequence whatever the blocking of m and n.
+/// The first k-block stores its partial sums (or adds them to C when accumulating), later k-blocks
+/// add theirs; so every element of C is the same sequence of operations however m and n are cut.
 /// </para>
 /// <para>
-/// Two phases. First op(A) and op(B) are packed whole (in parallel, by panels), then the blocks of C
-/// are computed (in parallel, by blocks). Blocks of C never share an output element and the k loop is
-/// never split, so the thread count changes who computes an element, never how: the same bits at
-/// any degree of parallelism. Panels are packed only where it pays: op(A) when more than two column
-/// panels reuse it, op(B) when it is transposed or more than two row panels reuse it; otherwise the
-/// kernel reads the matrix in place (only a ragged last panel is packed, zero-padded).
+/// Threads. op(B) is packed once, in parallel by panels (phase one); then the blocks of C are shared
+/// out (phase two). Blocks never share an output element and the k loop is never split, so the
+/// thread count changes who computes an element, never how: the same bits at any degree of
+/// parallelism. Each block packs its own slice of A (a block row shared by several column blocks is
+/// packed once per block, a small cost next to the block's multiply-adds), so phase two needs no
+/// barrier. Operands are read in place where packing would not pay: op(A) when there are at most
+/// two column panels, op(B) when it is not transposed and there are at most two row panels (then
+/// only a ragged last panel, which the kernel cannot read whole, is packed).
 /// </para>
 /// <para>
-/// Memory. The packed copies live in per-thread, pinned, grow-only buffers owned by the calling
-/// thread (the workers read them), so a call allocates nothing once the buffers have grown; the job
-/// object itself is cached per thread. Problems whose packed copies would exceed
-/// <see cref="DefaultMaxPackedElements"/> are cut into super-blocks of rows and columns first.
+/// Memory. Packed B lives in a pinned, grow-only buffer of the calling thread (the workers read it);
+/// each thread's A slices go to its own pinned buffer; the job object is cached per thread. So a
+/// call allocates nothing once the buffers have grown. Problems whose packed B would exceed the
+/// packing cap are cut into super-blocks of columns first.
 /// </para>
 /// </remarks>
 internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     where TK : struct, IMicroKernel<T>
 {
-    /// <summary>Largest packed copy of either operand, in elements (16 MB of float); larger problems are split.</summary>
+    /// <summary>Largest packed copy of op(B), in elements (16 MB of float); larger problems are split.</summary>
     public const long DefaultMaxPackedElements = 1L << 22;
 
     [ThreadStatic]
     private static GemmJob<T, TK>? cached;
 
-    private T[]? bufferA;
+    /// <summary>This thread's buffer for slices of packed A (any job of this element type and kernel).</summary>
+    [ThreadStatic]
+    private static T[]? sliceBuffer;
+
     private T[]? bufferB;
 
     // The (sub)problem: C[m×n] (+)= op(A)[m×k] · op(B)[k×n], with row strides lda, ldb, ldc.
@@ -64,18 +70,15 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     // The plan.
     private int mPanels;
     private int nPanels;
-    private int mPad;
     private int nPad;
     private bool packA;
     private bool packB;
-    private T* packedA;
+    private int raggedA;
+    private int raggedB;
     private T* packedB;
     private bool packing;
-    private int aPanelFirst;
-    private int aPanelCount;
     private int bPanelFirst;
     private int bPanelCount;
-    private int aPackTasks;
     private int bPackTasks;
     private int rowBlocks;
     private int colBlocks;
@@ -84,13 +87,13 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
 
     private static int NR => TK.NR;
 
-    /// <summary>Rows of C per block: the MC×KC block of packed A fills about 150 KB (a share of L2).</summary>
+    /// <summary>Rows of C per block: an MC×KC slice of packed A fills about 150 KB (a share of L2).</summary>
     private static int MC => typeof(T) == typeof(float) ? 144 : 72;
 
     /// <summary>Columns of C per block (before splitting for threads).</summary>
     private static int NC => typeof(T) == typeof(float) ? 1024 : 512;
 
-    /// <summary>The calling thread's job object (and packing buffers).</summary>
+    /// <summary>The calling thread's job object (and packing buffer).</summary>
     public static GemmJob<T, TK> ForThisThread => cached ??= new GemmJob<T, TK>();
 
     /// <summary>Runs the whole product; the caller has validated sizes and handled k = 0.</summary>
@@ -98,24 +101,14 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
         long maxPackedElements = DefaultMaxPackedElements)
     {
         nint lda = transposeA ? m : k, ldb = transposeB ? k : n, ldc = n;
-        // Super-blocks keep each packed copy under maxPackedElements (one block for all usual sizes):
-        // whole multiples of the row and column blocks, at least one block.
-        var rowsPerBlock = RoundDown(maxPackedElements / k, MC);
-        var colsPerBlock = RoundDown(maxPackedElements / k, NC);
-        for (var i0 = 0; i0 < m; i0 += rowsPerBlock)
+        // Super-blocks of columns keep packed B under maxPackedElements (one block for all usual
+        // sizes): whole multiples of the column block, at least one.
+        var colsPerBlock = (int)Math.Min(int.MaxValue / 2, Math.Max(NC, maxPackedElements / k / NC * NC));
+        for (var j0 = 0; j0 < n; j0 += colsPerBlock)
         {
-            var mb = Math.Min(rowsPerBlock, m - i0);
-            for (var j0 = 0; j0 < n; j0 += colsPerBlock)
-            {
-                var nb = Math.Min(colsPerBlock, n - j0);
-                Run(transposeA, transposeB, mb, nb, k,
-                    transposeA ? a + i0 : a + (i0 * lda), lda,
-                    transposeB ? b + (j0 * ldb) : b + j0, ldb,
-                    c + (i0 * ldc) + j0, ldc, accumulate, threads);
-            }
+            Run(transposeA, transposeB, m, Math.Min(colsPerBlock, n - j0), k,
+                a, lda, transposeB ? b + (j0 * ldb) : b + j0, ldb, c + j0, ldc, accumulate, threads);
         }
-
-        static int RoundDown(long value, int unit) => (int)Math.Min(int.MaxValue / 2, Math.Max(unit, value / unit * unit));
     }
 
     private void Run(bool transposeA, bool transposeB, int m, int n, int k, T* a, nint lda, T* b, nint ldb, T* c, nint ldc, bool accumulate, int threads)
@@ -133,21 +126,17 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
         this.n = n;
         this.k = k;
         Plan(threads);
-
-        var pinnedA = Buffer(ref bufferA, aPanelCount == 0 ? 0 : (long)(packA ? mPad : MR) * k);
-        var pinnedB = Buffer(ref bufferB, bPanelCount == 0 ? 0 : (long)(packB ? nPad : NR) * k);
-        packedA = pinnedA;
-        packedB = pinnedB;
+        packedB = Buffer(ref bufferB, bPanelCount == 0 ? 0 : (long)(packB ? nPad : NR) * k);
         try
         {
             packing = true;
-            Execute(aPackTasks + bPackTasks, threads);
+            Execute(bPackTasks, threads);
             packing = false;
             Execute(rowBlocks * colBlocks, threads);
         }
         finally
         {
-            this.a = this.b = this.c = packedA = packedB = null;
+            this.a = this.b = this.c = packedB = null;
         }
     }
 
@@ -171,19 +160,20 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     {
         mPanels = (m + MR - 1) / MR;
         nPanels = (n + NR - 1) / NR;
-        mPad = mPanels * MR;
         nPad = nPanels * NR;
         packA = nPanels > 2;
         packB = transposeB || mPanels > 2;
         // Unpacked operands still need their ragged last panel packed (the kernel reads whole panels).
-        (aPanelFirst, aPanelCount) = packA ? (0, mPanels) : m % MR != 0 ? (mPanels - 1, 1) : (0, 0);
-        (bPanelFirst, bPanelCount) = packB ? (0, nPanels) : n % NR != 0 ? (nPanels - 1, 1) : (0, 0);
+        raggedA = !packA && m % MR != 0 ? mPanels - 1 : -1;
+        raggedB = !packB && n % NR != 0 ? nPanels - 1 : -1;
+        (bPanelFirst, bPanelCount) = packB ? (0, nPanels) : raggedB >= 0 ? (raggedB, 1) : (0, 0);
 
         rowBlocks = (mPanels + (MC / MR) - 1) / (MC / MR);
         colBlocks = (nPanels + (NC / NR) - 1) / (NC / NR);
         if (threads > 1)
         {
-            // Enough blocks for every thread to take a few (the pool hands them out as threads free up).
+            // Enough blocks for every thread to take a few (the pool hands them out as threads free
+            // up); split whichever side of the blocks is longer, keeping at least two panels a side.
             var target = 3 * threads;
             while (rowBlocks * colBlocks < target)
             {
@@ -202,14 +192,8 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
                     break;
                 }
             }
-            aPackTasks = Math.Min(aPanelCount, 2 * threads);
-            bPackTasks = Math.Min(bPanelCount, 2 * threads);
         }
-        else
-        {
-            aPackTasks = Math.Min(aPanelCount, 1);
-            bPackTasks = Math.Min(bPanelCount, 1);
-        }
+        bPackTasks = Math.Min(bPanelCount, threads > 1 ? 2 * threads : 1);
     }
 
     /// <inheritdoc/>
@@ -217,19 +201,9 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     {
         if (packing)
         {
-            if (task < aPackTasks)
-            {
-                var first = aPanelFirst + (int)((long)aPanelCount * task / aPackTasks);
-                var last = aPanelFirst + (int)((long)aPanelCount * (task + 1) / aPackTasks);
-                PackAPanels(first, last);
-            }
-            else
-            {
-                task -= aPackTasks;
-                var first = bPanelFirst + (int)((long)bPanelCount * task / bPackTasks);
-                var last = bPanelFirst + (int)((long)bPanelCount * (task + 1) / bPackTasks);
-                PackBPanels(first, last);
-            }
+            PackBPanels(
+                bPanelFirst + (int)((long)bPanelCount * task / bPackTasks),
+                bPanelFirst + (int)((long)bPanelCount * (task + 1) / bPackTasks));
             return;
         }
         var rb = task / colBlocks;
@@ -239,25 +213,7 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
             (int)((long)nPanels * cb / colBlocks), (int)((long)nPanels * (cb + 1) / colBlocks));
     }
 
-    /// <summary>Packs panels [first, last) of op(A), every k-block; full panels in one sweep, a ragged last one alone.</summary>
-    private void PackAPanels(int first, int last)
-    {
-        var full = Math.Min(last, m / MR);
-        for (var p0 = 0; p0 < k; p0 += Gemm.KC)
-        {
-            var kc = Math.Min(Gemm.KC, k - p0);
-            if (first < full)
-            {
-                GemmPacking.PackAPanels(a, lda, transposeA, first, full, p0, kc, MR, PackedAPanel(first, p0, kc));
-            }
-            for (var ip = Math.Max(first, full); ip < last; ip++)
-            {
-                GemmPacking.PackA(a, lda, transposeA, ip * MR, m - (ip * MR), p0, kc, MR, PackedAPanel(ip, p0, kc));
-            }
-        }
-    }
-
-    /// <summary>Packs panels [first, last) of op(B), every k-block.</summary>
+    /// <summary>Packs panels [first, last) of op(B), every k-block: full panels in one sweep, a ragged last one alone.</summary>
     private void PackBPanels(int first, int last)
     {
         var full = Math.Min(last, n / NR);
@@ -275,11 +231,7 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
         }
     }
 
-    /// <summary>Where panel ip of k-block [p0, p0+kc) of op(A) is packed: block after block, panel after panel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private T* PackedAPanel(int ip, int p0, int kc)
-        => packA ? packedA + ((nint)p0 * mPad) + ((nint)ip * MR * kc) : packedA + ((nint)p0 * MR);
-
+    /// <summary>Where panel jp of k-block [p0, p0+kc) of op(B) is packed: block after block, panel after panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private T* PackedBPanel(int jp, int p0, int kc)
         => packB ? packedB + ((nint)p0 * nPad) + ((nint)jp * NR * kc) : packedB + ((nint)p0 * NR);
@@ -289,13 +241,30 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     private void Compute(int ip0, int ip1, int jp0, int jp1)
     {
         var tile = stackalloc T[MR * NR];
-        var raggedA = !packA && m % MR != 0 ? mPanels - 1 : -1;
-        var raggedB = !packB && n % NR != 0 ? nPanels - 1 : -1;
+        var slice = Buffer(ref sliceBuffer, (long)MC * Gemm.KC); // a block has at most MC rows
         nint rsA = transposeA ? 1 : lda, csA = transposeA ? lda : 1;
+        var fullA = Math.Min(ip1, m / MR);
         for (var p0 = 0; p0 < k; p0 += Gemm.KC)
         {
             var kc = Math.Min(Gemm.KC, k - p0);
             var add = accumulate || p0 > 0;
+            var panelSize = (nint)MR * kc;
+            // This block's slice of op(A) for this k-block, packed just before use so it is in L2.
+            if (packA)
+            {
+                if (ip0 < fullA)
+                {
+                    GemmPacking.PackAPanels(a, lda, transposeA, ip0, fullA, p0, kc, MR, slice);
+                }
+                if (fullA < ip1)
+                {
+                    GemmPacking.PackA(a, lda, transposeA, fullA * MR, m - (fullA * MR), p0, kc, MR, slice + ((fullA - ip0) * panelSize));
+                }
+            }
+            else if (raggedA >= ip0 && raggedA < ip1)
+            {
+                GemmPacking.PackA(a, lda, transposeA, raggedA * MR, m - (raggedA * MR), p0, kc, MR, slice);
+            }
             for (var jp = jp0; jp < jp1; jp++)
             {
                 var nr = Math.Min(NR, n - (jp * NR));
@@ -311,14 +280,35 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
                     bp = b + ((nint)p0 * ldb) + (jp * NR);
                     ldbp = ldb;
                 }
+                // While this B panel is swept by every A panel of the block, bring the next B panel
+                // from L3 into L2, a share per kernel call, so its first sweep does not wait on L3.
+                byte* nextB = null;
+                nint nextBytes = 0, share = 0;
+                if (jp + 1 < jp1 && (packB || jp + 1 == raggedB))
+                {
+                    nextB = (byte*)PackedBPanel(jp + 1, p0, kc);
+                    nextBytes = panelSize / MR * NR * sizeof(T);
+                    share = ((nextBytes / 64) + (ip1 - ip0) - 1) / (ip1 - ip0) * 64;
+                }
                 for (var ip = ip0; ip < ip1; ip++)
                 {
+                    if (nextB != null)
+                    {
+                        var from = (ip - ip0) * share;
+                        Simd.PrefetchToL2(nextB + from, Math.Min(share, nextBytes - from));
+                    }
                     var mr = Math.Min(MR, m - (ip * MR));
                     T* ap;
                     nint rs, cs;
-                    if (packA || ip == raggedA)
+                    if (packA)
                     {
-                        ap = PackedAPanel(ip, p0, kc);
+                        ap = slice + ((ip - ip0) * panelSize);
+                        rs = 1;
+                        cs = MR;
+                    }
+                    else if (ip == raggedA)
+                    {
+                        ap = slice;
                         rs = 1;
                         cs = MR;
                     }

@@ -104,6 +104,32 @@ internal static class Simd
         }
     }
 
+    /// <summary>Asks for <paramref name="bytes"/> bytes from <paramref name="start"/> to be brought into L2 (one hint per cache line).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void PrefetchToL2(byte* start, nint bytes)
+    {
+        if (Sse.IsSupported)
+        {
+            for (nint i = 0; i < bytes; i += 64)
+            {
+                Sse.Prefetch1(start + i);
+            }
+        }
+    }
+
+    /// <summary>Asks for <paramref name="bytes"/> bytes from <paramref name="start"/> to be brought into L1 (one hint per cache line).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void PrefetchToL1(byte* start, nint bytes)
+    {
+        if (Sse.IsSupported)
+        {
+            for (nint i = 0; i < bytes; i += 64)
+            {
+                Sse.Prefetch0(start + i);
+            }
+        }
+    }
+
     /// <summary>acc + x·y, fused when <see cref="HasFma"/> (one rounding), else two roundings.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T MulAdd<T>(T x, T y, T acc) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

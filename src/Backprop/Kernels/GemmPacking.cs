@@ -44,9 +44,15 @@ internal static unsafe class GemmPacking
             for (var g0 = ip0; g0 < ip1; g0 += 16)
             {
                 var g1 = Math.Min(ip1, g0 + 16);
+                var groupBytes = (nint)(g1 - g0) * 6 * sizeof(T);
                 for (var p = 0; p < kc; p++)
                 {
                     var src = a + ((p0 + p) * lda) + (g0 * 6);
+                    if (p + 8 < kc)
+                    {
+                        // Rows are a whole matrix row apart; ask for the row 8 steps ahead.
+                        Simd.PrefetchToL1((byte*)(src + (8 * lda)), groupBytes);
+                    }
                     var d = dst + ((g0 - ip0) * panelStride) + (p * 6);
                     for (var ip = g0; ip < g1; ip++, src += 6, d += panelStride)
                     {
