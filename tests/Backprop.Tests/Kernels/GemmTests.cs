@@ -172,7 +172,8 @@ public sealed class GemmTests
     [MemberData(nameof(AllForms))]
     public void Every_size_up_to_12_in_every_combination_matches_the_reference(bool transposeA, bool transposeB)
     {
-        // The full cube through both paths: every ragged edge of the 6-row tiles and the vector widths.
+        // The full cube through every path (Auto takes the triple loop up to 64 multiply-adds): every
+        // ragged edge of the 6-row tiles and of the vector widths.
         var rng = new Rng(12);
         for (var m = 1; m <= 12; m++)
         {
@@ -180,7 +181,7 @@ public sealed class GemmTests
             {
                 for (var k = 1; k <= 12; k++)
                 {
-                    foreach (var path in new[] { GemmPath.Small, GemmPath.Blocked })
+                    foreach (var path in new[] { GemmPath.Auto, GemmPath.Small, GemmPath.Blocked })
                     {
                         var options = new GemmOptions(1, Path: path);
                         CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: (m + n + k) % 2 == 0, options);
@@ -336,6 +337,30 @@ public sealed class GemmTests
         }
         SameBitsOnEveryPath<float>(20, 33, 600, includeVector512: true);
         SameBitsOnEveryPath<double>(20, 17, 600, includeVector512: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllForms))]
+    public void A_row_of_C_has_the_same_bits_in_a_batch_of_one_or_of_many(bool transposeA, bool transposeB)
+    {
+        // m = 300 takes the blocked (parallel) path; m = 1 the loop paths: the same arithmetic per element.
+        const int m = 300, n = 37, k = 290;
+        var rng = new Rng(300);
+        var a = Random<double>(rng, m * k);
+        var b = Random<double>(rng, k * n);
+        var all = new double[m * n];
+        Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a, b, all, false);
+        foreach (var i in new[] { 0, 7, 150, 299 })
+        {
+            var row = new double[k];
+            for (var p = 0; p < k; p++)
+            {
+                row[p] = transposeA ? a[(p * m) + i] : a[(i * k) + p];
+            }
+            var one = new double[n];
+            Gemm.Multiply<double>(transposeA, transposeB, 1, n, k, row, b, one, false);
+            AssertSameBits(all[(i * n)..((i + 1) * n)], one, $"row {i}, tA={transposeA} tB={transposeB}");
+        }
     }
 
     // ---- edge cases and arguments ------------------------------------------------------------------
