@@ -197,17 +197,21 @@ public sealed class GemmTests
         // k across the 256-step blocks; m across the 144/72-row blocks; n across panel and 1024/512-column blocks.
         { 13, 17, 255 }, { 13, 17, 256 }, { 13, 17, 257 }, { 7, 9, 513 }, { 145, 20, 30 }, { 73, 33, 40 },
         { 20, 513, 9 }, { 5, 1025, 3 }, { 1, 300, 40 }, { 300, 1, 40 }, { 2, 50, 600 }, { 50, 2, 600 },
+        { 150, 1100, 20 },
     };
 
     [Theory]
     [MemberData(nameof(BlockingEdges))]
     public void Sizes_at_the_blocking_edges_match_the_reference(int m, int n, int k)
     {
+        // On all threads, and on one (where the first row of blocks packs B for the others).
         var rng = new Rng(99);
         foreach (var (transposeA, transposeB) in Forms)
         {
             CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: true);
             CheckSize<double>(rng, transposeA, transposeB, m, n, k, accumulate: false);
+            CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: false, new GemmOptions(1));
+            CheckSize<double>(rng, transposeA, transposeB, m, n, k, accumulate: true, new GemmOptions(1));
         }
     }
 
