@@ -18,16 +18,18 @@ namespace Backprop.Kernels;
 /// thread count: the k steps are cut into blocks of <see cref="KC"/>; within a block the products are
 /// added one after another to a partial sum that starts at zero, with a fused multiply-add per step
 /// (separate multiply and add where the hardware has no FMA); then the partial sum is stored (first
-/// block, not accumulating) or added to C. So the result does not depend on the thread count or on
-/// the SIMD width, and its error is bounded like any recursive sum: |Ĉ − C| ≤ γ_(k+1)·(Σₚ|aᵢₚ·bₚⱼ| + |C₀|),
-/// γ_n = n·u/(1 − n·u), u the unit roundoff.
+/// block, not accumulating) or added to C. So the result depends on neither the thread count, nor the
+/// SIMD width, nor the size of the other dimensions (a row of C gets the same bits in a batch of 1 or
+/// of 1000), and its error is bounded like any recursive sum: each product passes through at most
+/// k + 2 roundings, so |Ĉ − C| ≤ γ_(k+2)·(Σₚ|aᵢₚ·bₚⱼ| + |C₀|), γ_n = n·u/(1 − n·u), u the unit roundoff.
 /// </para>
 /// <para>
-/// Paths. Tiny products (the lesson's 3×1·1×2) go straight through loops with no setup. Others go
-/// through the cache-blocked driver (<see cref="GemmJob{T, TK}"/>) with a register-tiled micro-kernel
-/// (<see cref="Kernel256{T}"/> and relatives) on as many threads as
-/// <see cref="Parallelism.MaxDegreeOfParallelism"/> allows once the product is large enough to gain.
-/// float and double use the SIMD kernels; any other number type takes the simple loops.
+/// Paths, by size (m·n·k multiply-adds): up to 64, a plain triple loop (the lesson's 3×1·1×2 costs
+/// about 20 ns); up to 12288, loops that keep 4–8 multiply-add chains in flight with no packing or
+/// buffers; beyond that the cache-blocked driver (<see cref="GemmJob{T, TK}"/>) with a register-tiled
+/// micro-kernel (<see cref="Kernel256{T}"/> and relatives), on up to
+/// <see cref="Parallelism.MaxDegreeOfParallelism"/> threads from 2²⁰ multiply-adds on. float and
+/// double use the SIMD kernels; any other number type takes the loops.
 /// </para>
 /// </remarks>
 public static class Gemm
@@ -79,6 +81,11 @@ public static class Gemm
             return;
         }
         var product = (long)m * n * k;
+        if (product <= TinyProduct && options.Path == GemmPath.Auto)
+        {
+            Tiny(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+            return;
+        }
         var blocked = (typeof(T) == typeof(float) || typeof(T) == typeof(double))
             && options.Path switch
             {
@@ -109,6 +116,34 @@ public static class Gemm
                 default:
                     GemmJob<T, KernelScalar<T>>.ForThisThread.Multiply(transposeA, transposeB, m, n, k, pa, pb, pc, accumulate, threads, maxPacked);
                     break;
+            }
+        }
+    }
+
+    /// <summary>Products of at most this many multiply-adds take the plain triple loop (the lesson's 3×1·1×2).</summary>
+    internal const long TinyProduct = 64;
+
+    /// <summary>
+    /// The plainest loop, for a few dozen multiply-adds, where any setup costs more than the arithmetic:
+    /// for each C[i,j], one multiply-add chain over p from zero (k ≤ 64 &lt; KC: a single k-block),
+    /// then stored or added — the same operations as every other path.
+    /// </summary>
+    private static void Tiny<T>(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rsA = transposeA ? 1 : k, csA = transposeA ? m : 1;
+        int rsB = transposeB ? 1 : n, csB = transposeB ? k : 1;
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var s = T.Zero;
+                for (var p = 0; p < k; p++)
+                {
+                    s = Simd.MulAdd(a[(i * rsA) + (p * csA)], b[(p * rsB) + (j * csB)], s);
+                }
+                ref var cij = ref c[(i * n) + j];
+                cij = accumulate ? s + cij : s;
             }
         }
     }

@@ -22,7 +22,10 @@ namespace Backprop.Kernels;
 /// </para>
 /// <para>
 /// Threads. op(B) is packed once, in parallel by panels (phase one); then the blocks of C are shared
-/// out (phase two). Blocks never share an output element and the k loop is never split, so the
+/// out (phase two). When each B panel has a single user — one row of blocks (a batch of at most MC
+/// rows), or one thread running the blocks in order — there is no phase one: the (first row of)
+/// blocks pack B themselves, eight panels ahead of use, while the panels are still in L1/L2.
+/// Blocks never share an output element and the k loop is never split, so the
 /// thread count changes who computes an element, never how: the same bits at any degree of
 /// parallelism. Each block packs its own slice of A (a block row shared by several column blocks is
 /// packed once per block, a small cost next to the block's multiply-adds), so phase two needs no
@@ -73,6 +76,7 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
     private int nPad;
     private bool packA;
     private bool packB;
+    private bool packBInBlocks;
     private int raggedA;
     private int raggedB;
     private T* packedB;
@@ -193,7 +197,11 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
                 }
             }
         }
-        bPackTasks = Math.Min(bPanelCount, threads > 1 ? 2 * threads : 1);
+        // When each B panel has one user — a single row of blocks, or one thread running the blocks in
+        // order — the blocks pack B themselves, a few panels ahead of use, so the panels are still in
+        // L1/L2 when the kernel reads them; otherwise a first phase packs all of B for everyone.
+        packBInBlocks = packB && (rowBlocks == 1 || threads <= 1);
+        bPackTasks = packBInBlocks ? 0 : Math.Min(bPanelCount, threads > 1 ? 2 * threads : 1);
     }
 
     /// <inheritdoc/>
@@ -213,23 +221,31 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
             (int)((long)nPanels * cb / colBlocks), (int)((long)nPanels * (cb + 1) / colBlocks));
     }
 
-    /// <summary>Packs panels [first, last) of op(B), every k-block: full panels in one sweep, a ragged last one alone.</summary>
+    /// <summary>Packs panels [first, last) of op(B), every k-block.</summary>
     private void PackBPanels(int first, int last)
     {
-        var full = Math.Min(last, n / NR);
         for (var p0 = 0; p0 < k; p0 += Gemm.KC)
         {
-            var kc = Math.Min(Gemm.KC, k - p0);
-            if (first < full)
-            {
-                GemmPacking.PackBPanels(b, ldb, transposeB, first, full, p0, kc, NR, PackedBPanel(first, p0, kc));
-            }
-            for (var jp = Math.Max(first, full); jp < last; jp++)
-            {
-                GemmPacking.PackB(b, ldb, transposeB, jp * NR, n - (jp * NR), p0, kc, NR, PackedBPanel(jp, p0, kc));
-            }
+            PackBPanels(first, last, p0, Math.Min(Gemm.KC, k - p0));
         }
     }
+
+    /// <summary>Packs panels [first, last) of k-block [p0, p0+kc) of op(B): full panels in one sweep, a ragged last one alone.</summary>
+    private void PackBPanels(int first, int last, int p0, int kc)
+    {
+        var full = Math.Min(last, n / NR);
+        if (first < full)
+        {
+            GemmPacking.PackBPanels(b, ldb, transposeB, first, full, p0, kc, NR, PackedBPanel(first, p0, kc));
+        }
+        for (var jp = Math.Max(first, full); jp < last; jp++)
+        {
+            GemmPacking.PackB(b, ldb, transposeB, jp * NR, n - (jp * NR), p0, kc, NR, PackedBPanel(jp, p0, kc));
+        }
+    }
+
+    /// <summary>B panels a block packs at a time when it packs its own (8 × 16 KB: a share of L2).</summary>
+    private const int BPanelsAhead = 8;
 
     /// <summary>Where panel jp of k-block [p0, p0+kc) of op(B) is packed: block after block, panel after panel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -244,6 +260,8 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
         var slice = Buffer(ref sliceBuffer, (long)MC * Gemm.KC); // a block has at most MC rows
         nint rsA = transposeA ? 1 : lda, csA = transposeA ? lda : 1;
         var fullA = Math.Min(ip1, m / MR);
+        // The first row of blocks packs B (with one thread, the blocks run in task order, row of blocks by row).
+        var packBHere = packBInBlocks && ip0 == 0;
         for (var p0 = 0; p0 < k; p0 += Gemm.KC)
         {
             var kc = Math.Min(Gemm.KC, k - p0);
@@ -267,6 +285,10 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
             }
             for (var jp = jp0; jp < jp1; jp++)
             {
+                if (packBHere && (jp - jp0) % BPanelsAhead == 0)
+                {
+                    PackBPanels(jp, Math.Min(jp1, jp + BPanelsAhead), p0, kc);
+                }
                 var nr = Math.Min(NR, n - (jp * NR));
                 T* bp;
                 nint ldbp;

@@ -17,10 +17,18 @@ internal interface IParallelJob
 /// </summary>
 /// <remarks>
 /// <para>
-/// A job is a count of tasks; the calling thread and up to <c>threads − 1</c> workers take task
-/// numbers from a shared counter until none are left, and <see cref="Run"/> returns when every
-/// woken worker has finished. Which thread runs which task varies from run to run, so a job must
+/// A job is a count of tasks. The calling thread opens the job, wakes up to <c>threads − 1</c>
+/// workers and takes task numbers from a shared counter itself; a worker that wakes while the job
+/// is still open joins it and takes task numbers too. When the counter runs dry the caller closes
+/// the job — workers that wake later find it closed and go back to sleep — and waits only for the
+/// workers that joined. So a worker slow to be scheduled (a busy machine) never delays a job; the
+/// caller just does more of it. Which thread runs which task varies from run to run, so a job must
 /// make each task's result independent of that (the GEMM tasks write disjoint blocks of C).
+/// </para>
+/// <para>
+/// The job state is one 64-bit word: a generation number (odd while the job is open, even once
+/// closed) and the number of workers inside. Joining is a compare-and-swap that only succeeds while
+/// the generation is the open one, so a worker can never slip into a job after it closed.
 /// </para>
 /// <para>
 /// Workers spin for a short while after a job (so the next job of a training step starts without a
@@ -36,13 +44,16 @@ internal sealed class WorkerPool
     /// <summary>How long an idle worker spins before it blocks.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 4000; // 250 µs
 
+    private const long InsideMask = 0xFFFF_FFFF;
+
     private readonly object gate = new();
     private readonly List<Worker> workers = [];
-    private readonly ManualResetEventSlim finished = new(false);
+    private readonly ManualResetEventSlim lastOut = new(false);
     private IParallelJob? job;
     private int taskCount;
     private int nextTask;
-    private int running;
+    private long state; // generation << 32 | workers inside
+    private long generation;
     private Exception? failure;
 
     /// <summary>Number of worker threads created so far (they live until the process ends).</summary>
@@ -83,8 +94,9 @@ internal sealed class WorkerPool
             taskCount = tasks;
             failure = null;
             Volatile.Write(ref nextTask, 0);
-            Volatile.Write(ref running, helpers);
-            finished.Reset();
+            // Open: an odd generation, nobody inside (the previous job ended with everyone out).
+            var open = generation + 1;
+            Interlocked.Exchange(ref state, open << 32);
             for (var w = 0; w < helpers; w++)
             {
                 workers[w].Wake();
@@ -97,13 +109,28 @@ internal sealed class WorkerPool
             {
                 Interlocked.CompareExchange(ref failure, e, null);
             }
-            // Every woken worker must check out before the next job may reuse the shared fields.
-            var spin = new SpinWait();
-            while (Volatile.Read(ref running) != 0 && !spin.NextSpinWillYield)
+            // Close: the even generation after it, keeping the count of workers inside.
+            long before;
+            do
             {
-                spin.SpinOnce();
+                before = Volatile.Read(ref state);
             }
-            finished.Wait();
+            while (Interlocked.CompareExchange(ref state, ((open + 1) << 32) | (before & InsideMask), before) != before);
+            generation = open + 1;
+            // Wait for the workers that joined (the count, not the event, decides: a late Set is harmless).
+            var spin = new SpinWait();
+            while ((Volatile.Read(ref state) & InsideMask) != 0)
+            {
+                if (!spin.NextSpinWillYield)
+                {
+                    spin.SpinOnce();
+                }
+                else
+                {
+                    lastOut.Wait();
+                    lastOut.Reset();
+                }
+            }
             this.job = null;
             if (failure is { } e2)
             {
@@ -125,11 +152,31 @@ internal sealed class WorkerPool
         }
     }
 
-    private void WorkerDone()
+    /// <summary>Enters the open job, if there is one; returns its generation, or 0.</summary>
+    private long TryJoin()
     {
-        if (Interlocked.Decrement(ref running) == 0)
+        while (true)
         {
-            finished.Set();
+            var s = Volatile.Read(ref state);
+            var g = s >> 32;
+            if ((g & 1) == 0)
+            {
+                return 0;
+            }
+            if (Interlocked.CompareExchange(ref state, s + 1, s) == s)
+            {
+                return g;
+            }
+        }
+    }
+
+    /// <summary>Leaves job <paramref name="joined"/>; the last one out of a closed job tells the caller.</summary>
+    private void Leave(long joined)
+    {
+        var s = Interlocked.Decrement(ref state);
+        if ((s & InsideMask) == 0 && (s >> 32) == joined + 1)
+        {
+            lastOut.Set();
         }
     }
 
@@ -147,7 +194,7 @@ internal sealed class WorkerPool
             thread.Start();
         }
 
-        /// <summary>Called by the pool with its lock held, only while this worker is idle.</summary>
+        /// <summary>Called by the pool with its lock held.</summary>
         public void Wake()
         {
             // The flag is written before the event is set, so a wake-up is never lost: a worker that
@@ -174,6 +221,11 @@ internal sealed class WorkerPool
                     }
                 }
                 Volatile.Write(ref wake, 0);
+                var joined = pool.TryJoin();
+                if (joined == 0)
+                {
+                    continue; // woken too late: the job is over
+                }
                 try
                 {
                     pool.Work();
@@ -182,7 +234,7 @@ internal sealed class WorkerPool
                 {
                     Interlocked.CompareExchange(ref pool.failure, e, null);
                 }
-                pool.WorkerDone();
+                pool.Leave(joined);
             }
         }
     }

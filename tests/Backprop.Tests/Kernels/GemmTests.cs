@@ -172,7 +172,8 @@ public sealed class GemmTests
     [MemberData(nameof(AllForms))]
     public void Every_size_up_to_12_in_every_combination_matches_the_reference(bool transposeA, bool transposeB)
     {
-        // The full cube through both paths: every ragged edge of the 6-row tiles and the vector widths.
+        // The full cube through every path (Auto takes the triple loop up to 64 multiply-adds): every
+        // ragged edge of the 6-row tiles and of the vector widths.
         var rng = new Rng(12);
         for (var m = 1; m <= 12; m++)
         {
@@ -180,7 +181,7 @@ public sealed class GemmTests
             {
                 for (var k = 1; k <= 12; k++)
                 {
-                    foreach (var path in new[] { GemmPath.Small, GemmPath.Blocked })
+                    foreach (var path in new[] { GemmPath.Auto, GemmPath.Small, GemmPath.Blocked })
                     {
                         var options = new GemmOptions(1, Path: path);
                         CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: (m + n + k) % 2 == 0, options);
@@ -196,17 +197,21 @@ public sealed class GemmTests
         // k across the 256-step blocks; m across the 144/72-row blocks; n across panel and 1024/512-column blocks.
         { 13, 17, 255 }, { 13, 17, 256 }, { 13, 17, 257 }, { 7, 9, 513 }, { 145, 20, 30 }, { 73, 33, 40 },
         { 20, 513, 9 }, { 5, 1025, 3 }, { 1, 300, 40 }, { 300, 1, 40 }, { 2, 50, 600 }, { 50, 2, 600 },
+        { 150, 1100, 20 },
     };
 
     [Theory]
     [MemberData(nameof(BlockingEdges))]
     public void Sizes_at_the_blocking_edges_match_the_reference(int m, int n, int k)
     {
+        // On all threads, and on one (where the first row of blocks packs B for the others).
         var rng = new Rng(99);
         foreach (var (transposeA, transposeB) in Forms)
         {
             CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: true);
             CheckSize<double>(rng, transposeA, transposeB, m, n, k, accumulate: false);
+            CheckSize<float>(rng, transposeA, transposeB, m, n, k, accumulate: false, new GemmOptions(1));
+            CheckSize<double>(rng, transposeA, transposeB, m, n, k, accumulate: true, new GemmOptions(1));
         }
     }
 
@@ -336,6 +341,30 @@ public sealed class GemmTests
         }
         SameBitsOnEveryPath<float>(20, 33, 600, includeVector512: true);
         SameBitsOnEveryPath<double>(20, 17, 600, includeVector512: true);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllForms))]
+    public void A_row_of_C_has_the_same_bits_in_a_batch_of_one_or_of_many(bool transposeA, bool transposeB)
+    {
+        // m = 300 takes the blocked (parallel) path; m = 1 the loop paths: the same arithmetic per element.
+        const int m = 300, n = 37, k = 290;
+        var rng = new Rng(300);
+        var a = Random<double>(rng, m * k);
+        var b = Random<double>(rng, k * n);
+        var all = new double[m * n];
+        Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a, b, all, false);
+        foreach (var i in new[] { 0, 7, 150, 299 })
+        {
+            var row = new double[k];
+            for (var p = 0; p < k; p++)
+            {
+                row[p] = transposeA ? a[(p * m) + i] : a[(i * k) + p];
+            }
+            var one = new double[n];
+            Gemm.Multiply<double>(transposeA, transposeB, 1, n, k, row, b, one, false);
+            AssertSameBits(all[(i * n)..((i + 1) * n)], one, $"row {i}, tA={transposeA} tB={transposeB}");
+        }
     }
 
     // ---- edge cases and arguments ------------------------------------------------------------------
