@@ -53,10 +53,7 @@ public static class OptimizerKernels
                 var step = lr * (mi / cc1) / (Vector.SquareRoot(vi / cc2) + eps);
                 mi.StoreUnsafe(ref m, (nuint)i);
                 vi.StoreUnsafe(ref v, (nuint)i);
-                (Vector.LoadUnsafe(ref x, (nuint)i) - step).StoreUnsafe(ref x, (nuint)i);
-                var size = Vector.Abs(step);
-                top = Vector.Max(top, size);
-                nan |= ~Vector.Equals(size, size);
+                Apply(ref x, i, step, ref top, ref nan);
             }
             largest = Reduce(top, nan);
         }
@@ -100,10 +97,7 @@ public static class OptimizerKernels
                 var vi = (mu * Vector.LoadUnsafe(ref v, (nuint)i)) + Vector.LoadUnsafe(ref g, (nuint)i);
                 var step = lr * vi;
                 vi.StoreUnsafe(ref v, (nuint)i);
-                (Vector.LoadUnsafe(ref x, (nuint)i) - step).StoreUnsafe(ref x, (nuint)i);
-                var size = Vector.Abs(step);
-                top = Vector.Max(top, size);
-                nan |= ~Vector.Equals(size, size);
+                Apply(ref x, i, step, ref top, ref nan);
             }
             largest = Reduce(top, nan);
         }
@@ -116,6 +110,20 @@ public static class OptimizerKernels
             largest = T.Max(largest, T.Abs(step));
         }
         return largest;
+    }
+
+    /// <summary>
+    /// Subtracts <paramref name="step"/> from the values at <paramref name="i"/>, and keeps the
+    /// largest |step| per lane in <paramref name="top"/> and the lanes where it was NaN in <paramref name="nan"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply<T>(ref T x, int i, Vector<T> step, ref Vector<T> top, ref Vector<T> nan)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (Vector.LoadUnsafe(ref x, (nuint)i) - step).StoreUnsafe(ref x, (nuint)i);
+        var size = Vector.Abs(step);
+        top = Vector.Max(top, size);
+        nan |= ~Vector.Equals(size, size);
     }
 
     /// <summary>The largest lane of <paramref name="top"/>, or NaN when a lane of <paramref name="nan"/> is set.</summary>
