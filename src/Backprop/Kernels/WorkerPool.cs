@@ -208,11 +208,21 @@ internal sealed class WorkerPool
             while (true)
             {
                 var spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+                var spins = 0;
                 while (Volatile.Read(ref wake) == 0)
                 {
                     if (Stopwatch.GetTimestamp() < spinUntil)
                     {
-                        Thread.SpinWait(20);
+                        // Spin briefly, then offer the core to any other thread that wants it (the
+                        // caller itself, on a machine with fewer free cores than threads) between checks.
+                        if (++spins < 64)
+                        {
+                            Thread.SpinWait(20);
+                        }
+                        else
+                        {
+                            Thread.Yield();
+                        }
                     }
                     else
                     {
