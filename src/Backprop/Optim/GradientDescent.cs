@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using Backprop.Kernels;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -17,10 +17,8 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     {
         if (!trainable.Contains(false))
         {
-            // Every number trained: values − lr·g over whole spans (the same operations as below, element
-            // for element), and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
-            TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
-            return double.CreateChecked(lr * T.Abs(TensorPrimitives.MaxMagnitude(gradients)));
+            // Every number trained: the same rule, element for element, in vector lanes, in one pass.
+            return double.CreateChecked(OptimizerKernels.GradientDescent(values, gradients, lr));
         }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
