@@ -24,7 +24,7 @@ internal static class ClassificationReport
         stdout.WriteLine($"on {train.Name}: {string.Join(", ", parts)}{(scaling is null ? "" : ", inputs standardised on the training rows")}");
         var batch = s.Options.BatchSize is { } b && b < train.Count ? $", batches of {b} rows shuffled with seed {s.Options.ShuffleSeed}" : ", full batch";
         stdout.WriteLine($"{s.Loss.DisplayName} loss, {s.Optimizer.Trim().ToLowerInvariant() switch { "adam" => "Adam", "momentum" => "momentum", _ => "gradient descent" }} with learning rate {F(s.LearningRate)}{batch}");
-        stdout.WriteLine($"stopping {StopRules(s.Options)}");
+        stdout.WriteLine($"stopping {TrainReport.StopRules(s.Options)}");
         stdout.WriteLine();
         stdout.Flush();
     }
@@ -166,28 +166,6 @@ internal static class ClassificationReport
         {
             json.WriteNull(name);
         }
-    }
-
-    private static string StopRules(TrainingOptions o)
-    {
-        var rules = new List<string>();
-        if (o.Epochs is { } e)
-        {
-            rules.Add($"after {e} epoch{(e == 1 ? "" : "s")}");
-        }
-        if (o.MinStepSize is { } m)
-        {
-            rules.Add($"when every step size is below {F(m)}");
-        }
-        if (o.TargetLoss is { } t)
-        {
-            rules.Add($"when the loss reaches {F(t)}");
-        }
-        if (o.MaxSteps != int.MaxValue)
-        {
-            rules.Add($"after {o.MaxSteps} steps");
-        }
-        return string.Join(", or ", rules);
     }
 
     private static string Short(string name) => name.Length <= 8 ? name : name[..7] + "…";

@@ -24,7 +24,7 @@ internal static class TrainReport
         {
             stdout.WriteLine($"Training {what}{run.Network.Describe()}");
             stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {s.Loss.DisplayName} loss, {OptimizerName(s.Optimizer)} with learning rate {F(s.LearningRate)}{Batching(s)}");
-            stdout.WriteLine($"stopping when {StopRules(s.Options)}");
+            stdout.WriteLine($"stopping {StopRules(s.Options)}");
             stdout.WriteLine();
         }
         stdout.WriteLine($"Starting {loss}: {F(result.InitialLoss)}");
@@ -154,18 +154,34 @@ internal static class TrainReport
     private static string Batching(TrainSettings s)
         => s.Options.BatchSize is { } b && b < s.Data.Count ? $", batches of {b} rows" : "";
 
-    private static string StopRules(TrainingOptions o)
+    /// <summary>
+    /// The stopping rules as a phrase after "stopping": "when every step size is below 0.001, or
+    /// after 1000 steps", "after 10 epochs", "after 50 steps".
+    /// </summary>
+    internal static string StopRules(TrainingOptions o)
     {
-        var rules = new List<string>();
+        var conditions = new List<string>();
         if (o.MinStepSize is { } m)
         {
-            rules.Add($"every step size is below {F(m)}");
+            conditions.Add($"every step size is below {F(m)}");
         }
         if (o.TargetLoss is { } t)
         {
-            rules.Add($"the loss reaches {F(t)}");
+            conditions.Add($"the loss reaches {F(t)}");
         }
-        rules.Add($"after {o.MaxSteps} steps");
+        var rules = new List<string>();
+        if (o.Epochs is { } e)
+        {
+            rules.Add($"after {e} epoch{(e == 1 ? "" : "s")}");
+        }
+        if (conditions.Count > 0)
+        {
+            rules.Add("when " + string.Join(", or ", conditions));
+        }
+        if (o.MaxSteps != int.MaxValue)
+        {
+            rules.Add($"after {o.MaxSteps} steps");
+        }
         return string.Join(", or ", rules);
     }
 

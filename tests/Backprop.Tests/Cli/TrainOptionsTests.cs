@@ -113,6 +113,15 @@ public sealed class TrainOptionsTests
     }
 
     [Fact]
+    public void Without_a_stopping_condition_the_settings_say_only_the_step_limit()
+    {
+        var text = Run("--min-step", "0", "--max-steps", "50").Stdout.ReplaceLineEndings("\n");
+
+        Assert.Contains("\nstopping after 50 steps\n", text, StringComparison.Ordinal);
+        Assert.Contains("Stopped after 50 steps: reached the maximum of 50 steps\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Text_report_says_why_training_stopped()
     {
         var maxSteps = Run("--max-steps", "5");
