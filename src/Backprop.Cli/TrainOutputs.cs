@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Backprop.Plotting;
+using Backprop.Serialization;
 using Backprop.Training;
 
 namespace Backprop.Cli;
@@ -43,8 +44,8 @@ internal sealed class TrainOutputs
         public SnapshotRecorder<double>? Recorder(TrainingRun run)
             => Records ? new SnapshotRecorder<double>(run.Network, TrainingRecord.Probe(run.Settings.Data, run.Settings.Loss.IsClassification)) : null;
 
-        /// <summary>Writes the pictures and the report; returns a line for each thing written.</summary>
-        public IReadOnlyList<string> Write(TrainingRun run, SnapshotRecorder<double>? recorder)
+        /// <summary>Draws the pictures and the report and stages them in <paramref name="files"/>; returns a line for each thing staged.</summary>
+        public IReadOnlyList<string> Stage(AtomicFileSet files, TrainingRun run, SnapshotRecorder<double>? recorder)
         {
             if (recorder is null)
             {
@@ -64,12 +65,12 @@ internal sealed class TrainOutputs
             var lines = new List<string>();
             if (PlotFolder is not null)
             {
-                TrainingPictures.Write(PlotFolder, record);
+                TrainingPictures.Stage(files, PlotFolder, record);
                 lines.Add($"Pictures: fit, loss and gradients (PNG and SVG) in {PlotFolder}");
             }
             if (ReportFile is not null)
             {
-                TrainingReportPage.Write(ReportFile, record);
+                TrainingReportPage.Stage(files, ReportFile, record);
                 lines.Add($"Report: {ReportFile}");
             }
             return lines;

@@ -13,6 +13,9 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     private readonly T lr = T.CreateChecked(learningRate);
 
     /// <inheritdoc/>
+    public override string Name => "gd";
+
+    /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         if (!trainable.Contains(false))

@@ -32,6 +32,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Number of <see cref="Step"/> calls so far.</summary>
     public int StepCount { get; private set; }
 
+    /// <summary>The optimizer's name for <see cref="Create"/> (<c>gd</c>, <c>momentum</c>, <c>adam</c>); the class name for others.</summary>
+    public virtual string Name => GetType().Name;
+
     /// <summary>
     /// The largest step size of the last <see cref="Step"/>: max over trained numbers of |old − new|
     /// (for gradient descent, learning rate × |derivative|).
@@ -80,6 +83,71 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Returns the largest |change| made.
     /// </summary>
     protected abstract double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable);
+
+    /// <summary>
+    /// The state arrays an update rule keeps between steps, by kind (e.g. Adam's <c>m</c> and <c>v</c>),
+    /// one slot per parameter; none for gradient descent.
+    /// </summary>
+    protected virtual IReadOnlyList<(string Kind, T[]?[] Store)> StateStores => [];
+
+    /// <summary>
+    /// A copy of everything the next steps depend on besides the parameters: the step count (Adam's
+    /// bias correction), the last largest step size and the state arrays (momentum's velocities,
+    /// Adam's moments), named <c>kind/parameter</c>.
+    /// </summary>
+    public OptimizerState<T> GetState()
+    {
+        var arrays = new List<KeyValuePair<string, T[]>>();
+        foreach (var (kind, store) in StateStores)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                if (store[i] is { } values)
+                {
+                    arrays.Add(new($"{kind}/{parameters[i].Name}", [.. values]));
+                }
+            }
+        }
+        return new OptimizerState<T>(Name, StepCount, LastMaxStepSize, arrays);
+    }
+
+    /// <summary>Continues from <paramref name="state"/>, taken from an optimizer of the same kind over parameters of the same names and sizes.</summary>
+    /// <exception cref="BackpropException">The state is of another optimizer, or its arrays do not fit the parameters.</exception>
+    public void SetState(OptimizerState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Name != Name)
+        {
+            throw new BackpropException($"The optimizer state is {state.Name}'s; this optimizer is {Name}.");
+        }
+        if (state.StepCount < 0)
+        {
+            throw new BackpropException($"The optimizer state's step count {state.StepCount} is negative.");
+        }
+        var stores = StateStores;
+        var restored = stores.Select(s => new T[]?[parameters.Length]).ToArray();
+        foreach (var (key, values) in state.Arrays)
+        {
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            var kind = slash < 0 ? -1 : stores.ToList().FindIndex(s => s.Kind == key[..slash]);
+            var index = slash < 0 ? -1 : Array.FindIndex(parameters, p => p.Name == key[(slash + 1)..]);
+            if (kind < 0 || index < 0)
+            {
+                throw new BackpropException($"The optimizer state has an array '{key}' that {Name} over these parameters does not keep.");
+            }
+            if (values.Length != parameters[index].Length)
+            {
+                throw new BackpropException($"The optimizer state's array '{key}' has {values.Length} numbers; the parameter has {parameters[index].Length}.");
+            }
+            restored[kind][index] = [.. values];
+        }
+        for (var k = 0; k < stores.Count; k++)
+        {
+            restored[k].CopyTo(stores[k].Store, 0);
+        }
+        StepCount = state.StepCount;
+        LastMaxStepSize = state.LastMaxStepSize;
+    }
 
     /// <summary>Per-parameter state arrays (velocities, moments), allocated on first use.</summary>
     protected T[] State(T[]?[] store, int index)

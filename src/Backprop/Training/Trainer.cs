@@ -82,6 +82,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// step, after each epoch and at the end.
     /// </summary>
     public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors)
+        => Fit(inputs, targets, options, monitors, null);
+
+    /// <summary>
+    /// Trains as <see cref="Fit(Tensor{T}, Tensor{T}, TrainingOptions?, IReadOnlyList{TrainingMonitor{T}})"/> does;
+    /// with <paramref name="resumeFrom"/>, continues that run (same data, options and network) where
+    /// its state was taken, so that the final parameters are the bits an uninterrupted run would give.
+    /// </summary>
+    /// <exception cref="BackpropException">The state does not fit this network, optimizer or data.</exception>
+    public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors, TrainingState<T>? resumeFrom)
     {
         ArgumentNullException.ThrowIfNull(monitors);
         // NOTE: an array, because foreach over an IReadOnlyList allocates an enumerator on every step.
@@ -96,77 +105,218 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
         var batchSize = Math.Min(options.BatchSize ?? rows, rows);
-        var batches = new BatchSource(inputs, targets, batchSize, options.ShuffleSeed);
-        var history = new List<double>(Math.Min(options.MaxSteps, 1 << 20));
-        var initialLoss = Evaluate(inputs, targets);
+        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
+        if (resumeFrom is not null)
+        {
+            Restore(run, resumeFrom, rows);
+        }
+        else
+        {
+            run.InitialLoss = Evaluate(inputs, targets);
+        }
+        current = run;
+        // The values before the latest update, to put back if that update makes a number NaN or infinite.
+        var parameters = Optimizer.Parameters;
+        var backup = parameters.Select(p => new T[p.Length]).ToArray();
         stopRequest = null;
         foreach (var m in watchers)
         {
-            m.OnStart(this, initialLoss);
+            m.OnStart(this, run.InitialLoss);
         }
-        StopReason? reason = null;
-        var steps = 0;
-        var epoch = 1;
-        while (steps < options.MaxSteps && reason is null)
+        while (run.Steps < options.MaxSteps && run.Reason is null)
         {
-            var step = batches.Next(this);
+            var step = run.Batches.Next(this);
             var loss = double.CreateChecked(step.Root.Item());
             if (!double.IsFinite(loss))
             {
-                stopRequest = (StopReason.Diverged, DescribeDivergence(step, steps + 1, loss));
+                stopRequest = (StopReason.Diverged, DescribeDivergence(step, run.Steps + 1, loss, run.Steps > 0 ? backup : null));
                 break;
             }
-            history.Add(loss);
+            run.History.Add(loss);
             if (loss <= options.TargetLoss)
             {
-                reason = StopReason.TargetLoss;
+                run.Reason = StopReason.TargetLoss;
                 break;
             }
             Optimizer.ZeroGrad();
             step.Backward();
             foreach (var m in watchers)
             {
-                m.OnGradients(this, steps + 1, loss, step);
+                m.OnGradients(this, run.Steps + 1, loss, step);
             }
             if (stopRequest is not null)
             {
                 break;
             }
+            for (var i = 0; i < backup.Length; i++)
+            {
+                parameters[i].Data.CopyTo(backup[i]);
+            }
             Optimizer.Step();
-            steps++;
-            var info = new StepInfo(steps, epoch, loss, Optimizer.LastMaxStepSize);
+            run.Steps++;
+            var info = new StepInfo(run.Steps, run.Epoch, loss, Optimizer.LastMaxStepSize);
             foreach (var m in watchers)
             {
                 m.OnStep(this, info);
             }
-            if (batches.EpochEnded)
+            if (stopRequest is null && !double.IsFinite(Optimizer.LastMaxStepSize) && FirstNonFinite() is { } broken)
+            {
+                // NOTE: a monitor may already have put the values back; otherwise the last finite ones are restored here.
+                Restore(backup);
+                stopRequest = (StopReason.Diverged, $"the update of step {run.Steps} made {broken} (the learning rate × derivative overflowed); training stopped and the parameters were put back to their finite values from before that update (try a smaller learning rate)");
+                break;
+            }
+            if (run.Batches.EpochEnded)
             {
                 foreach (var m in watchers)
                 {
-                    m.OnEpochEnd(this, epoch);
+                    m.OnEpochEnd(this, run.Epoch);
                 }
-                if (epoch == options.Epochs)
+                if (run.Epoch == options.Epochs)
                 {
-                    reason = StopReason.Epochs;
+                    run.Reason = StopReason.Epochs;
                 }
-                epoch++;
+                run.Epoch++;
+            }
+            if (Optimizer.LastMaxStepSize < options.MinStepSize)
+            {
+                run.Reason ??= StopReason.StepSizeBelowThreshold;
+            }
+            foreach (var m in watchers)
+            {
+                m.OnStepEnd(this, run.Steps);
             }
             if (stopRequest is not null)
             {
                 break;
             }
-            if (Optimizer.LastMaxStepSize < options.MinStepSize)
-            {
-                reason ??= StopReason.StepSizeBelowThreshold;
-            }
         }
-        var (stop, message) = stopRequest ?? (reason ?? StopReason.MaxSteps, Describe(reason ?? StopReason.MaxSteps, options));
-        var result = new TrainingResult(steps, stop, message, initialLoss, Evaluate(inputs, targets), history);
+        if (stopRequest is { Reason: StopReason.Interrupted } && (run.Reason is not null || run.Steps >= options.MaxSteps))
+        {
+            // Interrupted on the step that finished the run anyway: it finished.
+            stopRequest = null;
+        }
+        var finalReason = run.Reason ?? StopReason.MaxSteps;
+        var (stop, message) = stopRequest ?? (finalReason, Describe(finalReason, options));
+        var result = new TrainingResult(run.Steps, stop, message, run.InitialLoss, Evaluate(inputs, targets), run.History);
         foreach (var m in watchers)
         {
             m.OnEnd(this, result);
         }
         return result;
+    }
+
+    private Run? current;
+
+    /// <summary>
+    /// The state of the run in progress (from <see cref="TrainingMonitor{T}.OnStepEnd"/>) or of the last
+    /// run (after <c>Fit</c> returns): everything needed to resume it exactly.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Nothing has been trained yet.</exception>
+    public TrainingState<T> CaptureState()
+    {
+        var run = current ?? throw new InvalidOperationException("Nothing has been trained yet: there is no state to capture.");
+        return new TrainingState<T>
+        {
+            Steps = run.Steps,
+            Epoch = run.Epoch,
+            InitialLoss = run.InitialLoss,
+            LossHistory = [.. run.History],
+            ShuffleRng = run.Batches.Rng.State,
+            ShuffleOrder = [.. run.Batches.Order],
+            BatchPosition = run.Batches.Position,
+            Finished = run.Reason,
+            Optimizer = Optimizer.GetState(),
+            Parameters = [.. Model.Parameters().Select(p => new KeyValuePair<string, T[]>(p.Name ?? "", p.Data.ToArray()))],
+        };
+    }
+
+    private void Restore(Run run, TrainingState<T> state, int rows)
+    {
+        var parameters = Model.Parameters().ToList();
+        if (state.Parameters.Count != parameters.Count)
+        {
+            throw new BackpropException($"The saved state has {state.Parameters.Count} parameters; the network has {parameters.Count}.");
+        }
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var (name, values) = (state.Parameters[i].Key, state.Parameters[i].Value);
+            if (name != (parameters[i].Name ?? "") || values.Length != parameters[i].Length)
+            {
+                throw new BackpropException($"The saved state's parameter {i + 1} is {name} with {values.Length} numbers; the network's is {parameters[i].Name} with {parameters[i].Length}.");
+            }
+        }
+        if (state.ShuffleOrder.Count != rows || !IsPermutation(state.ShuffleOrder))
+        {
+            throw new BackpropException($"The saved state's row order is not an order of the {rows} rows of this data.");
+        }
+        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.Count > state.Steps + 1)
+        {
+            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.Count} losses.");
+        }
+        Optimizer.SetState(state.Optimizer);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            state.Parameters[i].Value.CopyTo(parameters[i].Data);
+        }
+        run.Batches.Resume(new Rng(state.ShuffleRng), state.ShuffleOrder, state.BatchPosition);
+        (run.Steps, run.Epoch, run.InitialLoss, run.Reason) = (state.Steps, state.Epoch, state.InitialLoss, state.Finished);
+        run.History.AddRange(state.LossHistory);
+    }
+
+    private static bool IsPermutation(IReadOnlyList<int> order)
+    {
+        var seen = new bool[order.Count];
+        foreach (var i in order)
+        {
+            if ((uint)i >= (uint)seen.Length || seen[i])
+            {
+                return false;
+            }
+            seen[i] = true;
+        }
+        return true;
+    }
+
+    private string? FirstNonFinite()
+    {
+        foreach (var p in Optimizer.Parameters)
+        {
+            var data = p.Data;
+            for (var i = 0; i < data.Length; i++)
+            {
+                if (!T.IsFinite(data[i]))
+                {
+                    return $"{p.ElementNames[i]} {(T.IsNaN(data[i]) ? "NaN" : "infinite")}";
+                }
+            }
+        }
+        return null;
+    }
+
+    private void Restore(T[][] backup)
+    {
+        var parameters = Optimizer.Parameters;
+        for (var i = 0; i < backup.Length; i++)
+        {
+            backup[i].CopyTo(parameters[i].Data);
+        }
+    }
+
+    /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
+    private sealed class Run(BatchSource batches, List<double> history)
+    {
+        public BatchSource Batches { get; } = batches;
+
+        public List<double> History { get; } = history;
+
+        public int Steps { get; set; }
+
+        public int Epoch { get; set; } = 1;
+
+        public double InitialLoss { get; set; }
+
+        public StopReason? Reason { get; set; }
     }
 
     private (StopReason Reason, string Message)? stopRequest;
@@ -181,15 +331,25 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         stopRequest ??= (reason, message);
     }
 
-    // Names where the first non-finite number appeared, so the user knows which operation blew up.
-    private string DescribeDivergence(Graph<T> graph, int step, double loss)
+    // Names where the first non-finite number appeared, so the user knows which operation blew up;
+    // when the last update made a parameter NaN or infinite, puts back the values from before it.
+    private string DescribeDivergence(Graph<T> graph, int step, double loss, T[][]? backup)
     {
         var what = double.IsNaN(loss) ? "NaN" : "infinite";
         var where = graph.FirstNonFiniteOutput() is { } first ? $": it first appeared in {graph.Describe(first.Op, first.Index)}" : "";
         var elements = Model.Elements().ToList();
         if (elements.FirstOrDefault(e => !T.IsFinite(e.Value)) is { Parameter: not null } bad)
         {
-            return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had already made {bad.Name} {(T.IsNaN(bad.Value) ? "NaN" : "infinite")} (try a smaller learning rate, or train --monitor to stop before that)";
+            var badWhat = T.IsNaN(bad.Value) ? "NaN" : "infinite";
+            if (backup is not null && FirstNonFinite() is not null)
+            {
+                Restore(backup);
+                if (FirstNonFinite() is null)
+                {
+                    return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had made {bad.Name} {badWhat}, so the parameters were put back to their finite values from before that update (try a smaller learning rate, or train --monitor to stop before that)";
+                }
+            }
+            return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had already made {bad.Name} {badWhat} (try a smaller learning rate, or train --monitor to stop before that)";
         }
         var large = elements.MaxBy(e => double.Abs(double.CreateChecked(e.Value)));
         var parameter = large.Parameter is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; the largest parameter is {large.Name} = {double.CreateChecked(large.Value):G6}");
@@ -207,6 +367,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         StopReason.StepSizeBelowThreshold => string.Create(CultureInfo.InvariantCulture, $"every step size is below {options.MinStepSize}"),
         StopReason.TargetLoss => string.Create(CultureInfo.InvariantCulture, $"the loss reached the target {options.TargetLoss}"),
         StopReason.Diverged => "the loss became NaN or infinite (try a smaller learning rate)",
+        StopReason.Interrupted => "interrupted",
         StopReason.Epochs => string.Create(CultureInfo.InvariantCulture, $"finished {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"reached the maximum of {options.MaxSteps} steps"),
     };
@@ -220,8 +381,28 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly Dictionary<int, (Tensor<T> X, Tensor<T> Y, Graph<T> Graph)> graphs = [];
         private readonly int[] order = [.. Enumerable.Range(0, inputs.Shape.Rows)];
-        private readonly Rng rng = new(seed);
+        private Rng rng = new(seed);
         private int position = int.MaxValue;
+
+        /// <summary>The shuffling generator.</summary>
+        public Rng Rng => rng;
+
+        /// <summary>This epoch's order of the rows.</summary>
+        public IReadOnlyList<int> Order => order;
+
+        /// <summary>Rows of <see cref="Order"/> used so far this epoch (the row count once it has ended).</summary>
+        public int Position => Math.Min(position, order.Length);
+
+        /// <summary>Continues from a saved generator, order and position.</summary>
+        public void Resume(Rng generator, IReadOnlyList<int> savedOrder, int savedPosition)
+        {
+            rng = generator;
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = savedOrder[i];
+            }
+            position = savedPosition;
+        }
         private Graph<T>? fullBatch;
 
         /// <summary>Whether the batch handed out last was the last of its epoch.</summary>
