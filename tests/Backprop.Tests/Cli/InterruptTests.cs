@@ -72,8 +72,8 @@ public sealed partial class InterruptTests
     {
         using var folder = new TempFolder();
 
-        var (resumed, straight, _) = await InterruptAndResume<double>("INT", folder, 1_000_000,
-            "--max-steps", "1000000", "--min-step", "0", "--lr", "0.01", "--checkpoint-every", "20000", "--quiet");
+        var (resumed, straight, _) = await InterruptAndResume<double>("INT", folder, 600_000,
+            "--max-steps", "600000", "--min-step", "0", "--lr", "0.01", "--checkpoint-every", "20000", "--quiet");
 
         AssertSameBits(straight, resumed);
     }
@@ -91,9 +91,9 @@ public sealed partial class InterruptTests
         })]);
 
         // 60 rows in batches of 7: nine steps an epoch, the last of 4 rows, reshuffled every epoch.
-        var (resumed, straight, _) = await InterruptAndResume<double>("TERM", folder, 9 * 30000,
+        var (resumed, straight, _) = await InterruptAndResume<double>("TERM", folder, 9 * 12000,
             "--data", csv, "--loss", "cross-entropy", "--layers", "2,16,3", "--batch", "7", "--optimizer", "adam", "--lr", "0.01",
-            "--epochs", "30000", "--seed", "5", "--checkpoint-every", "5000");
+            "--epochs", "12000", "--seed", "5", "--checkpoint-every", "2000");
 
         AssertSameBits(straight, resumed);
     }
@@ -104,9 +104,9 @@ public sealed partial class InterruptTests
         using var folder = new TempFolder();
 
         // 1000 rows, 900 after the validation split: 18 mini-batches of 50 per epoch, in float, with momentum.
-        var (resumed, straight, _) = await InterruptAndResume<float>("INT", folder, 18 * 1500,
+        var (resumed, straight, _) = await InterruptAndResume<float>("INT", folder, 18 * 100,
             "--dataset", "fashion-mnist", "--limit", "1000", "--layers", "784,16,10", "--batch", "50", "--optimizer", "momentum",
-            "--lr", "0.01", "--epochs", "1500", "--standardize", "--checkpoint-every", "500");
+            "--lr", "0.01", "--epochs", "100", "--standardize", "--checkpoint-every", "100");
 
         Assert.Equal(straight.SelectMany(a => a).Select(BitConverter.SingleToInt32Bits), resumed.SelectMany(a => a).Select(BitConverter.SingleToInt32Bits));
     }
