@@ -16,6 +16,10 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     public override string Name => "gd";
 
     /// <inheritdoc/>
+    /// <remarks>A step whose size lr·max|g| overflows is refused: the parameters keep their finite values.</remarks>
+    protected override bool CanUpdate(int index, T gradientMaxMagnitude) => T.IsFinite(lr * gradientMaxMagnitude);
+
+    /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         if (!trainable.Contains(false))
@@ -23,7 +27,7 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
             // Every number trained: values − lr·g over whole spans (the same operations as below, element
             // for element), and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
             TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
-            return double.CreateChecked(lr * T.Abs(TensorPrimitives.MaxMagnitude(gradients)));
+            return double.CreateChecked(lr * GradientMaxMagnitude(index));
         }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)

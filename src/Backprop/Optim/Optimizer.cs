@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -10,6 +11,7 @@ namespace Backprop.Optim;
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] parameters;
+    private readonly T[] gradientMax;
 
     /// <summary>Creates the optimizer over <paramref name="parameters"/> with a positive, finite learning rate.</summary>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
@@ -20,6 +22,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive, finite number.");
         }
         this.parameters = [.. parameters];
+        gradientMax = new T[this.parameters.Length];
         LearningRate = learningRate;
     }
 
@@ -51,11 +54,37 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// Whether the last <see cref="Step"/> changed nothing because a trained number's gradient was NaN
+    /// or infinite, or its step would have been (see <see cref="CanUpdate"/>): the parameters keep their last finite values.
+    /// </summary>
+    public bool LastStepSkipped { get; private set; }
+
+    /// <summary>
     /// Applies one update to every trainable number, all from the current gradients. Numbers held
-    /// fixed and parameters without a gradient are left as they are.
+    /// fixed and parameters without a gradient are left as they are. When a trained number's gradient
+    /// is NaN or infinite, nothing changes at all and <see cref="LastStepSkipped"/> says so.
     /// </summary>
     public void Step()
     {
+        // NOTE: every gradient is checked before any number changes, so a NaN or ∞ leaves every parameter
+        // as it was. One vectorised pass; gradient descent reuses its result for the step size.
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            if (p.Grad is not { } grad || grad.Length == 0)
+            {
+                gradientMax[i] = T.Zero;
+                continue;
+            }
+            var max = T.Abs(TensorPrimitives.MaxMagnitude<T>(grad.Data));
+            gradientMax[i] = max;
+            if ((!T.IsFinite(max) && HasNonFiniteTrained(grad.Data, p.Trainable)) || !CanUpdate(i, max))
+            {
+                LastStepSkipped = true;
+                return;
+            }
+        }
+        LastStepSkipped = false;
         StepCount++;
         BeginStep();
         var largest = 0.0;
@@ -71,6 +100,27 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         LastMaxStepSize = largest;
     }
+
+    private static bool HasNonFiniteTrained(ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
+    {
+        for (var i = 0; i < gradients.Length; i++)
+        {
+            if (trainable[i] && !T.IsFinite(gradients[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether parameter <paramref name="index"/> may be updated, given its largest |gradient| (finite
+    /// for every trained number); false skips the whole step. Gradient descent refuses a step that would overflow.
+    /// </summary>
+    protected virtual bool CanUpdate(int index, T gradientMaxMagnitude) => true;
+
+    /// <summary>The largest |gradient| of parameter <paramref name="index"/> in the current <see cref="Step"/> (over all its numbers, trained or not).</summary>
+    protected T GradientMaxMagnitude(int index) => gradientMax[index];
 
     /// <summary>Called once at the start of every <see cref="Step"/>, before any update.</summary>
     protected virtual void BeginStep()

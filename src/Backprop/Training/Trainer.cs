@@ -115,9 +115,6 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             run.InitialLoss = Evaluate(inputs, targets);
         }
         current = run;
-        // The values before the latest update, to put back if that update makes a number NaN or infinite.
-        var parameters = Optimizer.Parameters;
-        var backup = parameters.Select(p => new T[p.Length]).ToArray();
         stopRequest = null;
         foreach (var m in watchers)
         {
@@ -129,7 +126,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             var loss = double.CreateChecked(step.Root.Item());
             if (!double.IsFinite(loss))
             {
-                stopRequest = (StopReason.Diverged, DescribeDivergence(step, run.Steps + 1, loss, run.Steps > 0 ? backup : null));
+                stopRequest = (StopReason.Diverged, DescribeDivergence(step, run.Steps + 1, loss));
                 break;
             }
             run.History.Add(loss);
@@ -148,23 +145,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 break;
             }
-            for (var i = 0; i < backup.Length; i++)
-            {
-                parameters[i].Data.CopyTo(backup[i]);
-            }
             Optimizer.Step();
+            if (Optimizer.LastStepSkipped)
+            {
+                // A NaN or ∞ gradient (or a step that would overflow): nothing was changed.
+                stopRequest = (StopReason.Diverged, DescribeSkippedStep(step, run.Steps + 1));
+                break;
+            }
             run.Steps++;
             var info = new StepInfo(run.Steps, run.Epoch, loss, Optimizer.LastMaxStepSize);
             foreach (var m in watchers)
             {
                 m.OnStep(this, info);
-            }
-            if (stopRequest is null && !double.IsFinite(Optimizer.LastMaxStepSize) && FirstNonFinite() is { } broken)
-            {
-                // NOTE: a monitor may already have put the values back; otherwise the last finite ones are restored here.
-                Restore(backup);
-                stopRequest = (StopReason.Diverged, $"the update of step {run.Steps} made {broken} (the learning rate × derivative overflowed); training stopped and the parameters were put back to their finite values from before that update (try a smaller learning rate)");
-                break;
             }
             if (run.Batches.EpochEnded)
             {
@@ -278,29 +270,28 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         return true;
     }
 
-    private string? FirstNonFinite()
+    private string DescribeSkippedStep(Graph<T> graph, int step)
     {
         foreach (var p in Optimizer.Parameters)
         {
-            var data = p.Data;
-            for (var i = 0; i < data.Length; i++)
+            if (p.Grad is not { } grad)
             {
-                if (!T.IsFinite(data[i]))
+                continue;
+            }
+            for (var i = 0; i < grad.Length; i++)
+            {
+                if (p.Trainable[i] && !T.IsFinite(grad.Data[i]))
                 {
-                    return $"{p.ElementNames[i]} {(T.IsNaN(data[i]) ? "NaN" : "infinite")}";
+                    var where = graph.FirstNonFiniteGradient() is { } op ? $"; it first appeared in the backward pass of {graph.Describe(op.Op, op.Index)}" : "";
+                    return $"the gradient of {p.ElementNames[i]} became {(T.IsNaN(grad.Data[i]) ? "NaN" : "infinite")} in step {step}{where}; training stopped before this step's update, keeping the last finite parameters";
                 }
             }
         }
-        return null;
-    }
-
-    private void Restore(T[][] backup)
-    {
-        var parameters = Optimizer.Parameters;
-        for (var i = 0; i < backup.Length; i++)
-        {
-            backup[i].CopyTo(parameters[i].Data);
-        }
+        // Every gradient is finite: the step of the number with the largest gradient overflowed.
+        var largest = Optimizer.Parameters.Where(p => p.Grad is not null)
+            .SelectMany(p => Enumerable.Range(0, p.Length).Where(i => p.Trainable[i]).Select(i => (Name: p.ElementNames[i], Size: T.Abs(p.Grad!.Data[i]))))
+            .MaxBy(e => e.Size).Name;
+        return $"the update of step {step} would make {largest} infinite (learning rate × derivative overflowed); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
     }
 
     /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
@@ -331,25 +322,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         stopRequest ??= (reason, message);
     }
 
-    // Names where the first non-finite number appeared, so the user knows which operation blew up;
-    // when the last update made a parameter NaN or infinite, puts back the values from before it.
-    private string DescribeDivergence(Graph<T> graph, int step, double loss, T[][]? backup)
+    // Names where the first non-finite number appeared, so the user knows which operation blew up.
+    private string DescribeDivergence(Graph<T> graph, int step, double loss)
     {
         var what = double.IsNaN(loss) ? "NaN" : "infinite";
         var where = graph.FirstNonFiniteOutput() is { } first ? $": it first appeared in {graph.Describe(first.Op, first.Index)}" : "";
         var elements = Model.Elements().ToList();
         if (elements.FirstOrDefault(e => !T.IsFinite(e.Value)) is { Parameter: not null } bad)
         {
-            var badWhat = T.IsNaN(bad.Value) ? "NaN" : "infinite";
-            if (backup is not null && FirstNonFinite() is not null)
-            {
-                Restore(backup);
-                if (FirstNonFinite() is null)
-                {
-                    return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had made {bad.Name} {badWhat}, so the parameters were put back to their finite values from before that update (try a smaller learning rate, or train --monitor to stop before that)";
-                }
-            }
-            return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had already made {bad.Name} {badWhat} (try a smaller learning rate, or train --monitor to stop before that)";
+            return $"the loss became {what} in step {step}{where}; the update of step {step - 1} had already made {bad.Name} {(T.IsNaN(bad.Value) ? "NaN" : "infinite")} (try a smaller learning rate, or train --monitor to stop before that)";
         }
         var large = elements.MaxBy(e => double.Abs(double.CreateChecked(e.Value)));
         var parameter = large.Parameter is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; the largest parameter is {large.Name} = {double.CreateChecked(large.Value):G6}");

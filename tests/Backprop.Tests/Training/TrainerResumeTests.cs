@@ -154,7 +154,9 @@ public sealed class TrainerResumeTests
 
         Assert.Equal(StopReason.Diverged, result.StopReason);
         Assert.All(network.Elements(), e => Assert.True(double.IsFinite(e.Value), $"{e.Name} = {e.Value}"));
-        Assert.Contains("finite values from before that update", result.StopMessage, StringComparison.Ordinal);
+        Assert.Matches("^the update of step 1 would make (w1|b1|w2|b2|w3|w4|b3) infinite \\(learning rate × derivative overflowed\\); training stopped before this update, keeping the last finite parameters", result.StopMessage);
+        Assert.Equal([2.74, 0, -1.13, 0, 0.36, 0.63, 0], network.Elements().OrderBy(e => Array.IndexOf(Lesson.ParameterNames.ToArray(), e.Name)).Select(e => e.Value));
+        Assert.Equal(0, result.Steps);
         Assert.True(double.IsFinite(trainer.Evaluate(x, y)));
     }
 }
