@@ -65,30 +65,42 @@ internal sealed class TrainCommand(TextWriter stdout)
             return ClassificationRun.Run(settings, stdout, modelFile, plan);
         }
         var shown = outputs.Read(parsed);
-        var run = TrainingRun.Start(settings);
-        run.Resume = plan.ResumeState<double>();
-        var recorder = shown.Recorder(run);
-        var health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
-        var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
-            : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-        TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health, new CheckpointMonitor<double>(plan) }.OfType<TrainingMonitor<double>>()];
-        var result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
-        interruption.Dispose();
-        if (result.StopReason == StopReason.Interrupted)
+        IReadOnlyList<string> written;
+        TrainingRun run;
+        TrainingResult result;
+        GradientHealthMonitor<double>? health;
+        try
         {
-            throw new TrainingInterruptedException(plan.InterruptedLine(result.Steps));
+            run = TrainingRun.Start(settings);
+            run.Resume = plan.ResumeState<double>();
+            var recorder = shown.Recorder(run);
+            health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
+            var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
+                : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+            TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health, new CheckpointMonitor<double>(plan) }.OfType<TrainingMonitor<double>>()];
+            result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
+            interruption.Dispose();
+            if (result.StopReason == StopReason.Interrupted)
+            {
+                throw new TrainingInterruptedException(plan.InterruptedLine(result.Steps));
+            }
+            // Everything is rendered and staged first, then renamed into place together: a failure
+            // half-way leaves none of the outputs and every earlier file as it was.
+            using var files = new AtomicFileSet();
+            written = shown.Stage(files, run, recorder);
+            if (modelFile is not null)
+            {
+                var bytes = ModelFile.ToBytes(ModelOptions.FromRun(run, result));
+                files.Stage(modelFile, "model", s => s.Write(bytes));
+                written = [.. written, $"Model saved to {modelFile}"];
+            }
+            files.Commit();
         }
-        // Everything is rendered and staged first, then renamed into place together: a failure
-        // half-way leaves none of the outputs and every earlier file as it was.
-        using var files = new AtomicFileSet();
-        var written = shown.Stage(files, run, recorder);
-        if (modelFile is not null)
+        finally
         {
-            var bytes = ModelFile.ToBytes(ModelOptions.FromRun(run, result));
-            files.Stage(modelFile, "model", s => s.Write(bytes));
-            written = [.. written, $"Model saved to {modelFile}"];
+            // Nothing is left behind by a run that failed or was interrupted, not even the empty folder it made.
+            shown.RemoveUnusedFolder();
         }
-        files.Commit();
         if (settings.Json)
         {
             TrainReport.WriteJson(stdout, run, result, health);

@@ -23,6 +23,7 @@ internal sealed class TrainOutputs
     {
         var folder = parsed.GetValue(plot);
         var file = parsed.GetValue(report);
+        var created = folder is not null && !Directory.Exists(folder);
         if (folder is not null)
         {
             TrainingPictures.CheckFolder(folder.Length > 0 ? folder : throw new BackpropException("--plot needs a folder name."));
@@ -31,12 +32,24 @@ internal sealed class TrainOutputs
         {
             TrainingReportPage.CheckFile(file.Length > 0 ? file : throw new BackpropException("--report needs a file name."));
         }
-        return new Choices(folder, file, parsed.GetValue(quiet));
+        return new Choices(folder, file, parsed.GetValue(quiet)) { CreatedPlotFolder = created };
     }
 
     /// <summary>The choices made on the command line.</summary>
     public sealed record Choices(string? PlotFolder, string? ReportFile, bool Quiet)
     {
+        /// <summary>Whether checking <see cref="PlotFolder"/> created it (it is removed again if the run writes nothing into it).</summary>
+        public bool CreatedPlotFolder { get; init; }
+
+        /// <summary>Removes the plot folder this run created if nothing was written into it (the run failed or was interrupted).</summary>
+        public void RemoveUnusedFolder()
+        {
+            if (CreatedPlotFolder && PlotFolder is not null && Directory.Exists(PlotFolder) && !Directory.EnumerateFileSystemEntries(PlotFolder).Any())
+            {
+                Directory.Delete(PlotFolder);
+            }
+        }
+
         /// <summary>Whether training must be recorded.</summary>
         public bool Records => PlotFolder is not null || ReportFile is not null;
 

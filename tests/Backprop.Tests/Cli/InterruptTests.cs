@@ -175,6 +175,18 @@ public sealed partial class InterruptTests
         Assert.Equal(["fit.png"], Directory.GetFiles(plots).Select(Path.GetFileName));
         Assert.Equal("an earlier run's picture", File.ReadAllText(Path.Combine(plots, "fit.png")));
     }
+
+    [Fact]
+    public void A_failed_run_removes_the_plot_folder_it_created()
+    {
+        using var folder = new TempFolder();
+        Directory.CreateDirectory(folder.File("model.bpm"));
+
+        var result = Run("train", "--plot", folder.File("new-plots"), "--out", folder.File("model.bpm"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.False(Directory.Exists(folder.File("new-plots")));
+    }
 }
 
 /// <summary>
