@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Backprop.Optim;
@@ -217,6 +218,12 @@ public static class CheckpointFile
 
     private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (BitConverter.IsLittleEndian)
+        {
+            // float and double in memory are already the file's little-endian IEEE 754 bytes.
+            stream.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
         Span<byte> buffer = stackalloc byte[8];
         foreach (var v in values)
         {
@@ -287,11 +294,19 @@ public static class CheckpointFile
                         throw Bad($"array '{name}' is {type} in a {ElementType} checkpoint");
                     }
                     var values = new T[count];
-                    for (var i = 0; i < count; i++)
+                    if (BitConverter.IsLittleEndian)
                     {
-                        values[i] = type == "float32"
-                            ? T.CreateTruncating(BinaryPrimitives.ReadSingleLittleEndian(slice[(i * 4)..]))
-                            : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
+                        // The array's type is the checkpoint's element type, T: the bytes are the numbers.
+                        slice.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+                    }
+                    else
+                    {
+                        for (var i = 0; i < count; i++)
+                        {
+                            values[i] = type == "float32"
+                                ? T.CreateTruncating(BinaryPrimitives.ReadSingleLittleEndian(slice[(i * 4)..]))
+                                : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
+                        }
                     }
                     var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters : optimizerArrays;
                     list.Add(new(name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..], values));
