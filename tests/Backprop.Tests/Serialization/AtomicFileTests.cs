@@ -125,4 +125,35 @@ public sealed class AtomicFileTests
         // The kills did land while a new file was being written (its temporary file was left behind).
         Assert.True(killedMidWrite > 0, "no kill landed during a save; the test proved nothing");
     }
+
+    [Fact]
+    public async Task A_process_killed_while_saving_a_model_leaves_the_old_model_intact()
+    {
+        // An 8 MB model is there; the real command trains a new one of the same size and is killed
+        // (SIGKILL) within a few milliseconds of starting to write it over the old one.
+        using var folder = new TempFolder();
+        var target = folder.File("big.bpm");
+        var old = new Model<double>(Backprop.Nn.Sequential<double>.Mlp([1, 1000, 1000, 1], Backprop.Nn.Activation.Tanh));
+        old.Save(target);
+        var oldBytes = File.ReadAllBytes(target);
+        var random = new Random(9);
+        for (var round = 0; round < 4; round++)
+        {
+            using var child = CliProcess.Start(folder.Path, "train", "--layers", "1,1000,1000,1", "--activation", "tanh", "--max-steps", "0",
+                "--seed", (round + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", target, "--json");
+            await child.WaitUntilAsync(() => Leftovers(folder.Path).Length > 0, TimeSpan.FromSeconds(120), poll: TimeSpan.FromMilliseconds(1));
+            Thread.Sleep(random.Next(0, 10));
+            child.Kill();
+
+            var loaded = Model<double>.Load(target); // the old model, or a new one complete and verified
+            Assert.Equal(1_004_001, loaded.Network.ParameterCount());
+            var bytes = File.ReadAllBytes(target);
+            Assert.True(bytes.AsSpan().SequenceEqual(oldBytes) || loaded.Metadata.Seed == (ulong)(round + 1));
+            foreach (var file in Leftovers(folder.Path))
+            {
+                File.Delete(Path.Combine(folder.Path, file));
+            }
+            oldBytes = bytes;
+        }
+    }
 }
