@@ -18,6 +18,9 @@ public static class BackpropCli
     /// <summary>Exit code for bad input: an option, a file, a network that does not fit its data.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code when training was interrupted (Ctrl-C, SIGTERM) and its checkpoint saved: 128 + SIGINT, as shells report it.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs the command line <paramref name="args"/>, writing to the given streams; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
         => Run(args, stdout, stderr, ProgressSettings.For(stdoutIsTerminal: false));
@@ -59,6 +62,11 @@ public static class BackpropCli
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (TrainingInterruptedException e)
+        {
+            stderr.WriteLine($"backprop: {e.Message}");
+            return Interrupted;
         }
         catch (BackpropException e)
         {

@@ -34,9 +34,9 @@ internal static class ClassificationRun
         => !loss.IsClassification ? "normal" : activation == Activation.Relu ? "he" : "xavier";
 
     /// <summary>Trains and reports; with <paramref name="modelFile"/>, also saves the model (class names, input standardisation).</summary>
-    public static int Run(TrainSettings settings, TextWriter stdout, string? modelFile = null)
+    public static int Run(TrainSettings settings, TextWriter stdout, string? modelFile = null, CheckpointPlan? plan = null)
     {
-        var outcome = settings.Float ? Train<float>(settings, stdout, modelFile) : Train<double>(settings, stdout, modelFile);
+        var outcome = settings.Float ? Train<float>(settings, stdout, modelFile, plan) : Train<double>(settings, stdout, modelFile, plan);
         if (settings.Json)
         {
             ClassificationReport.WriteJson(stdout, outcome);
@@ -48,7 +48,7 @@ internal static class ClassificationRun
         return BackpropCli.Success;
     }
 
-    private static ClassificationOutcome Train<T>(TrainSettings settings, TextWriter stdout, string? modelFile) where T : unmanaged, IFloatingPointIeee754<T>
+    private static ClassificationOutcome Train<T>(TrainSettings settings, TextWriter stdout, string? modelFile, CheckpointPlan? plan) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (train, validation, test, _) = settings.Splits;
         var network = Sequential<T>.Mlp(settings.Layers, settings.Activation, Activation.Identity);
@@ -73,7 +73,12 @@ internal static class ClassificationRun
             // The training tensors live only while training: the datasets keep their compact form.
             var x = train.InputTensor<T>();
             var y = train.TargetTensor<T>();
-            result = trainer.Fit(x, y, settings.Options, [history]);
+            TrainingMonitor<T>[] monitors = plan is null ? [history] : [history, new CheckpointMonitor<T>(plan)];
+            result = trainer.Fit(x, y, settings.Options, monitors, plan?.ResumeState<T>());
+        }
+        if (result.StopReason == StopReason.Interrupted)
+        {
+            throw new TrainingInterruptedException(plan!.InterruptedLine(result.Steps));
         }
         if (modelFile is not null)
         {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Backprop.Scalar;
+using Backprop.Serialization;
 
 namespace Backprop.Cli;
 
@@ -57,10 +58,14 @@ internal sealed class GraphCommand(TextWriter stdout)
         var dot = Dot(graph, nodes);
         var svgFile = parsed.GetValue(svg);
         var dotFile = parsed.GetValue(output);
+        // Both files or neither: each is staged beside its target and renamed once both are ready.
+        using var files = new AtomicFileSet();
+        var written = new List<string>();
         if (dotFile is not null)
         {
-            WriteAtomically(dotFile.FullName, path => File.WriteAllText(path, dot));
-            stdout.WriteLine($"Wrote {dotFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (DOT).");
+            var bytes = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(dot);
+            files.Stage(dotFile.FullName, "graph", s => s.Write(bytes));
+            written.Add($"Wrote {dotFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (DOT).");
         }
         if (svgFile is not null)
         {
@@ -68,8 +73,13 @@ internal sealed class GraphCommand(TextWriter stdout)
                 "Graphviz's 'dot' is not installed (or not on PATH), so --svg cannot draw the graph. Install Graphviz "
                 + "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; Windows: winget install graphviz), "
                 + $"or set {DotVariable} to the dot program, or write DOT with --output and draw it elsewhere.");
-            WriteAtomically(svgFile.FullName, path => RunDot(program, dot, path));
-            stdout.WriteLine($"Wrote {svgFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (SVG, drawn by {program}).");
+            files.StageFile(svgFile.FullName, "graph picture", path => RunDot(program, dot, path));
+            written.Add($"Wrote {svgFile.Name}: {nodes.Count} nodes, {nodes.Sum(n => n.Inputs.Count)} edges (SVG, drawn by {program}).");
+        }
+        files.Commit();
+        foreach (var line in written)
+        {
+            stdout.WriteLine(line);
         }
         if (dotFile is null && svgFile is null)
         {
@@ -172,30 +182,6 @@ internal sealed class GraphCommand(TextWriter stdout)
         {
             var first = errors.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
             throw new BackpropException($"{program} failed with exit code {process.ExitCode}: {first.Trim()}");
-        }
-    }
-
-    // Writes to a temporary file in the same folder, then renames it over the target: never half-written.
-    private static void WriteAtomically(string path, Action<string> write)
-    {
-        var folder = Path.GetDirectoryName(path) ?? ".";
-        if (!Directory.Exists(folder))
-        {
-            throw new BackpropException($"Cannot write {path}: the folder {folder} does not exist.");
-        }
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            write(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BackpropException($"Cannot write {path}: {e.Message}", e);
-        }
-        finally
-        {
-            File.Delete(temporary);
         }
     }
 

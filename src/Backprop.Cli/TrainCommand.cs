@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backprop.Diagnostics;
+using Backprop.Serialization;
 using Backprop.Training;
 
 namespace Backprop.Cli;
@@ -12,6 +13,7 @@ internal sealed class TrainCommand(TextWriter stdout)
 {
     private readonly RunOptions options = new();
     private readonly TrainOutputs outputs = new();
+    private readonly CheckpointOptions checkpoints = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
     private readonly Option<bool> monitor = new("--monitor") { Description = "Watch gradient health: each layer's gradient norm every step, vanishing and exploding gradients, dead ReLU units; stop at the first NaN or infinity" };
     private readonly Option<string?> output = new("--out") { Description = "Save the trained model to this file (see docs/model-format.md); an existing file is replaced whole", HelpName = "FILE", CustomParser = ModelOptions.FileName };
@@ -23,7 +25,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         options.AddDatasetOptions(command);
         command.Options.Add(monitor);
         command.Options.Add(output);
-        foreach (var option in outputs.Options)
+        foreach (var option in (Option[])[.. outputs.Options, .. checkpoints.Options])
         {
             command.Options.Add(option);
         }
@@ -38,29 +40,66 @@ internal sealed class TrainCommand(TextWriter stdout)
 
     public int Invoke(ParseResult parsed)
     {
+        var resumed = checkpoints.ReadResume(parsed);
+        if (resumed is { Args: var args })
+        {
+            // The checkpoint's options, parsed as if they had been given: the run continues as it was started.
+            var command = new Command("train");
+            AddTo(command);
+            parsed = command.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                throw new BackpropException($"{resumed.Value.File}: invalid checkpoint: its options do not parse: {parsed.Errors[0].Message}");
+            }
+        }
         var settings = options.Read(parsed, json: parsed.GetValue(json));
         var modelFile = parsed.GetValue(output);
         if (modelFile is not null)
         {
             ModelOptions.CheckWritable(modelFile);
         }
+        using var interruption = Interruption.Listen();
+        var plan = checkpoints.Plan(parsed, settings, modelFile, resumed, interruption);
         if (settings.Loss.IsClassification)
         {
-            return ClassificationRun.Run(settings, stdout, modelFile);
+            return ClassificationRun.Run(settings, stdout, modelFile, plan);
         }
         var shown = outputs.Read(parsed);
-        var run = TrainingRun.Start(settings);
-        var recorder = shown.Recorder(run);
-        var health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
-        var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
-            : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-        TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health }.OfType<TrainingMonitor<double>>()];
-        var result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
-        var written = shown.Write(run, recorder);
-        if (modelFile is not null)
+        IReadOnlyList<string> written;
+        TrainingRun run;
+        TrainingResult result;
+        GradientHealthMonitor<double>? health;
+        try
         {
-            ModelOptions.FromRun(run, result).Save(modelFile);
-            written = [.. written, $"Model saved to {modelFile}"];
+            run = TrainingRun.Start(settings);
+            run.Resume = plan.ResumeState<double>();
+            var recorder = shown.Recorder(run);
+            health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
+            var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
+                : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+            TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health, new CheckpointMonitor<double>(plan) }.OfType<TrainingMonitor<double>>()];
+            result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
+            interruption.Dispose();
+            if (result.StopReason == StopReason.Interrupted)
+            {
+                throw new TrainingInterruptedException(plan.InterruptedLine(result.Steps));
+            }
+            // Everything is rendered and staged first, then renamed into place together: a failure
+            // half-way leaves none of the outputs and every earlier file as it was.
+            using var files = new AtomicFileSet();
+            written = shown.Stage(files, run, recorder);
+            if (modelFile is not null)
+            {
+                var bytes = ModelFile.ToBytes(ModelOptions.FromRun(run, result));
+                files.Stage(modelFile, "model", s => s.Write(bytes));
+                written = [.. written, $"Model saved to {modelFile}"];
+            }
+            files.Commit();
+        }
+        finally
+        {
+            // Nothing is left behind by a run that failed or was interrupted, not even the empty folder it made.
+            shown.RemoveUnusedFolder();
         }
         if (settings.Json)
         {

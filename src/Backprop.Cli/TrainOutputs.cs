@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Backprop.Plotting;
+using Backprop.Serialization;
 using Backprop.Training;
 
 namespace Backprop.Cli;
@@ -22,6 +23,7 @@ internal sealed class TrainOutputs
     {
         var folder = parsed.GetValue(plot);
         var file = parsed.GetValue(report);
+        var created = folder is not null && !Directory.Exists(folder);
         if (folder is not null)
         {
             TrainingPictures.CheckFolder(folder.Length > 0 ? folder : throw new BackpropException("--plot needs a folder name."));
@@ -30,12 +32,24 @@ internal sealed class TrainOutputs
         {
             TrainingReportPage.CheckFile(file.Length > 0 ? file : throw new BackpropException("--report needs a file name."));
         }
-        return new Choices(folder, file, parsed.GetValue(quiet));
+        return new Choices(folder, file, parsed.GetValue(quiet)) { CreatedPlotFolder = created };
     }
 
     /// <summary>The choices made on the command line.</summary>
     public sealed record Choices(string? PlotFolder, string? ReportFile, bool Quiet)
     {
+        /// <summary>Whether checking <see cref="PlotFolder"/> created it (it is removed again if the run writes nothing into it).</summary>
+        public bool CreatedPlotFolder { get; init; }
+
+        /// <summary>Removes the plot folder this run created if nothing was written into it (the run failed or was interrupted).</summary>
+        public void RemoveUnusedFolder()
+        {
+            if (CreatedPlotFolder && PlotFolder is not null && Directory.Exists(PlotFolder) && !Directory.EnumerateFileSystemEntries(PlotFolder).Any())
+            {
+                Directory.Delete(PlotFolder);
+            }
+        }
+
         /// <summary>Whether training must be recorded.</summary>
         public bool Records => PlotFolder is not null || ReportFile is not null;
 
@@ -43,8 +57,8 @@ internal sealed class TrainOutputs
         public SnapshotRecorder<double>? Recorder(TrainingRun run)
             => Records ? new SnapshotRecorder<double>(run.Network, TrainingRecord.Probe(run.Settings.Data, run.Settings.Loss.IsClassification)) : null;
 
-        /// <summary>Writes the pictures and the report; returns a line for each thing written.</summary>
-        public IReadOnlyList<string> Write(TrainingRun run, SnapshotRecorder<double>? recorder)
+        /// <summary>Draws the pictures and the report and stages them in <paramref name="files"/>; returns a line for each thing staged.</summary>
+        public IReadOnlyList<string> Stage(AtomicFileSet files, TrainingRun run, SnapshotRecorder<double>? recorder)
         {
             if (recorder is null)
             {
@@ -64,12 +78,12 @@ internal sealed class TrainOutputs
             var lines = new List<string>();
             if (PlotFolder is not null)
             {
-                TrainingPictures.Write(PlotFolder, record);
+                TrainingPictures.Stage(files, PlotFolder, record);
                 lines.Add($"Pictures: fit, loss and gradients (PNG and SVG) in {PlotFolder}");
             }
             if (ReportFile is not null)
             {
-                TrainingReportPage.Write(ReportFile, record);
+                TrainingReportPage.Stage(files, ReportFile, record);
                 lines.Add($"Report: {ReportFile}");
             }
             return lines;

@@ -38,6 +38,7 @@ internal sealed record ProgressSettings(ProgressStyle Style, TimeSpan Delay, Tim
 internal sealed class TrainProgress : TrainingMonitor<double>
 {
     private long step;
+    private long firstStep = -1;
     private long epoch = 1;
     private long lossBits = BitConverter.DoubleToInt64Bits(double.NaN);
 
@@ -46,6 +47,11 @@ internal sealed class TrainProgress : TrainingMonitor<double>
 
     public override void OnStep(Trainer<double> trainer, in StepInfo info)
     {
+        if (firstStep < 0)
+        {
+            // A resumed run starts at a later step: the rate counts only this run's steps.
+            Volatile.Write(ref firstStep, info.Step - 1);
+        }
         Volatile.Write(ref lossBits, BitConverter.DoubleToInt64Bits(info.Loss));
         Volatile.Write(ref epoch, info.Epoch);
         Volatile.Write(ref step, info.Step);
@@ -84,7 +90,7 @@ internal sealed class TrainProgress : TrainingMonitor<double>
     internal string Line(int maxSteps, TimeSpan elapsed)
     {
         var (s, e, loss) = (Volatile.Read(ref step), Volatile.Read(ref epoch), BitConverter.Int64BitsToDouble(Volatile.Read(ref lossBits)));
-        var rate = s / Math.Max(elapsed.TotalSeconds, 1e-9);
+        var rate = (s - Math.Max(Volatile.Read(ref firstStep), 0)) / Math.Max(elapsed.TotalSeconds, 1e-9);
         var left = rate > 0 ? $", at most {Duration((maxSteps - s) / rate)} left" : "";
         // Full batch: every step is an epoch, so the epoch is shown only for mini-batches.
         return string.Create(CultureInfo.InvariantCulture, $"step {s} of at most {maxSteps}{(e < s ? $" (epoch {e})" : "")}: loss {loss:G4}, {rate:0} steps/s{left}");

@@ -65,8 +65,11 @@ internal sealed class TrainingRun
     {
         var optimizer = Optimizer<double>.Create(Settings.Optimizer, Network.Parameters(), Settings.LearningRate);
         var trainer = new Trainer<double>(Network, Settings.Loss, optimizer);
-        return trainer.Fit(Inputs, Targets, options ?? Settings.Options, monitors ?? []);
+        return trainer.Fit(Inputs, Targets, options ?? Settings.Options, monitors ?? [], Resume);
     }
+
+    /// <summary>The state of an interrupted run to continue from (<c>--resume</c>), or null.</summary>
+    public TrainingState<double>? Resume { get; set; }
 
     /// <summary>
     /// Every number with its starting value, in the lesson's order (w1 b1 w2 b2 w3 w4 b3) for the

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Backprop.Serialization;
 using Backprop.Training;
 using ScottPlot;
 using ScottPlot.TickGenerators;
@@ -51,18 +52,33 @@ public static class TrainingPictures
         }
     }
 
-    /// <summary>Writes fit, loss and gradients as PNG and SVG into <paramref name="folder"/>; returns the paths written.</summary>
+    /// <summary>Writes fit, loss and gradients as PNG and SVG into <paramref name="folder"/>, all or none; returns the paths written.</summary>
     public static IReadOnlyList<string> Write(string folder, TrainingRecord record)
     {
+        using var files = new AtomicFileSet();
+        var written = Stage(files, folder, record);
+        files.Commit();
+        return written;
+    }
+
+    /// <summary>
+    /// Draws fit, loss and gradients and stages them as PNG and SVG in <paramref name="files"/>, to be
+    /// renamed into <paramref name="folder"/> when <paramref name="files"/> is committed; returns their paths.
+    /// </summary>
+    public static IReadOnlyList<string> Stage(AtomicFileSet files, string folder, TrainingRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(files);
         ArgumentNullException.ThrowIfNull(record);
         CheckFolder(folder);
         var written = new List<string>();
         foreach (var (name, plot) in Names.Zip([Fit(record), Loss(record), Gradients(record)]))
         {
             var png = Path.Combine(folder, name + ".png");
-            AtomicFile.Write(png, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+            var pngBytes = plot.GetImageBytes(Width, Height, ImageFormat.Png);
+            files.Stage(png, "picture", s => s.Write(pngBytes));
             var svg = Path.Combine(folder, name + ".svg");
-            AtomicFile.Write(svg, plot.GetSvgXml(Width, Height));
+            var svgBytes = System.Text.Encoding.UTF8.GetBytes(plot.GetSvgXml(Width, Height));
+            files.Stage(svg, "picture", s => s.Write(svgBytes));
             written.Add(png);
             written.Add(svg);
         }

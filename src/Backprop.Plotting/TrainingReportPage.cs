@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Backprop.Serialization;
 using Backprop.Training;
 
 namespace Backprop.Plotting;
@@ -51,8 +52,18 @@ public static class TrainingReportPage
     /// <summary>Writes the report to <paramref name="path"/>, whole or not at all.</summary>
     public static void Write(string path, TrainingRecord record)
     {
+        using var files = new AtomicFileSet();
+        Stage(files, path, record);
+        files.Commit();
+    }
+
+    /// <summary>Renders the report and stages it in <paramref name="files"/>, to replace <paramref name="path"/> when they are committed.</summary>
+    public static void Stage(AtomicFileSet files, string path, TrainingRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(files);
         CheckFile(path);
-        AtomicFile.Write(path, Render(record));
+        var html = System.Text.Encoding.UTF8.GetBytes(Render(record));
+        files.Stage(path, "report", s => s.Write(html));
     }
 
     /// <summary>The report's HTML.</summary>

@@ -20,6 +20,23 @@ public sealed class Rng
         s3 = SplitMix64(ref x);
     }
 
+    /// <summary>Creates a generator that continues from <paramref name="state"/> (see <see cref="State"/>).</summary>
+    /// <exception cref="ArgumentException">The state is all zero, which xoshiro256** never reaches.</exception>
+    public Rng(RngState state)
+    {
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0)
+        {
+            throw new ArgumentException("A generator's state cannot be all zero.", nameof(state));
+        }
+        (s0, s1, s2, s3, spareNormal) = (state.S0, state.S1, state.S2, state.S3, state.SpareNormal);
+    }
+
+    /// <summary>
+    /// Everything the generator will draw next depends on: saving it and creating a generator from it
+    /// later continues the sequence exactly (checkpoints use it to resume shuffling).
+    /// </summary>
+    public RngState State => new(s0, s1, s2, s3, spareNormal);
+
     private static ulong SplitMix64(ref ulong x)
     {
         var z = x += 0x9E3779B97F4A7C15UL;
@@ -93,3 +110,11 @@ public sealed class Rng
         }
     }
 }
+
+/// <summary>The state of an <see cref="Rng"/>: xoshiro256**'s four words and the cached second normal draw, if any.</summary>
+/// <param name="S0">First word.</param>
+/// <param name="S1">Second word.</param>
+/// <param name="S2">Third word.</param>
+/// <param name="S3">Fourth word.</param>
+/// <param name="SpareNormal">The second draw of the last Box–Muller pair, not yet handed out.</param>
+public readonly record struct RngState(ulong S0, ulong S1, ulong S2, ulong S3, double? SpareNormal = null);

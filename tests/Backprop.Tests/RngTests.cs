@@ -165,4 +165,28 @@ public sealed class RngTests
         Assert.Equal(0.6827, withinOne, 0.005);
         Assert.All(x, v => Assert.True(double.IsFinite(v)));
     }
+
+    [Fact]
+    public void A_generator_made_from_a_saved_state_continues_the_same_sequence()
+    {
+        var rng = new Rng(42);
+        _ = rng.NextNormal(); // leaves the second draw of a pair cached
+        var state = rng.State;
+        Assert.NotNull(state.SpareNormal);
+        var copy = new Rng(state);
+
+        Assert.Equal(rng.NextNormal(), copy.NextNormal());
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(rng.NextUInt64(), copy.NextUInt64());
+        }
+        int[] a = [.. Enumerable.Range(0, 50)], b = [.. a];
+        rng.Shuffle<int>(a);
+        copy.Shuffle<int>(b);
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void An_all_zero_state_is_refused()
+        => Assert.Throws<ArgumentException>(() => new Rng(new RngState(0, 0, 0, 0)));
 }

@@ -72,39 +72,6 @@ public static class OptimizerKernels
     }
 
     /// <summary>
-    /// Gradient descent for one parameter: step = lr·g; value ← value − step. Returns the largest |step|.
-    /// </summary>
-    public static T GradientDescent<T>(Span<T> values, ReadOnlySpan<T> gradients, T learningRate)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var n = values.Length;
-        CheckLength(gradients.Length, n);
-        ref var x = ref MemoryMarshal.GetReference(values);
-        ref var g = ref MemoryMarshal.GetReference(gradients);
-        var largest = T.Zero;
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && n >= Vector<T>.Count)
-        {
-            var width = Vector<T>.Count;
-            Vector<T> lr = new(learningRate);
-            var top = Vector<T>.Zero;
-            var nan = Vector<T>.Zero;
-            for (; i <= n - width; i += width)
-            {
-                Apply(ref x, i, lr * Vector.LoadUnsafe(ref g, (nuint)i), ref top, ref nan);
-            }
-            largest = Reduce(top, nan);
-        }
-        for (; i < n; i++)
-        {
-            var step = learningRate * Unsafe.Add(ref g, i);
-            Unsafe.Add(ref x, i) -= step;
-            largest = T.Max(largest, T.Abs(step));
-        }
-        return largest;
-    }
-
-    /// <summary>
     /// Momentum (PyTorch's form) for one parameter: v ← μ·v + g; step = lr·v; value ← value − step.
     /// Returns the largest |step|.
     /// </summary>

@@ -47,6 +47,12 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <inheritdoc/>
+    public override string Name => "adam";
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Kind, T[]?[] Store)> StateStores => [("m", firstMoments), ("v", secondMoments)];
+
+    /// <inheritdoc/>
     protected override void BeginStep()
     {
         // One time step t per Step(), shared by all parameters: the bias corrections 1 − βᵗ.

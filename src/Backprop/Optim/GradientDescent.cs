@@ -1,5 +1,5 @@
 using System.Numerics;
-using Backprop.Kernels;
+using System.Numerics.Tensors;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -13,12 +13,21 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     private readonly T lr = T.CreateChecked(learningRate);
 
     /// <inheritdoc/>
+    public override string Name => "gd";
+
+    /// <inheritdoc/>
+    /// <remarks>A step whose size lr·max|g| overflows is refused: the parameters keep their finite values.</remarks>
+    protected override bool CanUpdate(int index, T gradientMaxMagnitude) => T.IsFinite(lr * gradientMaxMagnitude);
+
+    /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         if (!trainable.Contains(false))
         {
-            // Every number trained: the same rule, element for element, in vector lanes, in one pass.
-            return double.CreateChecked(OptimizerKernels.GradientDescent(values, gradients, lr));
+            // Every number trained: values − lr·g over whole spans (the same operations as below, element
+            // for element), and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
+            TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
+            return double.CreateChecked(lr * GradientMaxMagnitude(index));
         }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)

@@ -31,6 +31,12 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
     public double MomentumFactor { get; }
 
     /// <inheritdoc/>
+    public override string Name => "momentum";
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(string Kind, T[]?[] Store)> StateStores => [("velocity", velocities)];
+
+    /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         var v = State(velocities, index);

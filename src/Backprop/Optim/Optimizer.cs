@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -10,6 +11,7 @@ namespace Backprop.Optim;
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] parameters;
+    private readonly T[] gradientMax;
 
     /// <summary>Creates the optimizer over <paramref name="parameters"/> with a positive, finite learning rate.</summary>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
@@ -20,6 +22,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive, finite number.");
         }
         this.parameters = [.. parameters];
+        gradientMax = new T[this.parameters.Length];
         LearningRate = learningRate;
     }
 
@@ -31,6 +34,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Number of <see cref="Step"/> calls so far.</summary>
     public int StepCount { get; private set; }
+
+    /// <summary>The optimizer's name for <see cref="Create"/> (<c>gd</c>, <c>momentum</c>, <c>adam</c>); the class name for others.</summary>
+    public virtual string Name => GetType().Name;
 
     /// <summary>
     /// The largest step size of the last <see cref="Step"/>: max over trained numbers of |old − new|
@@ -48,11 +54,37 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
+    /// Whether the last <see cref="Step"/> changed nothing because a trained number's gradient was NaN
+    /// or infinite, or its step would have been (see <see cref="CanUpdate"/>): the parameters keep their last finite values.
+    /// </summary>
+    public bool LastStepSkipped { get; private set; }
+
+    /// <summary>
     /// Applies one update to every trainable number, all from the current gradients. Numbers held
-    /// fixed and parameters without a gradient are left as they are.
+    /// fixed and parameters without a gradient are left as they are. When a trained number's gradient
+    /// is NaN or infinite, nothing changes at all and <see cref="LastStepSkipped"/> says so.
     /// </summary>
     public void Step()
     {
+        // NOTE: every gradient is checked before any number changes, so a NaN or ∞ leaves every parameter
+        // as it was. One vectorised pass; gradient descent reuses its result for the step size.
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var p = parameters[i];
+            if (p.Grad is not { } grad || grad.Length == 0)
+            {
+                gradientMax[i] = T.Zero;
+                continue;
+            }
+            var max = T.Abs(TensorPrimitives.MaxMagnitude<T>(grad.Data));
+            gradientMax[i] = max;
+            if ((!T.IsFinite(max) && HasNonFiniteTrained(grad.Data, p.Trainable)) || !CanUpdate(i, max))
+            {
+                LastStepSkipped = true;
+                return;
+            }
+        }
+        LastStepSkipped = false;
         StepCount++;
         BeginStep();
         var largest = 0.0;
@@ -69,6 +101,27 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         LastMaxStepSize = largest;
     }
 
+    private static bool HasNonFiniteTrained(ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
+    {
+        for (var i = 0; i < gradients.Length; i++)
+        {
+            if (trainable[i] && !T.IsFinite(gradients[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether parameter <paramref name="index"/> may be updated, given its largest |gradient| (finite
+    /// for every trained number); false skips the whole step. Gradient descent refuses a step that would overflow.
+    /// </summary>
+    protected virtual bool CanUpdate(int index, T gradientMaxMagnitude) => true;
+
+    /// <summary>The largest |gradient| of parameter <paramref name="index"/> in the current <see cref="Step"/> (over all its numbers, trained or not).</summary>
+    protected T GradientMaxMagnitude(int index) => gradientMax[index];
+
     /// <summary>Called once at the start of every <see cref="Step"/>, before any update.</summary>
     protected virtual void BeginStep()
     {
@@ -80,6 +133,71 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Returns the largest |change| made.
     /// </summary>
     protected abstract double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable);
+
+    /// <summary>
+    /// The state arrays an update rule keeps between steps, by kind (e.g. Adam's <c>m</c> and <c>v</c>),
+    /// one slot per parameter; none for gradient descent.
+    /// </summary>
+    protected virtual IReadOnlyList<(string Kind, T[]?[] Store)> StateStores => [];
+
+    /// <summary>
+    /// A copy of everything the next steps depend on besides the parameters: the step count (Adam's
+    /// bias correction), the last largest step size and the state arrays (momentum's velocities,
+    /// Adam's moments), named <c>kind/parameter</c>.
+    /// </summary>
+    public OptimizerState<T> GetState()
+    {
+        var arrays = new List<KeyValuePair<string, T[]>>();
+        foreach (var (kind, store) in StateStores)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                if (store[i] is { } values)
+                {
+                    arrays.Add(new($"{kind}/{parameters[i].Name}", [.. values]));
+                }
+            }
+        }
+        return new OptimizerState<T>(Name, StepCount, LastMaxStepSize, arrays);
+    }
+
+    /// <summary>Continues from <paramref name="state"/>, taken from an optimizer of the same kind over parameters of the same names and sizes.</summary>
+    /// <exception cref="BackpropException">The state is of another optimizer, or its arrays do not fit the parameters.</exception>
+    public void SetState(OptimizerState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Name != Name)
+        {
+            throw new BackpropException($"The optimizer state is {state.Name}'s; this optimizer is {Name}.");
+        }
+        if (state.StepCount < 0)
+        {
+            throw new BackpropException($"The optimizer state's step count {state.StepCount} is negative.");
+        }
+        var stores = StateStores;
+        var restored = stores.Select(s => new T[]?[parameters.Length]).ToArray();
+        foreach (var (key, values) in state.Arrays)
+        {
+            var slash = key.IndexOf('/', StringComparison.Ordinal);
+            var kind = slash < 0 ? -1 : stores.ToList().FindIndex(s => s.Kind == key[..slash]);
+            var index = slash < 0 ? -1 : Array.FindIndex(parameters, p => p.Name == key[(slash + 1)..]);
+            if (kind < 0 || index < 0)
+            {
+                throw new BackpropException($"The optimizer state has an array '{key}' that {Name} over these parameters does not keep.");
+            }
+            if (values.Length != parameters[index].Length)
+            {
+                throw new BackpropException($"The optimizer state's array '{key}' has {values.Length} numbers; the parameter has {parameters[index].Length}.");
+            }
+            restored[kind][index] = [.. values];
+        }
+        for (var k = 0; k < stores.Count; k++)
+        {
+            restored[k].CopyTo(stores[k].Store, 0);
+        }
+        StepCount = state.StepCount;
+        LastMaxStepSize = state.LastMaxStepSize;
+    }
 
     /// <summary>Per-parameter state arrays (velocities, moments), allocated on first use.</summary>
     protected T[] State(T[]?[] store, int index)

@@ -142,11 +142,14 @@ public static class ModelFile
     }
 
     /// <summary>Puts a header and a payload together with the preamble and the checksum.</summary>
-    internal static byte[] Assemble(byte[] header, byte[] payload)
+    internal static byte[] Assemble(byte[] header, byte[] payload) => Assemble(Magic, FormatVersion, header, payload);
+
+    /// <summary>The same layout with another file kind's magic bytes and version (checkpoints share it).</summary>
+    internal static byte[] Assemble(ReadOnlySpan<byte> magic, int version, byte[] header, byte[] payload)
     {
         var bytes = new byte[PreambleLength + header.Length + payload.Length + ChecksumLength];
-        Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), FormatVersion);
+        magic.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)version);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)header.Length);
         header.CopyTo(bytes, PreambleLength);
         payload.CopyTo(bytes, PreambleLength + header.Length);

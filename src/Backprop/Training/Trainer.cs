@@ -82,6 +82,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// step, after each epoch and at the end.
     /// </summary>
     public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors)
+        => Fit(inputs, targets, options, monitors, null);
+
+    /// <summary>
+    /// Trains as <see cref="Fit(Tensor{T}, Tensor{T}, TrainingOptions?, IReadOnlyList{TrainingMonitor{T}})"/> does;
+    /// with <paramref name="resumeFrom"/>, continues that run (same data, options and network) where
+    /// its state was taken, so that the final parameters are the bits an uninterrupted run would give.
+    /// </summary>
+    /// <exception cref="BackpropException">The state does not fit this network, optimizer or data.</exception>
+    public TrainingResult Fit(Tensor<T> inputs, Tensor<T> targets, TrainingOptions? options, IReadOnlyList<TrainingMonitor<T>> monitors, TrainingState<T>? resumeFrom)
     {
         ArgumentNullException.ThrowIfNull(monitors);
         // NOTE: an array, because foreach over an IReadOnlyList allocates an enumerator on every step.
@@ -96,77 +105,209 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
         var batchSize = Math.Min(options.BatchSize ?? rows, rows);
-        var batches = new BatchSource(inputs, targets, batchSize, options.ShuffleSeed);
-        var history = new List<double>(Math.Min(options.MaxSteps, 1 << 20));
-        var initialLoss = Evaluate(inputs, targets);
+        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
+        if (resumeFrom is not null)
+        {
+            Restore(run, resumeFrom, rows);
+        }
+        else
+        {
+            run.InitialLoss = Evaluate(inputs, targets);
+        }
+        current = run;
         stopRequest = null;
         foreach (var m in watchers)
         {
-            m.OnStart(this, initialLoss);
+            m.OnStart(this, run.InitialLoss);
         }
-        StopReason? reason = null;
-        var steps = 0;
-        var epoch = 1;
-        while (steps < options.MaxSteps && reason is null)
+        while (run.Steps < options.MaxSteps && run.Reason is null)
         {
-            var step = batches.Next(this);
+            var step = run.Batches.Next(this);
             var loss = double.CreateChecked(step.Root.Item());
             if (!double.IsFinite(loss))
             {
-                stopRequest = (StopReason.Diverged, DescribeDivergence(step, steps + 1, loss));
+                stopRequest = (StopReason.Diverged, DescribeDivergence(step, run.Steps + 1, loss));
                 break;
             }
-            history.Add(loss);
+            run.History.Add(loss);
             if (loss <= options.TargetLoss)
             {
-                reason = StopReason.TargetLoss;
+                run.Reason = StopReason.TargetLoss;
                 break;
             }
             Optimizer.ZeroGrad();
             step.Backward();
             foreach (var m in watchers)
             {
-                m.OnGradients(this, steps + 1, loss, step);
+                m.OnGradients(this, run.Steps + 1, loss, step);
             }
             if (stopRequest is not null)
             {
                 break;
             }
             Optimizer.Step();
-            steps++;
-            var info = new StepInfo(steps, epoch, loss, Optimizer.LastMaxStepSize);
+            if (Optimizer.LastStepSkipped)
+            {
+                // A NaN or ∞ gradient (or a step that would overflow): nothing was changed.
+                stopRequest = (StopReason.Diverged, DescribeSkippedStep(step, run.Steps + 1));
+                break;
+            }
+            run.Steps++;
+            var info = new StepInfo(run.Steps, run.Epoch, loss, Optimizer.LastMaxStepSize);
             foreach (var m in watchers)
             {
                 m.OnStep(this, info);
             }
-            if (batches.EpochEnded)
+            if (run.Batches.EpochEnded)
             {
                 foreach (var m in watchers)
                 {
-                    m.OnEpochEnd(this, epoch);
+                    m.OnEpochEnd(this, run.Epoch);
                 }
-                if (epoch == options.Epochs)
+                if (run.Epoch == options.Epochs)
                 {
-                    reason = StopReason.Epochs;
+                    run.Reason = StopReason.Epochs;
                 }
-                epoch++;
+                run.Epoch++;
+            }
+            if (Optimizer.LastMaxStepSize < options.MinStepSize)
+            {
+                run.Reason ??= StopReason.StepSizeBelowThreshold;
+            }
+            foreach (var m in watchers)
+            {
+                m.OnStepEnd(this, run.Steps);
             }
             if (stopRequest is not null)
             {
                 break;
             }
-            if (Optimizer.LastMaxStepSize < options.MinStepSize)
-            {
-                reason ??= StopReason.StepSizeBelowThreshold;
-            }
         }
-        var (stop, message) = stopRequest ?? (reason ?? StopReason.MaxSteps, Describe(reason ?? StopReason.MaxSteps, options));
-        var result = new TrainingResult(steps, stop, message, initialLoss, Evaluate(inputs, targets), history);
+        if (stopRequest is { Reason: StopReason.Interrupted } && (run.Reason is not null || run.Steps >= options.MaxSteps))
+        {
+            // Interrupted on the step that finished the run anyway: it finished.
+            stopRequest = null;
+        }
+        var finalReason = run.Reason ?? StopReason.MaxSteps;
+        var (stop, message) = stopRequest ?? (finalReason, Describe(finalReason, options));
+        var result = new TrainingResult(run.Steps, stop, message, run.InitialLoss, Evaluate(inputs, targets), run.History);
         foreach (var m in watchers)
         {
             m.OnEnd(this, result);
         }
         return result;
+    }
+
+    private Run? current;
+
+    /// <summary>
+    /// The state of the run in progress (from <see cref="TrainingMonitor{T}.OnStepEnd"/>) or of the last
+    /// run (after <c>Fit</c> returns): everything needed to resume it exactly.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Nothing has been trained yet.</exception>
+    public TrainingState<T> CaptureState()
+    {
+        var run = current ?? throw new InvalidOperationException("Nothing has been trained yet: there is no state to capture.");
+        return new TrainingState<T>
+        {
+            Steps = run.Steps,
+            Epoch = run.Epoch,
+            InitialLoss = run.InitialLoss,
+            LossHistory = [.. run.History],
+            ShuffleRng = run.Batches.Rng.State,
+            ShuffleOrder = [.. run.Batches.Order],
+            BatchPosition = run.Batches.Position,
+            Finished = run.Reason,
+            Optimizer = Optimizer.GetState(),
+            Parameters = [.. Model.Parameters().Select(p => new KeyValuePair<string, T[]>(p.Name ?? "", p.Data.ToArray()))],
+        };
+    }
+
+    private void Restore(Run run, TrainingState<T> state, int rows)
+    {
+        var parameters = Model.Parameters().ToList();
+        if (state.Parameters.Count != parameters.Count)
+        {
+            throw new BackpropException($"The saved state has {state.Parameters.Count} parameters; the network has {parameters.Count}.");
+        }
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            var (name, values) = (state.Parameters[i].Key, state.Parameters[i].Value);
+            if (name != (parameters[i].Name ?? "") || values.Length != parameters[i].Length)
+            {
+                throw new BackpropException($"The saved state's parameter {i + 1} is {name} with {values.Length} numbers; the network's is {parameters[i].Name} with {parameters[i].Length}.");
+            }
+        }
+        if (state.ShuffleOrder.Count != rows || !IsPermutation(state.ShuffleOrder))
+        {
+            throw new BackpropException($"The saved state's row order is not an order of the {rows} rows of this data.");
+        }
+        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.Count > state.Steps + 1)
+        {
+            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.Count} losses.");
+        }
+        Optimizer.SetState(state.Optimizer);
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            state.Parameters[i].Value.CopyTo(parameters[i].Data);
+        }
+        run.Batches.Resume(new Rng(state.ShuffleRng), state.ShuffleOrder, state.BatchPosition);
+        (run.Steps, run.Epoch, run.InitialLoss, run.Reason) = (state.Steps, state.Epoch, state.InitialLoss, state.Finished);
+        run.History.AddRange(state.LossHistory);
+    }
+
+    private static bool IsPermutation(IReadOnlyList<int> order)
+    {
+        var seen = new bool[order.Count];
+        foreach (var i in order)
+        {
+            if ((uint)i >= (uint)seen.Length || seen[i])
+            {
+                return false;
+            }
+            seen[i] = true;
+        }
+        return true;
+    }
+
+    private string DescribeSkippedStep(Graph<T> graph, int step)
+    {
+        foreach (var p in Optimizer.Parameters)
+        {
+            if (p.Grad is not { } grad)
+            {
+                continue;
+            }
+            for (var i = 0; i < grad.Length; i++)
+            {
+                if (p.Trainable[i] && !T.IsFinite(grad.Data[i]))
+                {
+                    var where = graph.FirstNonFiniteGradient() is { } op ? $"; it first appeared in the backward pass of {graph.Describe(op.Op, op.Index)}" : "";
+                    return $"the gradient of {p.ElementNames[i]} became {(T.IsNaN(grad.Data[i]) ? "NaN" : "infinite")} in step {step}{where}; training stopped before this step's update, keeping the last finite parameters";
+                }
+            }
+        }
+        // Every gradient is finite: the step of the number with the largest gradient overflowed.
+        var largest = Optimizer.Parameters.Where(p => p.Grad is not null)
+            .SelectMany(p => Enumerable.Range(0, p.Length).Where(i => p.Trainable[i]).Select(i => (Name: p.ElementNames[i], Size: T.Abs(p.Grad!.Data[i]))))
+            .MaxBy(e => e.Size).Name;
+        return $"the update of step {step} would make {largest} infinite (learning rate × derivative overflowed); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
+    }
+
+    /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
+    private sealed class Run(BatchSource batches, List<double> history)
+    {
+        public BatchSource Batches { get; } = batches;
+
+        public List<double> History { get; } = history;
+
+        public int Steps { get; set; }
+
+        public int Epoch { get; set; } = 1;
+
+        public double InitialLoss { get; set; }
+
+        public StopReason? Reason { get; set; }
     }
 
     private (StopReason Reason, string Message)? stopRequest;
@@ -207,6 +348,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         StopReason.StepSizeBelowThreshold => string.Create(CultureInfo.InvariantCulture, $"every step size is below {options.MinStepSize}"),
         StopReason.TargetLoss => string.Create(CultureInfo.InvariantCulture, $"the loss reached the target {options.TargetLoss}"),
         StopReason.Diverged => "the loss became NaN or infinite (try a smaller learning rate)",
+        StopReason.Interrupted => "interrupted",
         StopReason.Epochs => string.Create(CultureInfo.InvariantCulture, $"finished {options.Epochs} epoch{(options.Epochs == 1 ? "" : "s")}"),
         _ => string.Create(CultureInfo.InvariantCulture, $"reached the maximum of {options.MaxSteps} steps"),
     };
@@ -220,8 +362,28 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly Dictionary<int, (Tensor<T> X, Tensor<T> Y, Graph<T> Graph)> graphs = [];
         private readonly int[] order = [.. Enumerable.Range(0, inputs.Shape.Rows)];
-        private readonly Rng rng = new(seed);
+        private Rng rng = new(seed);
         private int position = int.MaxValue;
+
+        /// <summary>The shuffling generator.</summary>
+        public Rng Rng => rng;
+
+        /// <summary>This epoch's order of the rows.</summary>
+        public IReadOnlyList<int> Order => order;
+
+        /// <summary>Rows of <see cref="Order"/> used so far this epoch (the row count once it has ended).</summary>
+        public int Position => Math.Min(position, order.Length);
+
+        /// <summary>Continues from a saved generator, order and position.</summary>
+        public void Resume(Rng generator, IReadOnlyList<int> savedOrder, int savedPosition)
+        {
+            rng = generator;
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = savedOrder[i];
+            }
+            position = savedPosition;
+        }
         private Graph<T>? fullBatch;
 
         /// <summary>Whether the batch handed out last was the last of its epoch.</summary>

@@ -34,6 +34,15 @@ public abstract class TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee
     {
     }
 
+    /// <summary>
+    /// At the very end of step <paramref name="step"/>, after its epoch's end and the stopping rules:
+    /// <see cref="Trainer{T}.CaptureState"/> here gives a state that training resumes from exactly
+    /// (periodic checkpoints are taken here).
+    /// </summary>
+    public virtual void OnStepEnd(Trainer<T> trainer, int step)
+    {
+    }
+
     /// <summary>After training, with its result.</summary>
     public virtual void OnEnd(Trainer<T> trainer, TrainingResult result)
     {

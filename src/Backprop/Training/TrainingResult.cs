@@ -20,6 +20,12 @@ public enum StopReason
 
     /// <summary>A monitor stopped training (see the message).</summary>
     Stopped,
+
+    /// <summary>
+    /// Training was interrupted (Ctrl-C, SIGTERM) after a complete step; <see cref="Trainer{T}.CaptureState"/>
+    /// gives the state to resume from.
+    /// </summary>
+    Interrupted,
 }
 
 /// <summary>What one training step did, passed to the per-step callback.</summary>

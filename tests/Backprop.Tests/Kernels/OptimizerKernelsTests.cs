@@ -4,7 +4,7 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The optimizer kernels (Adam, momentum, gradient descent) at every length from 0 to 150 (every vector width and tail), float and
+/// The optimizer kernels (Adam, momentum) at every length from 0 to 150 (every vector width and tail), float and
 /// double, bit for bit against the scalar rules written out here; NaN steps; bad spans. .ci/run
 /// repeats these with AVX-512, AVX2 and all SIMD switched off.
 /// </summary>
@@ -53,27 +53,6 @@ public sealed class OptimizerKernelsTests
         Assert.Equal(expectedLargest, largest);
     }
 
-    private static void GradientDescentMatchesTheScalarRule<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var rng = new Rng((ulong)(3000 + n));
-        var values = Random<T>(n, rng, -1, 1);
-        var gradients = Random<T>(n, rng, -3, 3);
-        var lr = T.CreateChecked(0.07);
-
-        T[] x2 = [.. values];
-        var expectedLargest = T.Zero;
-        for (var i = 0; i < n; i++)
-        {
-            var step = lr * gradients[i];
-            x2[i] -= step;
-            expectedLargest = T.Max(expectedLargest, T.Abs(step));
-        }
-
-        var largest = OptimizerKernels.GradientDescent<T>(values, gradients, lr);
-        AssertBits(x2, values, "values");
-        Assert.Equal(expectedLargest, largest);
-    }
-
     private static void MomentumMatchesTheScalarRule<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Rng((ulong)(2000 + n));
@@ -108,14 +87,6 @@ public sealed class OptimizerKernelsTests
 
     [Theory]
     [MemberData(nameof(Lengths))]
-    public void Gradient_descent_gives_the_scalar_rules_bits_at_every_length(int n)
-    {
-        GradientDescentMatchesTheScalarRule<float>(n);
-        GradientDescentMatchesTheScalarRule<double>(n);
-    }
-
-    [Theory]
-    [MemberData(nameof(Lengths))]
     public void Momentum_gives_the_scalar_rules_bits_at_every_length(int n)
     {
         MomentumMatchesTheScalarRule<float>(n);
@@ -129,7 +100,7 @@ public sealed class OptimizerKernelsTests
     [InlineData(67, 64)]
     public void A_NaN_gradient_anywhere_makes_the_largest_step_NaN(int n, int at)
     {
-        foreach (var rule in new[] { "Adam", "momentum", "gradient descent" })
+        foreach (var rule in new[] { "Adam", "momentum" })
         {
             var values = new float[n];
             var gradients = Enumerable.Repeat(0.5f, n).ToArray();
@@ -137,8 +108,7 @@ public sealed class OptimizerKernelsTests
             var largest = rule switch
             {
                 "Adam" => OptimizerKernels.Adam<float>(values, gradients, new float[n], new float[n], 0.1f, 0.9f, 0.999f, 0.1f, 0.001f, 1e-8f),
-                "momentum" => OptimizerKernels.Momentum<float>(values, gradients, new float[n], 0.1f, 0.9f),
-                _ => OptimizerKernels.GradientDescent<float>(values, gradients, 0.1f),
+                _ => OptimizerKernels.Momentum<float>(values, gradients, new float[n], 0.1f, 0.9f),
             };
             Assert.True(float.IsNaN(largest), $"{rule}: largest step {largest}");
             Assert.True(float.IsNaN(values[at]));
@@ -156,8 +126,6 @@ public sealed class OptimizerKernelsTests
         var e = Assert.Throws<ArgumentException>(() => OptimizerKernels.Adam<double>(new double[4], new double[4], new double[4], new double[3], 1, 0.9, 0.999, 1, 1, 1e-8));
         Assert.Contains("same length", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => OptimizerKernels.Momentum<double>(new double[4], new double[5], new double[4], 1, 0.9));
-        Assert.Contains("same length", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => OptimizerKernels.GradientDescent<double>(new double[4], new double[5], 1));
         Assert.Contains("same length", e.Message, StringComparison.Ordinal);
     }
 }

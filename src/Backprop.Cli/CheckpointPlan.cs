@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Numerics;
+using Backprop.Serialization;
+using Backprop.Training;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// <c>train</c>'s options for checkpoints: <c>--resume FILE</c>, <c>--checkpoint FILE</c> and
+/// <c>--checkpoint-every N</c>; and what a run records so that <c>--resume</c> needs nothing else.
+/// </summary>
+internal sealed class CheckpointOptions
+{
+    /// <summary>The file a run checkpoints to when neither <c>--checkpoint</c> nor <c>--out</c> says otherwise.</summary>
+    public const string DefaultFile = "backprop.ckpt";
+
+    private readonly Option<string?> resume = new("--resume") { Description = "Continue the run saved in this checkpoint, with the options it was started with (only --out, --checkpoint, --checkpoint-every, --json and --quiet may be given)", HelpName = "CHECKPOINT", CustomParser = ModelOptions.FileName };
+    private readonly Option<string?> checkpoint = new("--checkpoint") { Description = $"Where to save checkpoints: when interrupted (Ctrl-C, SIGTERM) and with --checkpoint-every (default: the --out file with .ckpt added, or {DefaultFile}; with --resume, the resumed file)", HelpName = "FILE", CustomParser = ModelOptions.FileName };
+    private readonly Option<int?> every = new("--checkpoint-every") { Description = "Also save a checkpoint every N steps", HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
+
+    public IEnumerable<Option> Options => [resume, checkpoint, every];
+
+    /// <summary>The options <c>--resume</c> may be given with: they change where results go, not the numbers.</summary>
+    public static readonly string[] AllowedWithResume = ["--out", "--checkpoint", "--checkpoint-every", "--json", "--quiet"];
+
+    // Not kept in a checkpoint: they name checkpoints, or only show the run (pictures, a report and
+    // gradient health cover one uninterrupted run).
+    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--monitor"];
+
+    /// <summary>The checkpoint to resume from, or null; its options replace the command line's (all but <see cref="AllowedWithResume"/>).</summary>
+    /// <exception cref="BackpropException">Other options were given with --resume, or the checkpoint is unreadable or corrupt.</exception>
+    public (Checkpoint Checkpoint, string File, string[] Args)? ReadResume(ParseResult parsed)
+    {
+        if (parsed.GetValue(resume) is not { } file)
+        {
+            return null;
+        }
+        var given = Given(parsed).Where(g => g.Name != "--resume").ToList();
+        if (given.FirstOrDefault(g => !AllowedWithResume.Contains(g.Name)) is { Name: { } bad })
+        {
+            throw new BackpropException($"{bad} cannot be given with --resume: the run continues with the options it was started with (only {string.Join(", ", AllowedWithResume)} may be given).");
+        }
+        var saved = Checkpoint.Load(file);
+        var names = given.Select(g => g.Name).ToHashSet();
+        var args = new List<string>();
+        // The stored options, one group per option; those given now replace them (--out, --checkpoint-every).
+        var groups = new List<List<string>>();
+        foreach (var arg in saved.Command)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal) || groups.Count == 0)
+            {
+                groups.Add([arg]);
+            }
+            else
+            {
+                groups[^1].Add(arg);
+            }
+        }
+        foreach (var group in groups.Where(g => !names.Contains(g[0])))
+        {
+            args.AddRange(group);
+        }
+        foreach (var (name, values) in given)
+        {
+            args.Add(name);
+            args.AddRange(values);
+        }
+        return (saved, file, [.. args]);
+    }
+
+    /// <summary>The run's checkpoint plan: where, how often, and what to record.</summary>
+    /// <exception cref="BackpropException">--checkpoint-every is not positive, or the checkpoint's folder does not exist.</exception>
+    public CheckpointPlan Plan(ParseResult parsed, TrainSettings settings, string? modelFile, (Checkpoint Checkpoint, string File, string[] Args)? resumed, Interruption interruption)
+    {
+        var n = parsed.GetValue(every);
+        if (n is <= 0)
+        {
+            throw new BackpropException($"--checkpoint-every must be a positive number of steps; got {n}.");
+        }
+        var path = parsed.GetValue(checkpoint) ?? resumed?.File ?? (modelFile is not null ? modelFile + ".ckpt" : DefaultFile);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new BackpropException($"{path}: cannot write the checkpoint: the folder {folder} does not exist.");
+        }
+        if (resumed is { Checkpoint: var c, File: var f })
+        {
+            var type = settings.Float ? "float32" : "float64";
+            if (c.ElementType != type)
+            {
+                throw new BackpropException($"{f}: invalid checkpoint: it holds {c.ElementType} numbers but its options train in {type}.");
+            }
+            if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(settings.Splits.Train))
+            {
+                throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.");
+            }
+        }
+        return new CheckpointPlan(path, n, Recorded(parsed), settings, interruption, resumed?.Checkpoint);
+    }
+
+    // The options as given, with file names made absolute so that a resume from another folder finds them.
+    private static List<string> Recorded(ParseResult parsed)
+    {
+        var args = new List<string>();
+        foreach (var (name, values) in Given(parsed))
+        {
+            if (NotRecorded.Contains(name))
+            {
+                continue;
+            }
+            args.Add(name);
+            var isFile = name is "--data" or "--out"
+                || (name == "--dataset" && values.Count == 1 && !DataOptions.IsFashionMnist(values[0]) && !string.Equals(values[0].Trim(), "dosage", StringComparison.OrdinalIgnoreCase));
+            args.AddRange(isFile ? values.Select(Path.GetFullPath) : values);
+        }
+        return args;
+    }
+
+    private static IEnumerable<(string Name, List<string> Values)> Given(ParseResult parsed)
+        => parsed.CommandResult.Children.OfType<OptionResult>()
+            .Where(o => !o.Implicit)
+            .Select(o => (o.Option.Name, o.Tokens.Select(t => t.Value).ToList()));
+}
+
+/// <summary>Where and how often a run saves checkpoints, what it records in them, and the checkpoint it resumes.</summary>
+internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<string> command, TrainSettings settings, Interruption interruption, Checkpoint? resume)
+{
+    private string? fingerprint = resume?.DataFingerprint;
+
+    /// <summary>The checkpoint file.</summary>
+    public string Path => path;
+
+    /// <summary>Save every this many steps; null for only when interrupted.</summary>
+    public int? Every => every;
+
+    /// <summary>Signals asking the run to stop.</summary>
+    public Interruption Interruption => interruption;
+
+    /// <summary>The state to resume from, or null for a fresh run.</summary>
+    public TrainingState<T>? ResumeState<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        => (resume as Checkpoint<T>)?.State;
+
+    /// <summary>Saves <paramref name="trainer"/>'s state, with the run's options and data fingerprint, atomically.</summary>
+    public void Save<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fingerprint ??= DataFingerprint.Of(settings.Splits.Train);
+        new Checkpoint<T>(trainer.CaptureState(), command, fingerprint).Save(path);
+    }
+
+    /// <summary>The one line printed when the run was interrupted.</summary>
+    public string InterruptedLine(int steps)
+        => $"interrupted at step {steps}; checkpoint saved to {path}; resume with: backprop train --resume {(path.Contains(' ', StringComparison.Ordinal) ? $"'{path}'" : path)}";
+}

@@ -1,0 +1,87 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Backprop.Training;
+
+namespace Backprop.Cli;
+
+/// <summary>
+/// Ctrl-C (SIGINT) and SIGTERM while training: the first one asks training to stop after the current
+/// step (a checkpoint is then saved); a second one ends the process as usual.
+/// </summary>
+internal sealed class Interruption : IDisposable
+{
+    private readonly List<PosixSignalRegistration> registrations = [];
+    private int signals;
+
+    /// <summary>Whether a stop has been asked for.</summary>
+    public bool Requested => Volatile.Read(ref signals) > 0;
+
+    /// <summary>Starts listening for SIGINT and SIGTERM (where the platform has them).</summary>
+    public static Interruption Listen()
+    {
+        var interruption = new Interruption();
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
+        {
+            try
+            {
+                interruption.registrations.Add(PosixSignalRegistration.Create(signal, interruption.Handle));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // Without the signal, Ctrl-C ends the process as it always did.
+            }
+        }
+        return interruption;
+    }
+
+    /// <summary>Asks training to stop after the current step, as a signal does.</summary>
+    public void Request() => Interlocked.Increment(ref signals);
+
+    private void Handle(PosixSignalContext context)
+    {
+        // NOTE: only the first signal is held back; a second one ends the process at once.
+        context.Cancel = Interlocked.Increment(ref signals) == 1;
+    }
+
+    public void Dispose()
+    {
+        foreach (var r in registrations)
+        {
+            r.Dispose();
+        }
+        registrations.Clear();
+    }
+}
+
+/// <summary>A training run was interrupted and its checkpoint saved; the message says how to resume.</summary>
+internal sealed class TrainingInterruptedException(string message) : Exception(message);
+
+/// <summary>
+/// Saves checkpoints of a run: every <see cref="CheckpointPlan.Every"/> steps, and when the run is
+/// interrupted (it then stops the trainer after the current step).
+/// </summary>
+internal sealed class CheckpointMonitor<T>(CheckpointPlan plan) : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public override void OnStepEnd(Trainer<T> trainer, int step)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        if (plan.Interruption.Requested)
+        {
+            trainer.RequestStop(StopReason.Interrupted, "interrupted");
+        }
+        else if (plan.Every is { } every && step % every == 0)
+        {
+            plan.Save(trainer);
+        }
+    }
+
+    public override void OnEnd(Trainer<T> trainer, TrainingResult result)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.StopReason == StopReason.Interrupted)
+        {
+            plan.Save(trainer);
+        }
+    }
+}

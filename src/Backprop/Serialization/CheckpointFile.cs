@@ -1,0 +1,407 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Backprop.Optim;
+using Backprop.Training;
+
+namespace Backprop.Serialization;
+
+/// <summary>
+/// Backprop's checkpoint file, format version 1 (docs/model-format.md, "Checkpoint files"): the model
+/// file's layout — magic bytes (here <c>BPCHKPT\0</c>), version, header length, a UTF-8 JSON header,
+/// little-endian arrays, SHA-256 — holding a <see cref="Checkpoint"/>.
+/// </summary>
+/// <remarks>
+/// As for model files, the checksum is checked before anything is interpreted and every array's size
+/// is added up from the header and compared with the file's real size before anything is allocated.
+/// </remarks>
+public static class CheckpointFile
+{
+    /// <summary>The format version this library writes and reads.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The file's first eight bytes.</summary>
+    public static ReadOnlySpan<byte> Magic => "BPCHKPT\0"u8;
+
+    private const int PreambleLength = 16;
+    private const int ChecksumLength = 32;
+    private const int MaxHeaderLength = 64 << 20;
+    private const string ParameterPrefix = "parameter/";
+    private const string OptimizerPrefix = "optimizer/";
+    private const string LossHistory = "lossHistory";
+    private const string ShuffleOrder = "shuffleOrder";
+
+    /// <summary>Saves <paramref name="checkpoint"/> to <paramref name="path"/> atomically.</summary>
+    /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
+    public static void Save(Checkpoint checkpoint, string path)
+    {
+        var bytes = ToBytes(checkpoint);
+        AtomicFile.Write(path, "checkpoint", bytes);
+    }
+
+    /// <summary>The whole file's bytes for <paramref name="checkpoint"/>.</summary>
+    public static byte[] ToBytes(Checkpoint checkpoint) => checkpoint switch
+    {
+        Checkpoint<float> f => ToBytes(f),
+        Checkpoint<double> d => ToBytes(d),
+        null => throw new ArgumentNullException(nameof(checkpoint)),
+        _ => throw new ArgumentException("Checkpoints hold float or double runs.", nameof(checkpoint)),
+    };
+
+    private static byte[] ToBytes<T>(Checkpoint<T> checkpoint) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var state = checkpoint.State;
+        var type = checkpoint.ElementType;
+        var arrays = new List<(string Name, string Type, int Count)>();
+        using var payload = new MemoryStream();
+        foreach (var (name, values) in state.Parameters)
+        {
+            arrays.Add((ParameterPrefix + name, type, values.Length));
+            WriteValues<T>(payload, values);
+        }
+        foreach (var (name, values) in state.Optimizer.Arrays)
+        {
+            arrays.Add((OptimizerPrefix + name, type, values.Length));
+            WriteValues<T>(payload, values);
+        }
+        arrays.Add((LossHistory, "float64", state.LossHistory.Count));
+        WriteValues<double>(payload, [.. state.LossHistory]);
+        arrays.Add((ShuffleOrder, "int32", state.ShuffleOrder.Count));
+        Span<byte> four = stackalloc byte[4];
+        foreach (var i in state.ShuffleOrder)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(four, i);
+            payload.Write(four);
+        }
+
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("format", "backprop-checkpoint");
+            json.WriteNumber("formatVersion", FormatVersion);
+            json.WriteString("elementType", type);
+            json.WriteString("libraryVersion", ModelMetadata.CurrentLibraryVersion);
+            json.WriteString("created", DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+            json.WriteStartArray("command");
+            foreach (var arg in checkpoint.Command)
+            {
+                json.WriteStringValue(arg);
+            }
+            json.WriteEndArray();
+            if (checkpoint.DataFingerprint is { } fingerprint)
+            {
+                json.WriteString("dataFingerprint", fingerprint);
+            }
+            json.WriteNumber("steps", state.Steps);
+            json.WriteNumber("epoch", state.Epoch);
+            WriteDouble(json, "initialLoss", state.InitialLoss);
+            json.WriteNumber("batchPosition", state.BatchPosition);
+            if (state.Finished is { } finished)
+            {
+                json.WriteString("finished", finished.ToString());
+            }
+            json.WriteStartObject("shuffleRng");
+            json.WriteStartArray("state");
+            foreach (var word in new[] { state.ShuffleRng.S0, state.ShuffleRng.S1, state.ShuffleRng.S2, state.ShuffleRng.S3 })
+            {
+                // NOTE: strings, because JSON readers commonly lose precision above 2^53.
+                json.WriteStringValue(word.ToString("x16", CultureInfo.InvariantCulture));
+            }
+            json.WriteEndArray();
+            if (state.ShuffleRng.SpareNormal is { } spare)
+            {
+                WriteDouble(json, "spareNormal", spare);
+            }
+            json.WriteEndObject();
+            json.WriteStartObject("optimizer");
+            json.WriteString("name", state.Optimizer.Name);
+            json.WriteNumber("stepCount", state.Optimizer.StepCount);
+            WriteDouble(json, "lastMaxStepSize", state.Optimizer.LastMaxStepSize);
+            json.WriteEndObject();
+            json.WriteStartArray("arrays");
+            foreach (var (name, arrayType, count) in arrays)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", name);
+                json.WriteString("type", arrayType);
+                json.WriteStartArray("shape");
+                json.WriteNumberValue(count);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return ModelFile.Assemble(Magic, FormatVersion, buffer.ToArray(), payload.ToArray());
+    }
+
+    /// <summary>Loads the checkpoint at <paramref name="path"/>.</summary>
+    /// <exception cref="BackpropException">The file is missing, unreadable, not a checkpoint, of a newer format, corrupt or inconsistent.</exception>
+    public static Checkpoint Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        try
+        {
+            // NOTE: the allocation is the file's real size, never a size read from inside it.
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new BackpropException($"{path}: cannot read the checkpoint: {e.Message}", e);
+        }
+        return FromBytes(bytes, path);
+    }
+
+    /// <summary>Reads a checkpoint from a file's bytes; <paramref name="source"/> names the file in messages.</summary>
+    /// <exception cref="BackpropException">The bytes are not a valid checkpoint.</exception>
+    public static Checkpoint FromBytes(byte[] bytes, string source)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentNullException.ThrowIfNull(source);
+        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new BackpropException(bytes.AsSpan().StartsWith(ModelFile.Magic)
+                ? $"{source}: this is a model file, not a checkpoint; checkpoints are written by 'backprop train' when it is interrupted or with --checkpoint-every."
+                : $"{source}: not a Backprop checkpoint (it does not start with BPCHKPT).");
+        }
+        if (bytes.Length < PreambleLength + ChecksumLength)
+        {
+            throw new BackpropException($"{source}: the checkpoint is truncated: {bytes.Length} bytes, shorter than the {PreambleLength + ChecksumLength} bytes of an empty one.");
+        }
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (version != FormatVersion)
+        {
+            throw new BackpropException(version > FormatVersion
+                ? $"{source}: checkpoint format version {version} is newer than this Backprop reads (version {FormatVersion}); upgrade Backprop."
+                : $"{source}: checkpoint format version {version} is not one Backprop knows (it reads version {FormatVersion}).");
+        }
+        var headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        if (headerLength == 0 || headerLength > bytes.Length - PreambleLength - ChecksumLength || headerLength > MaxHeaderLength)
+        {
+            throw new BackpropException($"{source}: the header length {headerLength} does not fit in the checkpoint ({bytes.Length} bytes): the file is truncated or corrupt.");
+        }
+        var body = bytes.AsMemory(0, bytes.Length - ChecksumLength);
+        Span<byte> hash = stackalloc byte[ChecksumLength];
+        SHA256.HashData(body.Span, hash);
+        if (!hash.SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
+        {
+            throw new BackpropException($"{source}: checksum mismatch: the checkpoint is corrupt or was changed after it was written.");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body.Slice(PreambleLength, (int)headerLength));
+            var reader = new Reader(source, document.RootElement, body[(PreambleLength + (int)headerLength)..]);
+            return reader.ElementType == "float32" ? reader.Read<float>() : reader.Read<double>();
+        }
+        catch (JsonException e)
+        {
+            throw new BackpropException($"{source}: the checkpoint header is not valid JSON: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    private static void WriteDouble(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, value);
+        }
+        else
+        {
+            json.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            // float and double in memory are already the file's little-endian IEEE 754 bytes.
+            stream.Write(MemoryMarshal.AsBytes(values));
+            return;
+        }
+        Span<byte> buffer = stackalloc byte[8];
+        foreach (var v in values)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(buffer, float.CreateTruncating(v));
+                stream.Write(buffer[..4]);
+            }
+            else
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(buffer, double.CreateTruncating(v));
+                stream.Write(buffer);
+            }
+        }
+    }
+
+    /// <summary>Interprets a header whose checksum has been verified, then the arrays it describes.</summary>
+    private sealed class Reader(string source, JsonElement root, ReadOnlyMemory<byte> payload)
+    {
+        public string ElementType { get; } = root.ValueKind == JsonValueKind.Object
+            && root.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == "backprop-checkpoint"
+            && root.TryGetProperty("elementType", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() is "float32" or "float64"
+                ? t.GetString()!
+                : throw new BackpropException($"{source}: invalid checkpoint: the header does not say \"format\": \"backprop-checkpoint\" with an \"elementType\" of float32 or float64.");
+
+        public Checkpoint<T> Read<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // Sizes first, from the header alone and in 64-bit arithmetic: nothing is allocated until they match the file.
+            var specs = new List<(string Name, string Type, int Count)>();
+            long total = 0;
+            foreach (var spec in Array(root, "arrays").EnumerateArray())
+            {
+                var name = String(spec, "name");
+                var type = String(spec, "type");
+                long width = type switch
+                {
+                    "float32" or "int32" => 4,
+                    "float64" => 8,
+                    _ => throw Bad($"array '{name}' has type '{type}'; a checkpoint holds float32, float64 or int32"),
+                };
+                var shape = Array(spec, "shape");
+                if (shape.GetArrayLength() != 1 || !shape[0].TryGetInt32(out var count) || count < 0)
+                {
+                    throw Bad($"array '{name}' must have a shape of one whole number ≥ 0");
+                }
+                specs.Add((name, type, count));
+                total += width * count;
+            }
+            var bytes = payload.Span;
+            if (total != bytes.Length)
+            {
+                throw Bad($"the arrays need {total} bytes but the file holds {bytes.Length}");
+            }
+            var parameters = new List<KeyValuePair<string, T[]>>();
+            var optimizerArrays = new List<KeyValuePair<string, T[]>>();
+            double[]? history = null;
+            int[]? order = null;
+            var offset = 0;
+            foreach (var (name, type, count) in specs)
+            {
+                var size = (type == "float64" ? 8 : 4) * count;
+                var slice = bytes.Slice(offset, size);
+                offset += size;
+                if (name.StartsWith(ParameterPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                {
+                    if (type != ElementType)
+                    {
+                        throw Bad($"array '{name}' is {type} in a {ElementType} checkpoint");
+                    }
+                    var values = new T[count];
+                    if (BitConverter.IsLittleEndian)
+                    {
+                        // The array's type is the checkpoint's element type, T: the bytes are the numbers.
+                        slice.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+                    }
+                    else
+                    {
+                        for (var i = 0; i < count; i++)
+                        {
+                            values[i] = type == "float32"
+                                ? T.CreateTruncating(BinaryPrimitives.ReadSingleLittleEndian(slice[(i * 4)..]))
+                                : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
+                        }
+                    }
+                    var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters : optimizerArrays;
+                    list.Add(new(name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..], values));
+                }
+                else if (name == LossHistory && type == "float64" && history is null)
+                {
+                    history = new double[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        history[i] = BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]);
+                    }
+                }
+                else if (name == ShuffleOrder && type == "int32" && order is null)
+                {
+                    order = new int[count];
+                    for (var i = 0; i < count; i++)
+                    {
+                        order[i] = BinaryPrimitives.ReadInt32LittleEndian(slice[(i * 4)..]);
+                    }
+                }
+                else
+                {
+                    throw Bad($"unexpected array '{name}' ({type})");
+                }
+            }
+            var rng = Object(root, "shuffleRng");
+            var words = Array(rng, "state").EnumerateArray().Select(w => w.ValueKind == JsonValueKind.String
+                && ulong.TryParse(w.GetString(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : throw Bad("shuffleRng.state holds something other than hexadecimal words")).ToArray();
+            if (words.Length != 4 || words.All(w => w == 0))
+            {
+                throw Bad("shuffleRng.state must be four hexadecimal words, not all zero");
+            }
+            var optimizer = Object(root, "optimizer");
+            StopReason? finished = null;
+            if (root.TryGetProperty("finished", out var fin))
+            {
+                finished = fin.ValueKind == JsonValueKind.String && Enum.TryParse<StopReason>(fin.GetString(), out var r) && Enum.IsDefined(r)
+                    ? r
+                    : throw Bad("\"finished\" is not a stopping reason");
+            }
+            var state = new TrainingState<T>
+            {
+                Steps = Int(root, "steps"),
+                Epoch = Int(root, "epoch"),
+                InitialLoss = Double(root, "initialLoss"),
+                LossHistory = history ?? throw Bad($"there is no {LossHistory} array"),
+                ShuffleRng = new RngState(words[0], words[1], words[2], words[3], rng.TryGetProperty("spareNormal", out _) ? Double(rng, "spareNormal") : null),
+                ShuffleOrder = order ?? throw Bad($"there is no {ShuffleOrder} array"),
+                BatchPosition = Int(root, "batchPosition"),
+                Finished = finished,
+                Optimizer = new OptimizerState<T>(String(optimizer, "name"), Int(optimizer, "stepCount"), Double(optimizer, "lastMaxStepSize"), optimizerArrays),
+                Parameters = parameters,
+            };
+            var command = Array(root, "command").EnumerateArray()
+                .Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : throw Bad("\"command\" is not a list of text")).ToList();
+            var fingerprint = root.TryGetProperty("dataFingerprint", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            return new Checkpoint<T>(state, command, fingerprint);
+        }
+
+        private string String(JsonElement e, string name)
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+                ? v.GetString()!
+                : throw Bad($"the header has no text field \"{name}\" where one is needed");
+
+        private int Int(JsonElement e, string name)
+            => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) && i >= 0
+                ? i
+                : throw Bad($"\"{name}\" is not a whole number ≥ 0");
+
+        private double Double(JsonElement e, string name)
+        {
+            if (e.TryGetProperty(name, out var v))
+            {
+                if (v.ValueKind == JsonValueKind.Number)
+                {
+                    return v.GetDouble();
+                }
+                if (v.ValueKind == JsonValueKind.String && v.GetString() is "NaN" or "Infinity" or "-Infinity")
+                {
+                    return double.Parse(v.GetString()!, CultureInfo.InvariantCulture);
+                }
+            }
+            throw Bad($"\"{name}\" is not a number");
+        }
+
+        private JsonElement Array(JsonElement e, string name)
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
+                ? v
+                : throw Bad($"the header has no list \"{name}\"");
+
+        private JsonElement Object(JsonElement e, string name)
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object
+                ? v
+                : throw Bad($"the header has no object \"{name}\"");
+
+        private BackpropException Bad(string problem) => new($"{source}: invalid checkpoint: {problem}.");
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text;
+using Backprop.Losses;
+using Backprop.Nn;
+using Backprop.Optim;
+using Backprop.Serialization;
+using Backprop.Tensors;
+using Backprop.Training;
+
+namespace Backprop.Tests.Serialization;
+
+/// <summary>Checkpoint files give back every number of the state, and every broken one gives one line.</summary>
+public sealed class CheckpointFileTests
+{
+    private static readonly string[] Command = ["--layers", "1,3,1", "--optimizer", "adam", "--data", "/data/with space.csv"];
+
+    private static Checkpoint<T> Captured<T>(int steps = 5) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var network = Sequential<T>.Mlp([1, 3, 1], Activation.Tanh, Activation.Identity);
+        new XavierInitializer(seed: 4).Initialize(network);
+        var trainer = new Trainer<T>(network, new MeanSquaredError(), new Adam<T>(network.Parameters(), 0.01));
+        var x = new Tensor<T>(new Shape(6, 1));
+        var y = new Tensor<T>(new Shape(6, 1));
+        for (var i = 0; i < 6; i++)
+        {
+            x[i, 0] = T.CreateChecked(i / 6.0);
+            y[i, 0] = T.CreateChecked(Math.Sin(i));
+        }
+        trainer.Fit(x, y, new TrainingOptions { MaxSteps = steps, MinStepSize = null, BatchSize = 4, ShuffleSeed = 8 });
+        return new Checkpoint<T>(trainer.CaptureState(), Command, "sha256:abc");
+    }
+
+    private static string LoadError(byte[] bytes)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("broken.ckpt");
+        File.WriteAllBytes(path, bytes);
+        var error = Assert.Throws<BackpropException>(() => Checkpoint.Load(path));
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        return error.Message[(path.Length + 2)..];
+    }
+
+    [Fact]
+    public void A_saved_checkpoint_loads_back_with_every_number_and_setting()
+    {
+        using var folder = new TempFolder();
+        var saved = Captured<double>();
+        saved.Save(folder.File("run.ckpt"));
+
+        var loaded = Assert.IsType<Checkpoint<double>>(Checkpoint.Load(folder.File("run.ckpt")));
+
+        Assert.Equal(Command, loaded.Command);
+        Assert.Equal("sha256:abc", loaded.DataFingerprint);
+        Assert.Equal("float64", loaded.ElementType);
+        var (a, b) = (saved.State, loaded.State);
+        Assert.Equal((a.Steps, a.Epoch, a.InitialLoss, a.BatchPosition, a.Finished, a.ShuffleRng), (b.Steps, b.Epoch, b.InitialLoss, b.BatchPosition, b.Finished, b.ShuffleRng));
+        Assert.Equal(a.LossHistory, b.LossHistory);
+        Assert.Equal(a.ShuffleOrder, b.ShuffleOrder);
+        Assert.Equal(a.Parameters.Select(p => p.Key), b.Parameters.Select(p => p.Key));
+        Assert.Equal(a.Parameters.SelectMany(p => p.Value), b.Parameters.SelectMany(p => p.Value));
+        Assert.Equal((a.Optimizer.Name, a.Optimizer.StepCount, a.Optimizer.LastMaxStepSize), (b.Optimizer.Name, b.Optimizer.StepCount, b.Optimizer.LastMaxStepSize));
+        Assert.Equal(a.Optimizer.Arrays.Select(p => p.Key), b.Optimizer.Arrays.Select(p => p.Key));
+        Assert.Equal(a.Optimizer.Arrays.SelectMany(p => p.Value), b.Optimizer.Arrays.SelectMany(p => p.Value));
+        Assert.Equal(CheckpointFile.ToBytes(saved)[..16], CheckpointFile.ToBytes(loaded)[..16]);
+    }
+
+    [Fact]
+    public void A_float_run_loads_as_a_float_checkpoint()
+    {
+        var bytes = CheckpointFile.ToBytes(Captured<float>());
+
+        var loaded = Assert.IsType<Checkpoint<float>>(CheckpointFile.FromBytes(bytes, "f.ckpt"));
+
+        Assert.Equal("float32", loaded.ElementType);
+        Assert.Equal(5, loaded.Steps);
+    }
+
+    [Fact]
+    public void A_checkpoint_starts_with_its_magic_and_version()
+    {
+        var bytes = CheckpointFile.ToBytes(Captured<double>());
+
+        Assert.Equal("BPCHKPT\0"u8.ToArray(), bytes[..8]);
+        Assert.Equal(1, BitConverter.ToInt32(bytes, 8));
+    }
+
+    [Fact]
+    public void Every_broken_checkpoint_gives_one_line()
+    {
+        var good = CheckpointFile.ToBytes(Captured<double>());
+        var flipped = (byte[])good.Clone();
+        flipped[good.Length / 2] ^= 0x10;
+        var newer = (byte[])good.Clone();
+        newer[8] = 2;
+
+        Assert.Equal("not a Backprop checkpoint (it does not start with BPCHKPT).", LoadError(Encoding.UTF8.GetBytes("hello, world")));
+        Assert.Equal("not a Backprop checkpoint (it does not start with BPCHKPT).", LoadError([]));
+        Assert.StartsWith("this is a model file, not a checkpoint", LoadError(ModelFile.ToBytes(ModelTestData.TrainedLesson())), StringComparison.Ordinal);
+        Assert.Equal("checksum mismatch: the checkpoint is corrupt or was changed after it was written.", LoadError(flipped));
+        Assert.StartsWith("the checkpoint is truncated", LoadError(good[..20]), StringComparison.Ordinal);
+        Assert.StartsWith("the header length", LoadError(good[..100]), StringComparison.Ordinal);
+        Assert.StartsWith("checkpoint format version 2 is newer than this Backprop reads", LoadError(newer), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sizes_claimed_by_the_header_are_checked_against_the_file_before_anything_is_allocated()
+    {
+        // A valid preamble and checksum around a header that claims an array of two billion doubles.
+        var header = """
+            { "format": "backprop-checkpoint", "formatVersion": 1, "elementType": "float64",
+              "arrays": [ { "name": "parameter/layer0.weight", "type": "float64", "shape": [2000000000] } ] }
+            """;
+        var bytes = ModelFileAssemble(header);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        Assert.Equal("invalid checkpoint: the arrays need 16000000000 bytes but the file holds 0.", LoadError(bytes));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000);
+    }
+
+    [Fact]
+    public void A_header_that_is_not_a_checkpoints_is_refused()
+    {
+        Assert.StartsWith("invalid checkpoint: the header does not say \"format\": \"backprop-checkpoint\"", LoadError(ModelFileAssemble("""{ "format": "backprop-model" }""")), StringComparison.Ordinal);
+        Assert.StartsWith("the checkpoint header is not valid JSON", LoadError(ModelFileAssemble("{ nope")), StringComparison.Ordinal);
+    }
+
+    private static byte[] ModelFileAssemble(string header) => ModelFile.Assemble(CheckpointFile.Magic, 1, Encoding.UTF8.GetBytes(header), []);
+}
