@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Backprop.Tests.Cli;
 
@@ -38,12 +39,19 @@ internal sealed class CliProcess : IDisposable
         return new CliProcess(Process.Start(start)!);
     }
 
-    /// <summary>Sends a signal the way a shell user does: <c>kill -INT pid</c>.</summary>
+    /// <summary>
+    /// Sends a real signal (INT or TERM), as <c>kill -INT pid</c> does, through libc's kill(2): no
+    /// dependence on a kill program being installed.
+    /// </summary>
     public void Signal(string name)
     {
-        using var kill = Process.Start("kill", [$"-{name}", process.Id.ToString(CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
+        var number = name switch
+        {
+            "INT" => 2,
+            "TERM" => 15,
+            _ => throw new ArgumentException($"Unknown signal {name}", nameof(name)),
+        };
+        Assert.True(NativeMethods.Kill(process.Id, number) == 0, $"kill({process.Id}, SIG{name}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
     /// <summary>SIGKILL: no handler runs, no file is finished.</summary>
@@ -90,4 +98,11 @@ internal sealed class CliProcess : IDisposable
         }
         process.Dispose();
     }
+}
+
+/// <summary>libc's kill(2).</summary>
+internal static partial class NativeMethods
+{
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
 }
