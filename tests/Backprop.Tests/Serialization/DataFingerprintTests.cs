@@ -34,4 +34,28 @@ public sealed class DataFingerprintTests
         Assert.Equal(DataFingerprint.Of(Datasets.Dosage), DataFingerprint.Of(same));
         Assert.NotEqual(DataFingerprint.Of(Datasets.Dosage), DataFingerprint.Of(changed));
     }
+
+    [Fact]
+    public void Image_data_is_fingerprinted_as_its_doubles_without_a_double_copy()
+    {
+        const int Rows = 2000, Columns = 784;
+        var rng = new Rng(3);
+        var pixels = new byte[Rows * Columns];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (byte)rng.NextInt(256);
+        }
+        var labels = new double[Rows];
+        var names = Enumerable.Range(0, Columns).Select(c => $"p{c}").ToArray();
+        var images = new Dataset("images", new ByteFeatures(pixels, Columns, 1.0 / 255), labels, names, ["label"], ["a", "b"]);
+        var doubles = Dataset.ForClassification("doubles", [.. pixels.Select(p => p * (1.0 / 255))], new int[Rows], names, "label", ["a", "b"]);
+        DataFingerprint.Of(doubles);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var fingerprint = DataFingerprint.Of(images);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(DataFingerprint.Of(doubles), fingerprint);
+        Assert.True(allocated < Rows * Columns, $"{allocated} bytes allocated for {Rows * Columns} pixels (a double copy is {8 * Rows * Columns})");
+    }
 }
