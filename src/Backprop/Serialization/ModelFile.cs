@@ -130,6 +130,10 @@ public static class ModelFile
         }
         var header = body.Slice(PreambleLength, (int)headerLength);
         var payload = body[(PreambleLength + (int)headerLength)..];
+        if (FirstInvalidUtf8(header.Span) is var invalid and >= 0)
+        {
+            throw new BackpropException($"{source}: the model header is not valid UTF-8 at byte {PreambleLength + invalid}.");
+        }
         try
         {
             using var document = JsonDocument.Parse(header);
@@ -139,6 +143,20 @@ public static class ModelFile
         {
             throw new BackpropException($"{source}: the model header is not valid JSON: {e.Message.ReplaceLineEndings(" ")}", e);
         }
+    }
+
+    // NOTE: JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        for (var i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf8(text[i..], out _, out var length) != System.Buffers.OperationStatus.Done)
+            {
+                return i;
+            }
+            i += length;
+        }
+        return -1;
     }
 
     /// <summary>Puts a header and a payload together with the preamble and the checksum.</summary>
@@ -338,7 +356,7 @@ public static class ModelFile
                     "float64" => 8,
                     _ => throw Bad($"array '{name}' has type '{type}'; a model holds float32 or float64"),
                 };
-                var shape = Array(specs[i], "shape").EnumerateArray().Select(d => d.TryGetInt32(out var v) && v > 0 ? v : throw Bad($"array '{name}' has a dimension that is not a positive whole number")).ToArray();
+                var shape = Array(specs[i], "shape").EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var v) && v > 0 ? v : throw Bad($"array '{name}' has a dimension that is not a positive whole number")).ToArray();
                 long count = 1;
                 foreach (var d in shape)
                 {
@@ -373,6 +391,10 @@ public static class ModelFile
                 var (name, type, _, bytes) = sizes[i];
                 ReadValues(payload.Slice(offset, (int)bytes), type, p.Data);
                 offset += (int)bytes;
+                if (FirstNonFinite<T>(p.Data) is var bad and >= 0)
+                {
+                    throw Bad($"array '{name}' holds {p.Data[bad]} at element {bad + 1}; a model's numbers are finite");
+                }
                 if (specs[i].TryGetProperty("elementNames", out var names))
                 {
                     var list = Strings(names, "elementNames");
@@ -461,7 +483,7 @@ public static class ModelFile
             double? finalLoss = null;
             if (m.TryGetProperty("finalLoss", out var f))
             {
-                finalLoss = f.ValueKind == JsonValueKind.Number ? f.GetDouble() : throw Bad("metadata.finalLoss is not a number");
+                finalLoss = f.ValueKind == JsonValueKind.Number && f.TryGetDouble(out var loss) ? loss : throw Bad("metadata.finalLoss is not a number");
             }
             return new ModelMetadata
             {
@@ -475,6 +497,18 @@ public static class ModelFile
                 InputNames = m.TryGetProperty("inputNames", out var i) ? Strings(i, "metadata.inputNames") : null,
                 OutputNames = m.TryGetProperty("outputNames", out var o) ? Strings(o, "metadata.outputNames") : null,
             };
+        }
+
+        private static int FirstNonFinite<TValue>(ReadOnlySpan<TValue> values) where TValue : unmanaged, IFloatingPointIeee754<TValue>
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!TValue.IsFinite(values[i]))
+                {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         private static void ReadValues<TValue>(ReadOnlySpan<byte> bytes, string type, Span<TValue> destination) where TValue : unmanaged, IFloatingPointIeee754<TValue>
@@ -532,7 +566,7 @@ public static class ModelFile
                 : throw Bad($"the header has no list \"{name}\"");
 
         private int PositiveInt(JsonElement e, string name)
-            => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) && i > 0
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i > 0
                 ? i
                 : throw Bad($"a layer's \"{name}\" is not a positive whole number");
 
