@@ -36,7 +36,7 @@ internal static class InputRows
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
+            throw new BackpropException(Directory.Exists(path) ? $"{path}: cannot read the file: it is a folder, not a file." : $"{path}: cannot read the file: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         var values = new List<double>();
         string[]? header = null;

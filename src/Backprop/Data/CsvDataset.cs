@@ -52,7 +52,7 @@ public static class CsvDataset
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "file", e);
         }
     }
 

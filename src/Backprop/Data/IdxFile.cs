@@ -97,7 +97,7 @@ public sealed class IdxFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {OneLine(e.Message)}", e);
+            throw FileErrors.CannotRead(path, "file", e);
         }
     }
 

@@ -89,7 +89,7 @@ public static class ModelFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the model file: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "model file", e);
         }
         return FromBytes<T>(bytes, path);
     }
