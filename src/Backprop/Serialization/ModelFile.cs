@@ -393,7 +393,7 @@ public static class ModelFile
                 offset += (int)bytes;
                 if (FirstNonFinite<T>(p.Data) is var bad and >= 0)
                 {
-                    throw Bad($"array '{name}' holds {p.Data[bad]} at element {bad + 1}; a model's numbers are finite");
+                    throw Bad($"array '{name}' holds {double.CreateTruncating(p.Data[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a model's numbers are finite");
                 }
                 if (specs[i].TryGetProperty("elementNames", out var names))
                 {
@@ -483,7 +483,7 @@ public static class ModelFile
             double? finalLoss = null;
             if (m.TryGetProperty("finalLoss", out var f))
             {
-                finalLoss = f.ValueKind == JsonValueKind.Number && f.TryGetDouble(out var loss) ? loss : throw Bad("metadata.finalLoss is not a number");
+                finalLoss = f.ValueKind == JsonValueKind.Number && f.TryGetDouble(out var loss) && double.IsFinite(loss) ? loss : throw Bad("metadata.finalLoss is not a finite number");
             }
             return new ModelMetadata
             {
