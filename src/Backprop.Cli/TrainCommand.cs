@@ -46,6 +46,12 @@ internal sealed class TrainCommand(TextWriter stdout)
         }
         if (settings.Loss.IsClassification)
         {
+            // NOTE: refused rather than ignored: a user who asks for pictures must not find none.
+            string[] unsupported = [.. outputs.Drawing(parsed), .. parsed.GetValue(monitor) ? ["--monitor"] : Array.Empty<string>()];
+            if (unsupported.Length > 0)
+            {
+                throw new BackpropException($"{string.Join(" and ", unsupported)} {(unsupported.Length == 1 ? "is" : "are")} for regression runs for now; this run classifies (--loss cross-entropy).");
+            }
             return ClassificationRun.Run(settings, stdout, modelFile);
         }
         var shown = outputs.Read(parsed);
