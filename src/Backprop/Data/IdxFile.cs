@@ -38,6 +38,10 @@ public sealed class IdxFile
 {
     private const int ChunkSize = 1 << 20;
 
+    // Deflate expands at most about 1032:1, so a gzip file of n bytes holds at most this many times n:
+    // a first allocation that fits real files exactly but not the sizes a small file merely claims.
+    private const long MaxDeflateRatio = 1032;
+
     private readonly byte[] raw;
 
     private IdxFile(IdxType type, int[] dimensions, byte[] raw)
@@ -124,7 +128,7 @@ public sealed class IdxFile
         try
         {
             using var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
-            return Read(gzip, path + " (gzip, decompressed)");
+            return Read(gzip, path + " (gzip, decompressed)", MaxDeflateRatio * file.Length);
         }
         catch (InvalidDataException e)
         {
@@ -134,7 +138,10 @@ public sealed class IdxFile
 
     /// <summary>Reads an IDX array from <paramref name="stream"/>; <paramref name="source"/> names it in messages.</summary>
     /// <exception cref="BackpropException">The data is truncated, has trailing bytes, or is not IDX.</exception>
-    public static IdxFile Read(Stream stream, string source)
+    public static IdxFile Read(Stream stream, string source) => Read(stream, source, ChunkSize);
+
+    // firstChunk: how much to allocate at first when the stream cannot be measured (it then grows with the data).
+    private static IdxFile Read(Stream stream, string source, long firstChunk)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = new byte[4];
@@ -171,7 +178,7 @@ public sealed class IdxFile
             }
         }
         var start = 4 + (4 * rank);
-        var raw = ReadValues(stream, count * ElementSize(type), start, source, $"{string.Join("×", dimensions)} values of type {type}");
+        var raw = ReadValues(stream, count * ElementSize(type), start, source, $"{string.Join("×", dimensions)} values of type {type}", firstChunk);
         if (stream.ReadByte() >= 0)
         {
             throw new BackpropException($"{source}: byte {start + raw.Length}: unexpected data after the {string.Join("×", dimensions)} values the header describes.");
@@ -181,14 +188,14 @@ public sealed class IdxFile
 
     // NOTE: the header's sizes are only a claim. A seekable stream is measured before anything is
     // allocated; any other (gzip) is read in growing chunks, so memory follows the data really there.
-    private static byte[] ReadValues(Stream stream, long size, long offset, string source, string what)
+    private static byte[] ReadValues(Stream stream, long size, long offset, string source, string what, long firstChunk)
     {
         if (stream.CanSeek && stream.Length - stream.Position < size)
         {
             var left = Math.Max(0, stream.Length - stream.Position);
             throw new BackpropException($"{source}: truncated at byte {offset + left}: expected {size} bytes of {what} from byte {offset}.");
         }
-        var buffer = new byte[stream.CanSeek ? size : Math.Min(size, ChunkSize)];
+        var buffer = new byte[stream.CanSeek ? size : Math.Min(size, Math.Max(firstChunk, 1))];
         var filled = 0;
         while (filled < size)
         {
