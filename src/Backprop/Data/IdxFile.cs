@@ -40,7 +40,10 @@ public sealed class IdxFile
 
     // Deflate expands at most about 1032:1, so a gzip file of n bytes holds at most this many times n:
     // a first allocation that fits real files exactly but not the sizes a small file merely claims.
+    // Capped, so that a larger file claiming more than it holds still cannot ask for gigabytes at once
+    // (Fashion-MNIST's largest array, 47 MB, fits in one).
     private const long MaxDeflateRatio = 1032;
+    private const long MaxFirstChunk = 64 << 20;
 
     private readonly byte[] raw;
 
@@ -128,7 +131,7 @@ public sealed class IdxFile
         try
         {
             using var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
-            return Read(gzip, path + " (gzip, decompressed)", MaxDeflateRatio * file.Length);
+            return Read(gzip, path + " (gzip, decompressed)", Math.Min(MaxDeflateRatio * file.Length, MaxFirstChunk));
         }
         catch (InvalidDataException e)
         {

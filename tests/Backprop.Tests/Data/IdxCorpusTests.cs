@@ -68,6 +68,22 @@ public sealed class IdxCorpusTests : IDisposable
     }
 
     [Fact]
+    public void A_larger_gzip_file_claiming_a_gigabyte_allocates_at_most_64_MiB_at_once()
+    {
+        // Random bytes barely compress: this 2 MiB file could hold 2 GiB, so only the cap stops a 1 GiB allocation.
+        var pixels = new byte[2 << 20];
+        new Random(8).NextBytes(pixels);
+        var path = Write("claims.gz", Gzip(Idx(0x08, [1 << 30], pixels)));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<BackpropException>(() => IdxFile.Load(path));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal($"{path} (gzip, decompressed): truncated at byte {8 + pixels.Length}: expected 1073741824 bytes of 1073741824 values of type UnsignedByte from byte 8.", e.Message);
+        Assert.True(allocated < (64 << 20) + (1 << 20), $"{allocated} bytes allocated");
+    }
+
+    [Fact]
     public void A_folder_is_named_as_one()
         => Assert.Equal($"{folder}: cannot read the file: it is a folder, not a file.", Assert.Throws<BackpropException>(() => IdxFile.Load(folder)).Message);
 
