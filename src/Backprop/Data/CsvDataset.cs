@@ -39,6 +39,7 @@ public static class CsvDataset
 {
     private const int MaxListed = 10;
     private const int MaxQuoted = 40;
+    private const int MaxLineLength = 1 << 24;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
     /// <exception cref="BackpropException">The file is missing, unreadable or malformed.</exception>
@@ -83,8 +84,9 @@ public static class CsvDataset
         var labelLines = new List<int>();
         var cells = new List<string>();
         var n = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var text in Lines(reader, source))
         {
+            var line = text;
             n++;
             if (n == 1 && line.StartsWith('\uFEFF'))
             {
@@ -188,6 +190,60 @@ public static class CsvDataset
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         var targets = labels.Select(l => (double)index[Canonical(l, anyText)]).ToArray();
         return new Dataset(name, new DoubleFeatures([.. inputs], inputNames.Length), targets, inputNames, [targetName], classes);
+    }
+
+    // Lines as TextReader.ReadLine splits them (at \n, \r\n or \r), but never longer than MaxLineLength:
+    // NOTE: a file with no line breaks (a binary file, /dev/zero) would otherwise be read into one huge string.
+    private static IEnumerable<string> Lines(TextReader reader, string source)
+    {
+        var buffer = new char[1 << 16];
+        var line = new System.Text.StringBuilder();
+        var n = 1;
+        var afterCarriageReturn = false;
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            if (afterCarriageReturn && buffer[0] == '\n')
+            {
+                start = 1;
+            }
+            afterCarriageReturn = false;
+            while (start < read)
+            {
+                var found = buffer.AsSpan(start, read - start).IndexOfAny('\r', '\n');
+                var end = found < 0 ? -1 : start + found;
+                var length = (end < 0 ? read : end) - start;
+                if (line.Length + length > MaxLineLength)
+                {
+                    throw new BackpropException($"{source}:{n}: the line is longer than {MaxLineLength} characters; is this a CSV file?");
+                }
+                line.Append(buffer, start, length);
+                if (end < 0)
+                {
+                    break;
+                }
+                yield return line.ToString();
+                line.Clear();
+                n++;
+                start = end + 1;
+                if (buffer[end] == '\r')
+                {
+                    if (start == read)
+                    {
+                        afterCarriageReturn = true;
+                    }
+                    else if (buffer[start] == '\n')
+                    {
+                        start++;
+                    }
+                }
+            }
+        }
+        if (line.Length > 0)
+        {
+            yield return line.ToString();
+        }
     }
 
     // Numeric labels are one class per value ("1" and "1.0" are the same class), in numeric order.

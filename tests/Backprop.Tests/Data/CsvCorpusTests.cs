@@ -64,6 +64,46 @@ public sealed class CsvCorpusTests
     }
 
     [Fact]
+    public void A_file_without_line_breaks_is_refused_before_it_is_read_whole()
+    {
+        var bytes = new byte[40 << 20];   // 40 MiB of NUL characters, as from /dev/zero
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse(bytes, "zeros.csv"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal("zeros.csv:1: the line is longer than 16777216 characters; is this a CSV file?", e.Message);
+        Assert.True(allocated < 96 << 20, $"{allocated} bytes allocated");
+    }
+
+    [Theory]
+    [InlineData("x,y\r\n1,2\r\n3,4\r\n")]
+    [InlineData("x,y\r1,2\r3,4")]
+    [InlineData("x,y\n1,2\n\n3,4\n")]
+    public void Lines_end_at_a_line_feed_a_carriage_return_or_both(string text)
+    {
+        var data = CsvDataset.Parse(text, "breaks.csv");
+
+        Assert.Equal([1.0, 3], data.Inputs.ToArray());
+        Assert.Equal([2.0, 4], data.Targets.ToArray());
+        var blankLines = text.Contains("\n\n", StringComparison.Ordinal) ? 1 : 0;
+        Assert.Equal($"breaks.csv:{4 + blankLines}:1: 'z' is not a number.",
+            Assert.Throws<BackpropException>(() => CsvDataset.Parse(text.TrimEnd('\r', '\n') + text[3..4] + "z,5", "breaks.csv")).Message);
+    }
+
+    [Fact]
+    public void A_carriage_return_and_line_feed_split_across_reads_are_one_break()
+    {
+        // The reader takes 65,536 characters at a time: put the \r last in the first block, the \n first in the next.
+        var first = "x,y\n" + new string(' ', (1 << 16) - 8) + "1,2\r";
+
+        var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse(first + "\n3,x\n", "split.csv"));
+
+        Assert.Equal(1 << 16, first.Length);
+        Assert.Equal("split.csv:3:2: 'x' is not a number.", e.Message);   // line 4 if \r and \n counted twice
+    }
+
+    [Fact]
     public void A_folder_is_named_as_one()
     {
         var folder = Path.Combine(Path.GetTempPath(), "i8a-csv-folder-" + Guid.NewGuid().ToString("N"));
