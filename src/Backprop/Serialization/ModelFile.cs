@@ -84,14 +84,37 @@ public static class ModelFile
         byte[] bytes;
         try
         {
-            // NOTE: the allocation is the file's real size, never a size read from inside it.
-            bytes = File.ReadAllBytes(path);
+            bytes = ReadFile(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw FileErrors.CannotRead(path, "model file", e);
         }
         return FromBytes<T>(bytes, path);
+    }
+
+    // NOTE: the allocation is the file's real size, never a size read from inside it; and only a file
+    // that starts with the magic bytes is read further (/dev/zero has no end, and no length to measure).
+    private static byte[] ReadFile(string path)
+    {
+        using var file = File.OpenRead(path);
+        var head = new byte[Magic.Length];
+        var got = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (got < head.Length || !head.AsSpan().SequenceEqual(Magic))
+        {
+            return head[..got];
+        }
+        if (file.CanSeek && file.Length >= head.Length)
+        {
+            var bytes = new byte[file.Length];
+            head.CopyTo(bytes, 0);
+            file.ReadExactly(bytes, head.Length, bytes.Length - head.Length);
+            return bytes;
+        }
+        using var memory = new MemoryStream();
+        memory.Write(head);
+        file.CopyTo(memory);
+        return memory.ToArray();
     }
 
     /// <summary>Reads a model from a file's bytes; <paramref name="source"/> names the file in messages.</summary>

@@ -196,6 +196,19 @@ public sealed class ModelFileErrorTests
     }
 
     [Fact]
+    public void A_file_without_end_is_not_read_past_its_first_bytes()
+    {
+        if (!File.Exists("/dev/zero"))
+        {
+            return;   // not a Unix system
+        }
+
+        var error = Assert.Throws<BackpropException>(() => Model<double>.Load("/dev/zero"));
+
+        Assert.Equal("/dev/zero: not a Backprop model file (it does not start with BPMODEL).", error.Message);
+    }
+
+    [Fact]
     public void A_folder_is_named_as_one()
     {
         using var folder = new TempFolder();
