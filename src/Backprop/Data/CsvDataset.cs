@@ -40,6 +40,7 @@ public static class CsvDataset
     private const int MaxListed = 10;
     private const int MaxQuoted = 40;
     private const int MaxLineLength = 1 << 24;
+    internal const int ReadBlock = 4096;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
     /// <exception cref="BackpropException">The file is missing, unreadable or malformed.</exception>
@@ -196,7 +197,7 @@ public static class CsvDataset
     // NOTE: a file with no line breaks (a binary file, /dev/zero) would otherwise be read into one huge string.
     private static IEnumerable<string> Lines(TextReader reader, string source)
     {
-        var buffer = new char[1 << 16];
+        var buffer = new char[ReadBlock];
         var line = new System.Text.StringBuilder();
         var n = 1;
         var afterCarriageReturn = false;

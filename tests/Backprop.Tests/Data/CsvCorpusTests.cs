@@ -94,12 +94,12 @@ public sealed class CsvCorpusTests
     [Fact]
     public void A_carriage_return_and_line_feed_split_across_reads_are_one_break()
     {
-        // The reader takes 65,536 characters at a time: put the \r last in the first block, the \n first in the next.
-        var first = "x,y\n" + new string(' ', (1 << 16) - 8) + "1,2\r";
+        // The reader takes ReadBlock characters at a time: put the \r last in the first block, the \n first in the next.
+        var first = "x,y\n" + new string(' ', CsvDataset.ReadBlock - 8) + "1,2\r";
 
         var e = Assert.Throws<BackpropException>(() => CsvDataset.Parse(first + "\n3,x\n", "split.csv"));
 
-        Assert.Equal(1 << 16, first.Length);
+        Assert.Equal(CsvDataset.ReadBlock, first.Length);
         Assert.Equal("split.csv:3:2: 'x' is not a number.", e.Message);   // line 4 if \r and \n counted twice
     }
 
