@@ -70,7 +70,7 @@ public static class BackpropCli
         }
         catch (BackpropException e)
         {
-            stderr.WriteLine($"backprop: {e.Message}");
+            stderr.WriteLine($"backprop: {e.Message.ReplaceLineEndings(" ")}");
             return BadInput;
         }
 #pragma warning disable CA1031 // The last line of defence: a person gets one line, not a stack trace.

@@ -39,6 +39,10 @@ internal sealed class BenchCommand(TextWriter stdout)
 
     private int Invoke(ParseResult parsed)
     {
+        if (parsed.GetValue(smoke) && parsed.GetValue(quick))
+        {
+            throw new BackpropException("--quick and --smoke both set how long bench runs; give one of them.");
+        }
         var plan = parsed.GetValue(smoke) ? BenchPlan.Smoke : parsed.GetValue(quick) ? BenchPlan.Quick : BenchPlan.Full;
         var asJson = parsed.GetValue(json);
         var all = Environment.ProcessorCount;

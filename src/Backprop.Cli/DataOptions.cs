@@ -17,6 +17,9 @@ internal sealed class DataOptions
 {
     public const string FashionMnistName = "fashion-mnist";
 
+    /// <summary>The environment variable that names a folder of Fashion-MNIST files to read instead of Debian's.</summary>
+    public const string FashionMnistVariable = "BACKPROP_FASHION_MNIST";
+
     private readonly Option<string?> dataset = new("--dataset") { Description = "Data: dosage (the lesson's, the default), fashion-mnist (Debian's dataset-fashion-mnist package), or a CSV file (same as --data)", HelpName = "NAME|FILE" };
     private readonly Option<string?> target = new("--target") { Description = "CSV: the target column, by header name or number from 1 (default: the last column)", HelpName = "COLUMN" };
     private readonly Option<double?> validation = new("--validation") { Description = "Fraction of the training rows held out for validation after every epoch, chosen at random with --seed (default: 0.1 for fashion-mnist, else 0)", HelpName = "FRACTION", CustomParser = r => ParseFraction(r) };
@@ -54,8 +57,13 @@ internal sealed class DataOptions
         var max = parsed.GetValue(limit);
         if (IsFashionMnist(name))
         {
-            train = FashionMnist.LoadTrain();
-            test = FashionMnist.LoadTest();
+            var folder = Environment.GetEnvironmentVariable(FashionMnistVariable) is { Length: > 0 } f ? f : FashionMnist.DefaultDirectory;
+            if (folder != FashionMnist.DefaultDirectory && !Directory.Exists(folder))
+            {
+                throw new BackpropException($"{FashionMnistVariable} names {folder}, which is not a folder.");
+            }
+            train = FashionMnist.LoadTrain(folder);
+            test = FashionMnist.LoadTest(folder);
         }
         else if (csvPath is not null)
         {

@@ -77,6 +77,10 @@ internal sealed class EvaluateCommand(TextWriter stdout)
         var predicted = model.Predict(x);
         if (model.ClassNames is not { } classes)
         {
+            if (set.ClassNames is { } labels)
+            {
+                throw new BackpropException($"The data ({set.Name}) has class labels ({string.Join(", ", labels.Take(5))}{(labels.Count > 5 ? ", …" : "")}); the model predicts values, not classes.");
+            }
             if (set.TargetCount != model.OutputCount)
             {
                 throw new BackpropException($"The data ({set.Name}) has {set.TargetCount} target column{(set.TargetCount == 1 ? "" : "s")}; the model predicts {model.OutputCount}.");

@@ -55,6 +55,11 @@ internal sealed class ExplainCommand(TextWriter stdout)
             var other => throw new BackpropException($"Unknown view '{other}'; choose one of auto, paths, recurrence."),
         };
         var run = TrainingRun.Start(settings);
+        // The scalar engine builds one named number per parameter and data point.
+        if ((long)run.Network.ParameterCount() * settings.Data.Count > GradcheckCommand.MaxScalarNodes)
+        {
+            throw new BackpropException($"explain builds one named number per parameter and data point: {(long)run.Network.ParameterCount() * settings.Data.Count} for this network and data, too many (at most {GradcheckCommand.MaxScalarNodes}); choose a smaller network with --layers.");
+        }
         var names = parsed.GetValue(param) is { } list
             ? RunOptions.SplitNames(list, "--param").Select(n => run.Network.Element(n).Name).Distinct().ToArray()
             : null;

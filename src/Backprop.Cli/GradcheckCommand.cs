@@ -20,7 +20,10 @@ internal sealed class GradcheckCommand(TextWriter stdout)
     public const int Failed = 1;
 
     // The scalar engine builds one node per number per row: beyond this it would take too long to be useful.
-    private const int MaxScalarNodes = 2_000_000;
+    internal const int MaxScalarNodes = 2_000_000;
+
+    // Two forward passes per parameter, each about parameters × rows multiply-adds: beyond this, many minutes.
+    private const double MaxFiniteDifferenceWork = 1e10;
 
     private const int MaxRows = 40;
 
@@ -55,6 +58,12 @@ internal sealed class GradcheckCommand(TextWriter stdout)
             throw new BackpropException($"--epsilon must be a positive number; got {h.ToString(CultureInfo.InvariantCulture)}.");
         }
         var run = TrainingRun.Start(settings);
+        var parameters = (double)run.Network.ParameterCount();
+        if (parameters * parameters * settings.Data.Count > MaxFiniteDifferenceWork)
+        {
+            throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
+                $"gradcheck runs the network twice per parameter; with {parameters} parameters and {settings.Data.Count} rows that is about {parameters * parameters * settings.Data.Count:G2} multiply-adds, too long (at most {MaxFiniteDifferenceWork:G2}); choose a smaller network with --layers."));
+        }
         return Run(stdout, run.Network, settings.Loss, run.Inputs, run.Targets, tol, h, settings.Json, run.IsLessonNetwork ? Lesson.ParameterNames : null);
     }
 

@@ -21,7 +21,7 @@ internal static class InputRows
         {
             if (!TryNumber(cells[i], out row[i]) || !double.IsFinite(row[i]))
             {
-                throw new BackpropException($"--input: '{cells[i].Trim()}' is not a finite number.");
+                throw new BackpropException($"--input: {Quote(cells[i])} is not a finite number.");
             }
         }
         return row;
@@ -36,7 +36,7 @@ internal static class InputRows
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
+            throw new BackpropException(Directory.Exists(path) ? $"{path}: cannot read the file: it is a folder, not a file." : $"{path}: cannot read the file: {e.Message.ReplaceLineEndings(" ")}", e);
         }
         var values = new List<double>();
         string[]? header = null;
@@ -70,7 +70,7 @@ internal static class InputRows
             {
                 if (!TryNumber(cells[c], out var v) || !double.IsFinite(v))
                 {
-                    throw new BackpropException($"{path}:{n + 1}:{c + 1}: '{cells[c].Trim()}' is not a finite number.");
+                    throw new BackpropException($"{path}:{n + 1}:{c + 1}: {Quote(cells[c])} is not a finite number.");
                 }
                 values.Add(v);
             }
@@ -80,6 +80,14 @@ internal static class InputRows
             throw new BackpropException($"{path}: has no rows to predict.");
         }
         return ([.. values], values.Count / inputs, header);
+    }
+
+    // A cell as a message shows it: trimmed, in quotes, on one line, and short.
+    private static string Quote(string cell)
+    {
+        var text = cell.Trim();
+        text = text.Length > 40 ? text[..39] + "…" : text;
+        return $"'{string.Concat(text.Select(c => char.IsControl(c) ? '?' : c))}'";
     }
 
     private static bool TryNumber(string cell, out double value)

@@ -109,6 +109,7 @@ internal sealed class RunOptions
         CheckTask(dataset, splits, lossFunction);
         var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
         var floatPrecision = dataOptionsAdded && ReadPrecision(parsed.GetValue(precision), parsed, lossFunction);
+        CheckFits(sizes, Math.Min(batchRows ?? dataset.Count, dataset.Count), floatPrecision ? sizeof(float) : sizeof(double));
         var stageNumber = parsed.GetValue(stage);
         var onlyNames = parsed.GetValue(only) is { } list ? SplitNames(list) : null;
         var initName = parsed.GetValue(init)?.Trim().ToLowerInvariant();
@@ -197,6 +198,29 @@ internal sealed class RunOptions
         return sizes;
     }
 
+    // NOTE: checked before anything is built, so that a network too large for the machine is one line, not an OutOfMemoryException.
+    private static void CheckFits(int[] sizes, int rows, int elementSize)
+    {
+        long parameters = 0;
+        for (var i = 0; i + 1 < sizes.Length; i++)
+        {
+            var weights = (long)sizes[i] * sizes[i + 1];
+            if (weights > Array.MaxLength)
+            {
+                throw new BackpropException($"--layers {string.Join(",", sizes)}: the layer from {sizes[i]} to {sizes[i + 1]} units would have {weights} weights, more than one array can hold ({Array.MaxLength}).");
+            }
+            parameters += weights + sizes[i + 1];
+        }
+        // Each parameter's value, gradient and up to two optimizer buffers; each row's layer outputs and their gradients.
+        var bytes = ((4 * parameters) + (2L * rows * sizes.Sum(s => (long)s))) * elementSize;
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+        {
+            throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
+                $"--layers {string.Join(",", sizes)} makes a network of {parameters} parameters that needs about {bytes / (1 << 20)} MiB to train on {rows} rows at a time; this machine has {available / (1 << 20)} MiB."));
+        }
+    }
+
     // Without train's dataset options: --data or the dosage data; cross-entropy reads CSV targets as class labels.
     private static Dataset LoadData(FileInfo? file, string? lossName)
     {
@@ -249,7 +273,9 @@ internal sealed class RunOptions
         {
             return value;
         }
-        result.AddError($"{OptionName(result)} takes {kind}; got '{text}'.");
+        // A whole number too large for its type says so, rather than that it is not a whole number.
+        var tooLarge = style == NumberStyles.Integer && text.Length > 0 && text.All(char.IsAsciiDigit);
+        result.AddError($"{OptionName(result)} takes {kind}; got '{text}'{(tooLarge ? ", which is too large" : "")}.");
         return T.Zero;
     }
 

@@ -58,6 +58,15 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             ModelOptions.CheckWritable(modelFile);
         }
+        if (settings.Loss.IsClassification)
+        {
+            // NOTE: refused rather than ignored: a user who asks for pictures must not find none.
+            string[] unsupported = [.. outputs.Drawing(parsed), .. parsed.GetValue(monitor) ? ["--monitor"] : Array.Empty<string>()];
+            if (unsupported.Length > 0)
+            {
+                throw new BackpropException($"{string.Join(" and ", unsupported)} {(unsupported.Length == 1 ? "is" : "are")} for regression runs for now; this run classifies (--loss cross-entropy).");
+            }
+        }
         using var interruption = Interruption.Listen();
         var plan = checkpoints.Plan(parsed, settings, modelFile, resumed, interruption);
         if (settings.Loss.IsClassification)

@@ -18,6 +18,9 @@ internal sealed class TrainOutputs
 
     public IEnumerable<Option> Options => [plot, report, quiet];
 
+    /// <summary>The options given that draw the run (<c>--plot</c>, <c>--report</c>).</summary>
+    public IEnumerable<string> Drawing(ParseResult parsed) => ((Option[])[plot, report]).Where(o => parsed.GetResult(o) is not null).Select(o => o.Name);
+
     /// <summary>Reads the options and checks, before training, that the pictures and the report can be written.</summary>
     public Choices Read(ParseResult parsed)
     {

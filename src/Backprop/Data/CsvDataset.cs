@@ -37,6 +37,11 @@ public sealed record CsvOptions
 /// </remarks>
 public static class CsvDataset
 {
+    private const int MaxListed = 10;
+    private const int MaxQuoted = 40;
+    private const int MaxLineLength = 1 << 24;
+    internal const int ReadBlock = 4096;
+
     /// <summary>Loads <paramref name="path"/>.</summary>
     /// <exception cref="BackpropException">The file is missing, unreadable or malformed.</exception>
     public static Dataset Load(string path, CsvOptions? options = null)
@@ -49,7 +54,7 @@ public static class CsvDataset
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "file", e);
         }
     }
 
@@ -59,6 +64,13 @@ public static class CsvDataset
     {
         ArgumentNullException.ThrowIfNull(text);
         using var reader = new StringReader(text);
+        return Read(reader, source, options ?? new CsvOptions());
+    }
+
+    /// <summary>Parses a whole file's bytes as <see cref="Load"/> reads the file; <paramref name="source"/> names it in messages.</summary>
+    internal static Dataset Parse(byte[] bytes, string source, CsvOptions? options = null)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes, writable: false), detectEncodingFromByteOrderMarks: true);
         return Read(reader, source, options ?? new CsvOptions());
     }
 
@@ -73,8 +85,9 @@ public static class CsvDataset
         var labelLines = new List<int>();
         var cells = new List<string>();
         var n = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var text in Lines(reader, source))
         {
+            var line = text;
             n++;
             if (n == 1 && line.StartsWith('\uFEFF'))
             {
@@ -106,7 +119,7 @@ public static class CsvDataset
                 }
                 if (target < 0)
                 {
-                    throw new BackpropException($"{source}: the target column '{options.Target}' is given by name, but the file has no header row to find it in.");
+                    throw new BackpropException($"{source}: the target column {Quote(options.Target!)} is given by name, but the file has no header row to find it in.");
                 }
             }
             else if (cells.Count != columns)
@@ -163,25 +176,90 @@ public static class CsvDataset
             }
             return new Dataset(name, [.. inputs], values, inputNames, [targetName]);
         }
+        if (!anyText)
+        {
+            for (var r = 0; r < labels.Count; r++)
+            {
+                _ = Number(labels[r], source, labelLines[r], target);
+            }
+        }
         var classes = ClassesOf(labels, anyText);
         if (classes.Count < 2)
         {
-            throw new BackpropException($"{source}: the target column '{targetName}' has only one class ('{classes[0]}'); classification needs at least two.");
+            throw new BackpropException($"{source}: the target column '{targetName}' has only one class ({Quote(classes[0])}); classification needs at least two.");
         }
         var index = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         var targets = labels.Select(l => (double)index[Canonical(l, anyText)]).ToArray();
         return new Dataset(name, new DoubleFeatures([.. inputs], inputNames.Length), targets, inputNames, [targetName], classes);
     }
 
+    // Lines as TextReader.ReadLine splits them (at \n, \r\n or \r), but never longer than MaxLineLength:
+    // NOTE: a file with no line breaks (a binary file, /dev/zero) would otherwise be read into one huge string.
+    private static IEnumerable<string> Lines(TextReader reader, string source)
+    {
+        var buffer = new char[ReadBlock];
+        var line = new System.Text.StringBuilder();
+        var n = 1;
+        var afterCarriageReturn = false;
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            var start = 0;
+            if (afterCarriageReturn && buffer[0] == '\n')
+            {
+                start = 1;
+            }
+            afterCarriageReturn = false;
+            while (start < read)
+            {
+                var found = buffer.AsSpan(start, read - start).IndexOfAny('\r', '\n');
+                var end = found < 0 ? -1 : start + found;
+                var length = (end < 0 ? read : end) - start;
+                if (line.Length + length > MaxLineLength)
+                {
+                    throw new BackpropException($"{source}:{n}: the line is longer than {MaxLineLength} characters; is this a CSV file?");
+                }
+                line.Append(buffer, start, length);
+                if (end < 0)
+                {
+                    break;
+                }
+                yield return line.ToString();
+                line.Clear();
+                n++;
+                start = end + 1;
+                if (buffer[end] == '\r')
+                {
+                    if (start == read)
+                    {
+                        afterCarriageReturn = true;
+                    }
+                    else if (buffer[start] == '\n')
+                    {
+                        start++;
+                    }
+                }
+            }
+        }
+        if (line.Length > 0)
+        {
+            yield return line.ToString();
+        }
+    }
+
     // Numeric labels are one class per value ("1" and "1.0" are the same class), in numeric order.
     private static List<string> ClassesOf(List<string> labels, bool anyText)
         => anyText
             ? [.. labels.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
-            : [.. labels.Select(l => double.Parse(l, NumberStyles.Float, CultureInfo.InvariantCulture)).Distinct().Order()
+            : [.. labels.Select(LabelValue).Distinct().Order()
                 .Select(v => v.ToString(CultureInfo.InvariantCulture))];
 
     private static string Canonical(string label, bool anyText)
-        => anyText ? label : double.Parse(label, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
+        => anyText ? label : LabelValue(label).ToString(CultureInfo.InvariantCulture);
+
+    // NOTE: -0 and 0 are one class; without this, "-0" would name a class that "0" then misses.
+    private static double LabelValue(string label)
+        => double.Parse(label, NumberStyles.Float, CultureInfo.InvariantCulture) is var v && v == 0 ? 0 : v;
 
     private static int TargetByNumber(string? target, int columns, string source, int line)
     {
@@ -205,7 +283,7 @@ public static class CsvDataset
         var index = Array.IndexOf(header, target?.Trim());
         return index >= 0
             ? index
-            : throw new BackpropException($"{source}:{line}: no column is named '{target}'; the header has {string.Join(", ", header.Select(h => $"'{h}'"))}.");
+            : throw new BackpropException($"{source}:{line}: no column is named {Quote(target ?? "")}; the header has {string.Join(", ", header.Take(MaxListed).Select(Quote))}{(header.Length > MaxListed ? $" and {header.Length - MaxListed} more" : "")}.");
     }
 
     private static double Number(string cell, string source, int line, int column)
@@ -216,11 +294,11 @@ public static class CsvDataset
         }
         if (!TryNumber(cell, out var v))
         {
-            throw new BackpropException($"{source}:{line}:{column + 1}: '{cell}' is not a number.");
+            throw new BackpropException($"{source}:{line}:{column + 1}: {Quote(cell)} is not a number.");
         }
         if (!double.IsFinite(v))
         {
-            throw new BackpropException($"{source}:{line}:{column + 1}: '{cell}' is not a finite number.");
+            throw new BackpropException($"{source}:{line}:{column + 1}: {Quote(cell)} is not a finite number.");
         }
         return v;
     }
@@ -285,6 +363,13 @@ public static class CsvDataset
             }
             i++; // past the comma
         }
+    }
+
+    // A cell as a message shows it: in quotes, on one line, and short.
+    internal static string Quote(string cell)
+    {
+        var text = cell.Length > MaxQuoted ? cell[..(MaxQuoted - 1)] + "…" : cell;
+        return $"'{string.Concat(text.Select(c => char.IsControl(c) ? '?' : c))}'";
     }
 
     // NaN and infinity parse here so that they get their own message.

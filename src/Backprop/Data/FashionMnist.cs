@@ -64,8 +64,12 @@ public static class IdxDataset
     public static Dataset Load(string name, string imagesPath, string labelsPath, IReadOnlyList<string> classNames)
     {
         ArgumentNullException.ThrowIfNull(classNames);
-        var images = IdxFile.Load(imagesPath);
-        var labels = IdxFile.Load(labelsPath);
+        return FromFiles(name, IdxFile.Load(imagesPath), imagesPath, IdxFile.Load(labelsPath), labelsPath, classNames);
+    }
+
+    /// <summary>The dataset of two IDX arrays already read; the paths name them in messages.</summary>
+    internal static Dataset FromFiles(string name, IdxFile images, string imagesPath, IdxFile labels, string labelsPath, IReadOnlyList<string> classNames)
+    {
         if (images.Type != IdxType.UnsignedByte || images.Dimensions.Count < 2)
         {
             throw new BackpropException($"{imagesPath}: expected images of unsigned bytes with at least 2 dimensions (count, pixels…); found {images.Type} [{string.Join("×", images.Dimensions)}].");
@@ -84,6 +88,10 @@ public static class IdxDataset
             throw new BackpropException($"{imagesPath}: holds no images.");
         }
         var columns = images.Length / count;
+        if (columns == 0)
+        {
+            throw new BackpropException($"{imagesPath}: the images [{string.Join("×", images.Dimensions)}] have no pixels.");
+        }
         var targets = new double[count];
         var bytes = labels.Bytes;
         for (var i = 0; i < count; i++)

@@ -36,6 +36,15 @@ public enum IdxType : byte
 /// </remarks>
 public sealed class IdxFile
 {
+    private const int ChunkSize = 1 << 20;
+
+    // Deflate expands at most about 1032:1, so a gzip file of n bytes holds at most this many times n:
+    // a first allocation that fits real files exactly but not the sizes a small file merely claims.
+    // Capped, so that a larger file claiming more than it holds still cannot ask for gigabytes at once
+    // (Fashion-MNIST's largest array, 47 MB, fits in one).
+    private const long MaxDeflateRatio = 1032;
+    private const long MaxFirstChunk = 64 << 20;
+
     private readonly byte[] raw;
 
     private IdxFile(IdxType type, int[] dimensions, byte[] raw)
@@ -91,29 +100,51 @@ public sealed class IdxFile
         try
         {
             using var file = File.OpenRead(path);
-            var first = new byte[2];
-            var got = file.ReadAtLeast(first, 2, throwOnEndOfStream: false);
-            file.Position = 0;
-            if (got == 2 && first[0] == 0x1F && first[1] == 0x8B)
-            {
-                using var gzip = new GZipStream(file, CompressionMode.Decompress);
-                return Read(gzip, path + " (gzip, decompressed)");
-            }
-            return Read(file, path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new BackpropException($"{path}: not a valid gzip file: {e.Message}", e);
+            return ReadFile(file, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the file: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "file", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads a whole file's bytes as <see cref="Load"/> reads the file (plain or gzip);
+    /// <paramref name="path"/> names it in messages.
+    /// </summary>
+    internal static IdxFile Parse(byte[] bytes, string path)
+    {
+        using var stream = new MemoryStream(bytes, writable: false);
+        return ReadFile(stream, path);
+    }
+
+    // A seekable stream at its start: gzip when it starts with 1F 8B, else plain IDX.
+    private static IdxFile ReadFile(Stream file, string path)
+    {
+        Span<byte> first = stackalloc byte[2];
+        var got = file.ReadAtLeast(first, 2, throwOnEndOfStream: false);
+        file.Position = 0;
+        if (got < 2 || first[0] != 0x1F || first[1] != 0x8B)
+        {
+            return Read(file, path);
+        }
+        try
+        {
+            using var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+            return Read(gzip, path + " (gzip, decompressed)", Math.Min(MaxDeflateRatio * file.Length, MaxFirstChunk));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BackpropException($"{path}: not a valid gzip file: {OneLine(e.Message)}", e);
         }
     }
 
     /// <summary>Reads an IDX array from <paramref name="stream"/>; <paramref name="source"/> names it in messages.</summary>
     /// <exception cref="BackpropException">The data is truncated, has trailing bytes, or is not IDX.</exception>
-    public static IdxFile Read(Stream stream, string source)
+    public static IdxFile Read(Stream stream, string source) => Read(stream, source, ChunkSize);
+
+    // firstChunk: how much to allocate at first when the stream cannot be measured (it then grows with the data).
+    private static IdxFile Read(Stream stream, string source, long firstChunk)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var header = new byte[4];
@@ -150,14 +181,42 @@ public sealed class IdxFile
             }
         }
         var start = 4 + (4 * rank);
-        var raw = new byte[count * ElementSize(type)];
-        ReadExactly(stream, raw, start, source, $"{string.Join("×", dimensions)} values of type {type}");
+        var raw = ReadValues(stream, count * ElementSize(type), start, source, $"{string.Join("×", dimensions)} values of type {type}", firstChunk);
         if (stream.ReadByte() >= 0)
         {
             throw new BackpropException($"{source}: byte {start + raw.Length}: unexpected data after the {string.Join("×", dimensions)} values the header describes.");
         }
         return new IdxFile(type, dimensions, raw);
     }
+
+    // NOTE: the header's sizes are only a claim. A seekable stream is measured before anything is
+    // allocated; any other (gzip) is read in growing chunks, so memory follows the data really there.
+    private static byte[] ReadValues(Stream stream, long size, long offset, string source, string what, long firstChunk)
+    {
+        if (stream.CanSeek && stream.Length - stream.Position < size)
+        {
+            var left = Math.Max(0, stream.Length - stream.Position);
+            throw new BackpropException($"{source}: truncated at byte {offset + left}: expected {size} bytes of {what} from byte {offset}.");
+        }
+        var buffer = new byte[stream.CanSeek ? size : Math.Min(size, Math.Max(firstChunk, 1))];
+        var filled = 0;
+        while (filled < size)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(size, 2L * buffer.Length));
+            }
+            var got = stream.Read(buffer, filled, buffer.Length - filled);
+            if (got == 0)
+            {
+                throw new BackpropException($"{source}: truncated at byte {offset + filled}: expected {size} bytes of {what} from byte {offset}.");
+            }
+            filled += got;
+        }
+        return buffer;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
     private static void ReadExactly(Stream stream, byte[] buffer, long offset, string source, string what)
     {

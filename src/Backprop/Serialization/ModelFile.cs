@@ -84,14 +84,37 @@ public static class ModelFile
         byte[] bytes;
         try
         {
-            // NOTE: the allocation is the file's real size, never a size read from inside it.
-            bytes = File.ReadAllBytes(path);
+            bytes = ReadFile(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the model file: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "model file", e);
         }
         return FromBytes<T>(bytes, path);
+    }
+
+    // NOTE: the allocation is the file's real size, never a size read from inside it; and only a file
+    // that starts with the magic bytes is read further (/dev/zero has no end, and no length to measure).
+    private static byte[] ReadFile(string path)
+    {
+        using var file = File.OpenRead(path);
+        var head = new byte[Magic.Length];
+        var got = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (got < head.Length || !head.AsSpan().SequenceEqual(Magic))
+        {
+            return head[..got];
+        }
+        if (file.CanSeek && file.Length >= head.Length)
+        {
+            var bytes = new byte[file.Length];
+            head.CopyTo(bytes, 0);
+            file.ReadExactly(bytes, head.Length, bytes.Length - head.Length);
+            return bytes;
+        }
+        using var memory = new MemoryStream();
+        memory.Write(head);
+        file.CopyTo(memory);
+        return memory.ToArray();
     }
 
     /// <summary>Reads a model from a file's bytes; <paramref name="source"/> names the file in messages.</summary>
@@ -130,6 +153,10 @@ public static class ModelFile
         }
         var header = body.Slice(PreambleLength, (int)headerLength);
         var payload = body[(PreambleLength + (int)headerLength)..];
+        if (FirstInvalidUtf8(header.Span) is var invalid and >= 0)
+        {
+            throw new BackpropException($"{source}: the model header is not valid UTF-8 at byte {PreambleLength + invalid}.");
+        }
         try
         {
             using var document = JsonDocument.Parse(header);
@@ -139,6 +166,20 @@ public static class ModelFile
         {
             throw new BackpropException($"{source}: the model header is not valid JSON: {e.Message.ReplaceLineEndings(" ")}", e);
         }
+    }
+
+    // NOTE: JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        for (var i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf8(text[i..], out _, out var length) != System.Buffers.OperationStatus.Done)
+            {
+                return i;
+            }
+            i += length;
+        }
+        return -1;
     }
 
     /// <summary>Puts a header and a payload together with the preamble and the checksum.</summary>
@@ -341,7 +382,7 @@ public static class ModelFile
                     "float64" => 8,
                     _ => throw Bad($"array '{name}' has type '{type}'; a model holds float32 or float64"),
                 };
-                var shape = Array(specs[i], "shape").EnumerateArray().Select(d => d.TryGetInt32(out var v) && v > 0 ? v : throw Bad($"array '{name}' has a dimension that is not a positive whole number")).ToArray();
+                var shape = Array(specs[i], "shape").EnumerateArray().Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var v) && v > 0 ? v : throw Bad($"array '{name}' has a dimension that is not a positive whole number")).ToArray();
                 long count = 1;
                 foreach (var d in shape)
                 {
@@ -376,6 +417,10 @@ public static class ModelFile
                 var (name, type, _, bytes) = sizes[i];
                 ReadValues(payload.Slice(offset, (int)bytes), type, p.Data);
                 offset += (int)bytes;
+                if (FirstNonFinite<T>(p.Data) is var bad and >= 0)
+                {
+                    throw Bad($"array '{name}' holds {double.CreateTruncating(p.Data[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a model's numbers are finite");
+                }
                 if (specs[i].TryGetProperty("elementNames", out var names))
                 {
                     var list = Strings(names, "elementNames");
@@ -464,7 +509,7 @@ public static class ModelFile
             double? finalLoss = null;
             if (m.TryGetProperty("finalLoss", out var f))
             {
-                finalLoss = f.ValueKind == JsonValueKind.Number ? f.GetDouble() : throw Bad("metadata.finalLoss is not a number");
+                finalLoss = f.ValueKind == JsonValueKind.Number && f.TryGetDouble(out var loss) && double.IsFinite(loss) ? loss : throw Bad("metadata.finalLoss is not a finite number");
             }
             return new ModelMetadata
             {
@@ -478,6 +523,18 @@ public static class ModelFile
                 InputNames = m.TryGetProperty("inputNames", out var i) ? Strings(i, "metadata.inputNames") : null,
                 OutputNames = m.TryGetProperty("outputNames", out var o) ? Strings(o, "metadata.outputNames") : null,
             };
+        }
+
+        private static int FirstNonFinite<TValue>(ReadOnlySpan<TValue> values) where TValue : unmanaged, IFloatingPointIeee754<TValue>
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (!TValue.IsFinite(values[i]))
+                {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         private static void ReadValues<TValue>(ReadOnlySpan<byte> bytes, string type, Span<TValue> destination) where TValue : unmanaged, IFloatingPointIeee754<TValue>
@@ -535,7 +592,7 @@ public static class ModelFile
                 : throw Bad($"the header has no list \"{name}\"");
 
         private int PositiveInt(JsonElement e, string name)
-            => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) && i > 0
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i > 0
                 ? i
                 : throw Bad($"a layer's \"{name}\" is not a positive whole number");
 

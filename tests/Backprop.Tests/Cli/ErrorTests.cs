@@ -55,6 +55,14 @@ public sealed class ErrorTests
     [InlineData("--stage 1 --layers 1,3,1", "--stage|1,2,1|1,3,1")]
     [InlineData("--loss cross-entropy", "cross-entropy|--layers")]
     [InlineData("train --lr 0", "--lr")]
+    [InlineData("--max-steps 99999999999", "--max-steps|'99999999999', which is too large")]
+    [InlineData("--seed 99999999999999999999999", "--seed|which is too large")]
+    [InlineData("--layers 1,2147483647,1", "--layers 1,2147483647,1|2147483647 weights|more than one array can hold")]
+    [InlineData("--layers 1,50000,50000,1", "50000 to 50000 units|2500000000 weights")]
+    [InlineData("--layers 1,46000,46000,46000,46000,46000,46000,46000,46000,46000,46000,1", "--layers 1,46000|parameters that needs about|MiB to train on 3 rows at a time; this machine has")]
+    [InlineData("explain --layers 1,1000,1000,1", "explain|3012003 for this network and data|at most 2000000|--layers")]
+    [InlineData("gradcheck --layers 1,1000,1000,1", "gradcheck|1004001 parameters and 3 rows|3E+12 multiply-adds|at most 1E+10|--layers")]
+    [InlineData("bench --quick --smoke", "--quick|--smoke|give one of them")]
     public void Bad_input_gives_one_line_naming_the_problem(string args, string mentions)
     {
         var message = AssertBadInput(Run(args.Split(' ')));

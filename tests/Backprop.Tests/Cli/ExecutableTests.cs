@@ -6,7 +6,10 @@ namespace Backprop.Tests.Cli;
 /// <summary>The built program, started as a separate process the way a user starts it.</summary>
 public sealed class ExecutableTests
 {
-    internal static async Task<CliResult> RunProcessAsync(params string[] args)
+    internal static Task<CliResult> RunProcessAsync(params string[] args) => RunProcessAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the program with <paramref name="environment"/> added to this process's environment variables.</summary>
+    internal static async Task<CliResult> RunProcessAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // The test project references the CLI project, so its build output sits beside this assembly.
         var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
@@ -18,6 +21,10 @@ public sealed class ExecutableTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {

@@ -149,6 +149,23 @@ public sealed class IdxFileTests : IDisposable
     }
 
     [Fact]
+    public void A_whole_gzip_file_is_read_into_one_array_of_its_size()
+    {
+        // Random bytes barely compress, so the file is about as large as the data it holds.
+        var pixels = new byte[3 << 20];
+        new Random(8).NextBytes(pixels);
+        var path = Write("big.gz", Idx(0x08, [3, 1 << 20], pixels), gzip: true);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var idx = IdxFile.Load(path);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(idx.Bytes.SequenceEqual(pixels));
+        // One array of 3 MiB, not a chain of doublings (1 + 2 + 3 MiB).
+        Assert.True(allocated < (3 << 20) + (512 << 10), $"{allocated} bytes allocated");
+    }
+
+    [Fact]
     public void A_broken_gzip_file_is_named()
     {
         var path = Write("broken.gz", [0x1F, 0x8B, 0x08, 0x00, 0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x03, 0xFF, 0xFF, 0xFF]);

@@ -129,6 +129,13 @@ public sealed class ModelFileErrorTests
     [InlineData("\"w1\",", "", "has 2 numbers but 1 element names")]
     [InlineData("\"created\": \"", "\"created\": \"soon", "metadata.created")]
     [InlineData("\"inputs\": 2,", "\"inputs\": 3,", "layer 2 takes 3 inputs but the layer before it has 2 outputs")]
+    [InlineData("\"outputs\": 2,", "\"outputs\": \"2\",", "a layer's \"outputs\" is not a positive whole number")]
+    [InlineData("\"shape\": [\n        1,", "\"shape\": [\n        \"1\",", "array 'layer0.weight' has a dimension that is not a positive whole number")]
+    [InlineData("\"shape\": [\n        1,", "\"shape\": [\n        1.5,", "array 'layer0.weight' has a dimension that is not a positive whole number")]
+    [InlineData("\"finalLoss\": ", "\"finalLoss\": 1e400, \"was\": ", "metadata.finalLoss is not a finite number")]
+    [InlineData("\"finalLoss\": ", "\"finalLoss\": \"low\", \"was\": ", "metadata.finalLoss is not a finite number")]
+    [InlineData("\"seed\": \"1\"", "\"seed\": 1", "metadata.seed is not a whole number in a string")]
+    [InlineData("\"layers\": [", "\"layers\": 7, \"was\": [", "the header has no list \"layers\"")]
     public void An_inconsistent_header_is_named_precisely(string find, string replace, string expected)
     {
         var bytes = EditedLesson(h =>
@@ -142,5 +149,72 @@ public sealed class ModelFileErrorTests
 
         Assert.Contains("invalid model file: ", message, StringComparison.Ordinal);
         Assert.Contains(expected, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Format_version_0_is_not_known()
+    {
+        var bytes = Lesson();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 0);
+
+        Assert.Contains("model format version 0 is not one Backprop knows (it reads version 1)", LoadError(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_header_length_of_0_is_refused()
+    {
+        var bytes = Lesson();
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), 0);
+
+        Assert.Contains($"the header length 0 does not fit in the file ({bytes.Length} bytes)", LoadError(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_header_that_is_not_utf8_is_named_with_its_byte()
+    {
+        var header = Encoding.UTF8.GetBytes("{\"format\": \"backprop-model\", \"layers\": [{\"type\": \"dense\", \"activation\": \"X\"}]}");
+        header[Array.IndexOf(header, (byte)'X')] = 0xB4;
+
+        var message = LoadError(ModelFile.Assemble(header, []));
+
+        Assert.Contains($"the model header is not valid UTF-8 at byte {16 + Array.IndexOf(header, (byte)0xB4)}.", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(double.NaN, "NaN")]
+    [InlineData(double.PositiveInfinity, "Infinity")]
+    public void A_parameter_that_is_not_finite_is_refused(double value, string shown)
+    {
+        var bytes = Lesson();
+        var headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        var payload = bytes[(16 + headerLength)..^32];
+        BinaryPrimitives.WriteDoubleLittleEndian(payload.AsSpan(8), value);   // w2, the second number of layer0.weight
+
+        var message = LoadError(ModelFile.Assemble(bytes[16..(16 + headerLength)], payload));
+
+        Assert.Contains($"invalid model file: array 'layer0.weight' holds {shown} at element 2; a model's numbers are finite.", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_without_end_is_not_read_past_its_first_bytes()
+    {
+        if (!File.Exists("/dev/zero"))
+        {
+            return;   // not a Unix system
+        }
+
+        var error = Assert.Throws<BackpropException>(() => Model<double>.Load("/dev/zero"));
+
+        Assert.Equal("/dev/zero: not a Backprop model file (it does not start with BPMODEL).", error.Message);
+    }
+
+    [Fact]
+    public void A_folder_is_named_as_one()
+    {
+        using var folder = new TempFolder();
+
+        var error = Assert.Throws<BackpropException>(() => Model<double>.Load(folder.Path));
+
+        Assert.Equal($"{folder.Path}: cannot read the model file: it is a folder, not a file.", error.Message);
     }
 }
