@@ -60,6 +60,18 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         c2 = T.CreateChecked(1 - Math.Pow(beta2Value, StepCount));
     }
 
+    private protected override bool SupportsChunks => true;
+
+    private protected override void PrepareChunks(int index)
+    {
+        State(firstMoments, index);
+        State(secondMoments, index);
+    }
+
+    private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
+        => OptimizerKernels.Adam(values, gradients, firstMoments[index].AsSpan(start, values.Length), secondMoments[index].AsSpan(start, values.Length),
+            lr, beta1, beta2, c1, c2, epsilon);
+
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {

@@ -36,6 +36,13 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
     /// <inheritdoc/>
     protected override IReadOnlyList<(string Kind, T[]?[] Store)> StateStores => [("velocity", velocities)];
 
+    private protected override bool SupportsChunks => true;
+
+    private protected override void PrepareChunks(int index) => State(velocities, index);
+
+    private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
+        => OptimizerKernels.Momentum(values, gradients, velocities[index].AsSpan(start, values.Length), lr, mu);
+
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using Backprop.Kernels;
 using Backprop.Nn;
 
 namespace Backprop.Optim;
@@ -10,8 +11,19 @@ namespace Backprop.Optim;
 /// </summary>
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Numbers per task when a step is shared out between threads.</summary>
+    private const int ChunkLength = 1 << 15;
+
+    /// <summary>Fewest numbers in all for which a step is shared out between threads.</summary>
+    private const int ParallelThreshold = 1 << 17;
+
     private readonly Parameter<T>[] parameters;
     private readonly T[] gradientMax;
+    private readonly (int Parameter, int Start, int Count)[] chunks;
+    private readonly T[] chunkMax;
+    private readonly T[] chunkLargest;
+    private readonly ChunkJob job;
+    private readonly long totalLength;
 
     /// <summary>Creates the optimizer over <paramref name="parameters"/> with a positive, finite learning rate.</summary>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
@@ -24,6 +36,20 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         this.parameters = [.. parameters];
         gradientMax = new T[this.parameters.Length];
         LearningRate = learningRate;
+        var pieces = new List<(int, int, int)>();
+        for (var i = 0; i < this.parameters.Length; i++)
+        {
+            var length = this.parameters[i].Length;
+            totalLength += length;
+            for (var start = 0; start < length; start += ChunkLength)
+            {
+                pieces.Add((i, start, Math.Min(ChunkLength, length - start)));
+            }
+        }
+        chunks = [.. pieces];
+        chunkMax = new T[chunks.Length];
+        chunkLargest = new T[chunks.Length];
+        job = new ChunkJob(this);
     }
 
     /// <summary>The learning rate.</summary>
@@ -47,6 +73,13 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Sets the gradient of every parameter to zero.</summary>
     public void ZeroGrad()
     {
+        var threads = Parallelism.MaxDegreeOfParallelism;
+        if (threads > 1 && totalLength >= ParallelThreshold && Array.TrueForAll(parameters, p => p.Grad is not null))
+        {
+            job.Phase = ChunkPhase.Zero;
+            WorkerPool.Shared.Run(job, chunks.Length, threads);
+            return;
+        }
         foreach (var p in parameters)
         {
             p.ZeroGrad();
@@ -66,6 +99,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public void Step()
     {
+        var threads = Parallelism.MaxDegreeOfParallelism;
+        if (threads > 1 && SupportsChunks && totalLength >= ParallelThreshold && EveryNumberTrained())
+        {
+            StepInChunks(threads);
+            return;
+        }
         // NOTE: every gradient is checked before any number changes, so a NaN or ∞ leaves every parameter
         // as it was. One vectorised pass; gradient descent reuses its result for the step size.
         for (var i = 0; i < parameters.Length; i++)
@@ -78,7 +117,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             var max = T.Abs(TensorPrimitives.MaxMagnitude<T>(grad.Data));
             gradientMax[i] = max;
-            if ((!T.IsFinite(max) && HasNonFiniteTrained(grad.Data, p.Trainable)) || !CanUpdate(i, max))
+            if (!MayUpdate(i, max))
             {
                 LastStepSkipped = true;
                 return;
@@ -99,6 +138,110 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             largest = Math.Max(largest, size);
         }
         LastMaxStepSize = largest;
+    }
+
+    /// <summary>
+    /// <see cref="Step"/> shared out between threads in chunks of the parameters: first the largest
+    /// |gradient| of every chunk, then the update of every chunk. Every number gets the operations it
+    /// gets in one piece (the rules are element by element, and a maximum does not depend on the order
+    /// it is taken in), so the results are the same bits at any thread count.
+    /// </summary>
+    private void StepInChunks(int threads)
+    {
+        job.Phase = ChunkPhase.Check;
+        WorkerPool.Shared.Run(job, chunks.Length, threads);
+        Array.Fill(gradientMax, T.Zero);
+        for (var c = 0; c < chunks.Length; c++)
+        {
+            ref var max = ref gradientMax[chunks[c].Parameter];
+            max = T.Max(max, chunkMax[c]);
+        }
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (!MayUpdate(i, gradientMax[i]))
+            {
+                LastStepSkipped = true;
+                return;
+            }
+        }
+        LastStepSkipped = false;
+        StepCount++;
+        BeginStep();
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            PrepareChunks(i);
+        }
+        job.Phase = ChunkPhase.Update;
+        WorkerPool.Shared.Run(job, chunks.Length, threads);
+        var largest = T.Zero;
+        foreach (var size in chunkLargest)
+        {
+            largest = T.Max(largest, size);
+        }
+        LastMaxStepSize = double.CreateChecked(largest);
+    }
+
+    /// <summary>Whether parameter <paramref name="index"/>, with largest |gradient| <paramref name="max"/>, lets the step go ahead.</summary>
+    private bool MayUpdate(int index, T max)
+        => (T.IsFinite(max) || !HasNonFiniteTrained(parameters[index].Grad!.Data, parameters[index].Trainable)) && CanUpdate(index, max);
+
+    private bool EveryNumberTrained()
+    {
+        foreach (var p in parameters)
+        {
+            if (p.Grad is null || !p.IsFullyTrainable)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Whether this rule can update a fully trained parameter a chunk at a time (<see cref="UpdateChunk"/>).</summary>
+    private protected virtual bool SupportsChunks => false;
+
+    /// <summary>Called for every parameter, on one thread, before the chunks of a step are updated (e.g. to create state arrays).</summary>
+    private protected virtual void PrepareChunks(int index)
+    {
+    }
+
+    /// <summary>
+    /// Updates numbers [start, start + count) of parameter <paramref name="index"/>, every one of them
+    /// trained, whose largest |gradient| is <paramref name="gradientMaxMagnitude"/>; returns the largest |step|.
+    /// </summary>
+    private protected virtual T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
+        => throw new NotSupportedException();
+
+    private enum ChunkPhase
+    {
+        Check,
+        Update,
+        Zero,
+    }
+
+    /// <summary>The passes of <see cref="StepInChunks"/> and <see cref="ZeroGrad"/> as numbered tasks for the worker pool.</summary>
+    private sealed class ChunkJob(Optimizer<T> owner) : IParallelJob
+    {
+        public ChunkPhase Phase { get; set; }
+
+        public void Execute(int task)
+        {
+            var (index, start, count) = owner.chunks[task];
+            var p = owner.parameters[index];
+            var gradients = p.Grad!.Data.Slice(start, count);
+            switch (Phase)
+            {
+                case ChunkPhase.Check:
+                    owner.chunkMax[task] = T.Abs(TensorPrimitives.MaxMagnitude<T>(gradients));
+                    break;
+                case ChunkPhase.Update:
+                    owner.chunkLargest[task] = owner.UpdateChunk(index, p.Data.Slice(start, count), gradients, start, owner.chunkMax[task]);
+                    break;
+                default:
+                    gradients.Clear();
+                    break;
+            }
+        }
     }
 
     private static bool HasNonFiniteTrained(ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)

@@ -1,0 +1,125 @@
+using Backprop.Nn;
+using Backprop.Optim;
+using Backprop.Tensors;
+
+namespace Backprop.Tests.Optim;
+
+/// <summary>
+/// A step over many numbers is shared out between threads in chunks: the same bits and the same
+/// largest step as on one thread, for every rule, and a NaN gradient still changes nothing.
+/// </summary>
+[Collection(nameof(ThreadCountTests))]
+public sealed class ParallelStepTests
+{
+    // 90,000 + 60,000 + 7 numbers: over the threshold, several chunks each, a ragged last chunk.
+    private static Parameter<float>[] Parameters(int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        Parameter<float>[] parameters = [new("w", new Shape(300, 300)), new("v", new Shape(200, 300)), new("b", new Shape(7))];
+        foreach (var p in parameters)
+        {
+            for (var i = 0; i < p.Length; i++)
+            {
+                p[i] = (float)rng.NextUniform(-1, 1);
+                p.GradData[i] = (float)rng.NextUniform(-2, 2);
+            }
+        }
+        return parameters;
+    }
+
+    private static (float[][] Values, double[] Largest) Train(string rule, int threads, Action<Parameter<float>[]>? spoil = null)
+    {
+        var saved = Parallelism.MaxDegreeOfParallelism;
+        try
+        {
+            Parallelism.MaxDegreeOfParallelism = threads;
+            var parameters = Parameters(5);
+            var optimizer = Optimizer<float>.Create(rule, parameters, 0.01);
+            var largest = new List<double>();
+            for (var step = 0; step < 3; step++)
+            {
+                if (step == 2)
+                {
+                    spoil?.Invoke(parameters);
+                }
+                optimizer.Step();
+                largest.Add(optimizer.LastStepSkipped ? double.NaN : optimizer.LastMaxStepSize);
+                foreach (var p in parameters)
+                {
+                    // New gradients for the next step, from the values (so every step differs).
+                    for (var i = 0; i < p.Length; i++)
+                    {
+                        p.GradData[i] = (p[i] * 1.5f) - 0.25f;
+                    }
+                }
+            }
+            return ([.. parameters.Select(p => p.Data.ToArray())], [.. largest]);
+        }
+        finally
+        {
+            Parallelism.MaxDegreeOfParallelism = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("adam")]
+    public void Two_threads_give_the_bits_of_one(string rule)
+    {
+        var one = Train(rule, 1);
+        var two = Train(rule, 2);
+
+        Assert.Equal(one.Largest, two.Largest);
+        for (var p = 0; p < one.Values.Length; p++)
+        {
+            Assert.True(one.Values[p].AsSpan().SequenceEqual(two.Values[p]), $"{rule}: parameter {p} differs");
+        }
+        Assert.True(one.Largest.All(double.IsFinite) && one.Largest.All(l => l > 0));
+    }
+
+    [Fact]
+    public void Zeroing_the_gradients_on_two_threads_zeroes_every_one()
+    {
+        var saved = Parallelism.MaxDegreeOfParallelism;
+        try
+        {
+            Parallelism.MaxDegreeOfParallelism = 2;
+            var parameters = Parameters(9);
+            var optimizer = new GradientDescent<float>(parameters, 0.1);
+
+            optimizer.ZeroGrad();
+
+            Assert.All(parameters, p => Assert.True(p.Grad!.Data.IndexOfAnyExcept(0f) < 0, $"{p.Name} still has a gradient"));
+            Assert.NotEqual(0f, parameters[0][0]);
+        }
+        finally
+        {
+            Parallelism.MaxDegreeOfParallelism = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("adam")]
+    public void A_NaN_gradient_in_a_late_chunk_changes_nothing_on_two_threads(string rule)
+    {
+        float[][]? before = null;
+        var run = Train(rule, 2, parameters =>
+        {
+            before = [.. parameters.Select(p => p.Data.ToArray())];
+            parameters[1].GradData[59_999] = float.NaN;
+        });
+
+        Assert.True(double.IsNaN(run.Largest[2]), "the third step should have been skipped");
+        for (var p = 0; p < run.Values.Length; p++)
+        {
+            Assert.True(before![p].AsSpan().SequenceEqual(run.Values[p]), $"{rule}: parameter {p} changed");
+        }
+    }
+}
+
+/// <summary>Tests that set <see cref="Parallelism.MaxDegreeOfParallelism"/> run alone, so no other test changes it under them.</summary>
+[CollectionDefinition(nameof(ThreadCountTests), DisableParallelization = true)]
+public sealed class ThreadCountTests;
