@@ -27,39 +27,44 @@ public sealed class ParallelStepTests
         return parameters;
     }
 
-    private static (float[][] Values, double[] Largest) Train(string rule, int threads, Action<Parameter<float>[]>? spoil = null)
+    private static TResult WithThreads<TResult>(int threads, Func<TResult> run)
     {
         var saved = Parallelism.MaxDegreeOfParallelism;
         try
         {
             Parallelism.MaxDegreeOfParallelism = threads;
-            var parameters = Parameters(5);
-            var optimizer = Optimizer<float>.Create(rule, parameters, 0.01);
-            var largest = new List<double>();
-            for (var step = 0; step < 3; step++)
-            {
-                if (step == 2)
-                {
-                    spoil?.Invoke(parameters);
-                }
-                optimizer.Step();
-                largest.Add(optimizer.LastStepSkipped ? double.NaN : optimizer.LastMaxStepSize);
-                foreach (var p in parameters)
-                {
-                    // New gradients for the next step, from the values (so every step differs).
-                    for (var i = 0; i < p.Length; i++)
-                    {
-                        p.GradData[i] = (p[i] * 1.5f) - 0.25f;
-                    }
-                }
-            }
-            return ([.. parameters.Select(p => p.Data.ToArray())], [.. largest]);
+            return run();
         }
         finally
         {
             Parallelism.MaxDegreeOfParallelism = saved;
         }
     }
+
+    private static (float[][] Values, double[] Largest) Train(string rule, int threads, Action<Parameter<float>[]>? spoil = null) => WithThreads(threads, () =>
+    {
+        var parameters = Parameters(5);
+        var optimizer = Optimizer<float>.Create(rule, parameters, 0.01);
+        var largest = new List<double>();
+        for (var step = 0; step < 3; step++)
+        {
+            if (step == 2)
+            {
+                spoil?.Invoke(parameters);
+            }
+            optimizer.Step();
+            largest.Add(optimizer.LastStepSkipped ? double.NaN : optimizer.LastMaxStepSize);
+            foreach (var p in parameters)
+            {
+                // New gradients for the next step, from the values (so every step differs).
+                for (var i = 0; i < p.Length; i++)
+                {
+                    p.GradData[i] = (p[i] * 1.5f) - 0.25f;
+                }
+            }
+        }
+        return ((float[][])[.. parameters.Select(p => p.Data.ToArray())], (double[])[.. largest]);
+    });
 
     [Theory]
     [InlineData("gd")]
@@ -81,22 +86,15 @@ public sealed class ParallelStepTests
     [Fact]
     public void Zeroing_the_gradients_on_two_threads_zeroes_every_one()
     {
-        var saved = Parallelism.MaxDegreeOfParallelism;
-        try
+        var parameters = WithThreads(2, () =>
         {
-            Parallelism.MaxDegreeOfParallelism = 2;
             var parameters = Parameters(9);
-            var optimizer = new GradientDescent<float>(parameters, 0.1);
+            new GradientDescent<float>(parameters, 0.1).ZeroGrad();
+            return parameters;
+        });
 
-            optimizer.ZeroGrad();
-
-            Assert.All(parameters, p => Assert.True(p.Grad!.Data.IndexOfAnyExcept(0f) < 0, $"{p.Name} still has a gradient"));
-            Assert.NotEqual(0f, parameters[0][0]);
-        }
-        finally
-        {
-            Parallelism.MaxDegreeOfParallelism = saved;
-        }
+        Assert.All(parameters, p => Assert.True(p.Grad!.Data.IndexOfAnyExcept(0f) < 0, $"{p.Name} still has a gradient"));
+        Assert.NotEqual(0f, parameters[0][0]);
     }
 
     [Theory]
