@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Backprop.Optim;
 using Backprop.Training;
@@ -26,9 +25,7 @@ public static class CheckpointFile
     /// <summary>The file's first eight bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "BPCHKPT\0"u8;
 
-    private const int PreambleLength = 16;
-    private const int ChecksumLength = 32;
-    private const int MaxHeaderLength = 64 << 20;
+    private static readonly FrameWords Words = new("checkpoint", "checkpoint", "an empty one", "the checkpoint");
     private const string ParameterPrefix = "parameter/";
     private const string OptimizerPrefix = "optimizer/";
     private const string LossHistory = "lossHistory";
@@ -60,15 +57,15 @@ public static class CheckpointFile
         foreach (var (name, values) in state.Parameters)
         {
             arrays.Add((ParameterPrefix + name, type, values.Length));
-            WriteValues<T>(payload, values);
+            FileFrame.WriteValues<T>(payload, values);
         }
         foreach (var (name, values) in state.Optimizer.Arrays)
         {
             arrays.Add((OptimizerPrefix + name, type, values.Length));
-            WriteValues<T>(payload, values);
+            FileFrame.WriteValues<T>(payload, values);
         }
         arrays.Add((LossHistory, "float64", state.LossHistory.Count));
-        WriteValues<double>(payload, [.. state.LossHistory]);
+        FileFrame.WriteValues<double>(payload, [.. state.LossHistory]);
         arrays.Add((ShuffleOrder, "int32", state.ShuffleOrder.Count));
         Span<byte> four = stackalloc byte[4];
         foreach (var i in state.ShuffleOrder)
@@ -136,7 +133,7 @@ public static class CheckpointFile
             json.WriteEndArray();
             json.WriteEndObject();
         }
-        return ModelFile.Assemble(Magic, FormatVersion, buffer.ToArray(), payload.ToArray());
+        return FileFrame.Assemble(Magic, FormatVersion, buffer.ToArray(), payload.ToArray());
     }
 
     /// <summary>Loads the checkpoint at <paramref name="path"/>.</summary>
@@ -147,12 +144,11 @@ public static class CheckpointFile
         byte[] bytes;
         try
         {
-            // NOTE: the allocation is the file's real size, never a size read from inside it.
-            bytes = File.ReadAllBytes(path);
+            bytes = FileFrame.ReadFile(path, Magic);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
-            throw new BackpropException($"{path}: cannot read the checkpoint: {e.Message}", e);
+            throw FileErrors.CannotRead(path, "checkpoint", e);
         }
         return FromBytes(bytes, path);
     }
@@ -169,33 +165,11 @@ public static class CheckpointFile
                 ? $"{source}: this is a model file, not a checkpoint; checkpoints are written by 'backprop train' when it is interrupted or with --checkpoint-every."
                 : $"{source}: not a Backprop checkpoint (it does not start with BPCHKPT).");
         }
-        if (bytes.Length < PreambleLength + ChecksumLength)
-        {
-            throw new BackpropException($"{source}: the checkpoint is truncated: {bytes.Length} bytes, shorter than the {PreambleLength + ChecksumLength} bytes of an empty one.");
-        }
-        var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (version != FormatVersion)
-        {
-            throw new BackpropException(version > FormatVersion
-                ? $"{source}: checkpoint format version {version} is newer than this Backprop reads (version {FormatVersion}); upgrade Backprop."
-                : $"{source}: checkpoint format version {version} is not one Backprop knows (it reads version {FormatVersion}).");
-        }
-        var headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        if (headerLength == 0 || headerLength > bytes.Length - PreambleLength - ChecksumLength || headerLength > MaxHeaderLength)
-        {
-            throw new BackpropException($"{source}: the header length {headerLength} does not fit in the checkpoint ({bytes.Length} bytes): the file is truncated or corrupt.");
-        }
-        var body = bytes.AsMemory(0, bytes.Length - ChecksumLength);
-        Span<byte> hash = stackalloc byte[ChecksumLength];
-        SHA256.HashData(body.Span, hash);
-        if (!hash.SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
-        {
-            throw new BackpropException($"{source}: checksum mismatch: the checkpoint is corrupt or was changed after it was written.");
-        }
+        var (header, payload) = FileFrame.Open(bytes, source, FormatVersion, Words);
         try
         {
-            using var document = JsonDocument.Parse(body.Slice(PreambleLength, (int)headerLength));
-            var reader = new Reader(source, document.RootElement, body[(PreambleLength + (int)headerLength)..]);
+            using var document = JsonDocument.Parse(header);
+            var reader = new Reader(source, document.RootElement, payload);
             return reader.ElementType == "float32" ? reader.Read<float>() : reader.Read<double>();
         }
         catch (JsonException e)
@@ -213,30 +187,6 @@ public static class CheckpointFile
         else
         {
             json.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
-        }
-    }
-
-    private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (BitConverter.IsLittleEndian)
-        {
-            // float and double in memory are already the file's little-endian IEEE 754 bytes.
-            stream.Write(MemoryMarshal.AsBytes(values));
-            return;
-        }
-        Span<byte> buffer = stackalloc byte[8];
-        foreach (var v in values)
-        {
-            if (typeof(T) == typeof(float))
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(buffer, float.CreateTruncating(v));
-                stream.Write(buffer[..4]);
-            }
-            else
-            {
-                BinaryPrimitives.WriteDoubleLittleEndian(buffer, double.CreateTruncating(v));
-                stream.Write(buffer);
-            }
         }
     }
 

@@ -1,8 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Backprop.Nn;
 using Backprop.Tensors;
@@ -28,9 +26,7 @@ public static class ModelFile
     /// <summary>The file's first eight bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "BPMODEL\0"u8;
 
-    private const int PreambleLength = 16;
-    private const int ChecksumLength = 32;
-    private const int MaxHeaderLength = 64 << 20;
+    private static readonly FrameWords Words = new("model file", "model", "an empty model", "the file");
 
     /// <summary>Saves <paramref name="model"/> to <paramref name="path"/> atomically.</summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
@@ -70,7 +66,7 @@ public static class ModelFile
             }
             else
             {
-                WriteValues(payload, a.Tensor!.Data);
+                FileFrame.WriteValues<T>(payload, a.Tensor!.Data);
             }
         }
         return Assemble(header, payload.ToArray());
@@ -84,37 +80,13 @@ public static class ModelFile
         byte[] bytes;
         try
         {
-            bytes = ReadFile(path);
+            bytes = FileFrame.ReadFile(path, Magic);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw FileErrors.CannotRead(path, "model file", e);
         }
         return FromBytes<T>(bytes, path);
-    }
-
-    // NOTE: the allocation is the file's real size, never a size read from inside it; and only a file
-    // that starts with the magic bytes is read further (/dev/zero has no end, and no length to measure).
-    private static byte[] ReadFile(string path)
-    {
-        using var file = File.OpenRead(path);
-        var head = new byte[Magic.Length];
-        var got = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (got < head.Length || !head.AsSpan().SequenceEqual(Magic))
-        {
-            return head[..got];
-        }
-        if (file.CanSeek && file.Length >= head.Length)
-        {
-            var bytes = new byte[file.Length];
-            head.CopyTo(bytes, 0);
-            file.ReadExactly(bytes, head.Length, bytes.Length - head.Length);
-            return bytes;
-        }
-        using var memory = new MemoryStream();
-        memory.Write(head);
-        file.CopyTo(memory);
-        return memory.ToArray();
     }
 
     /// <summary>Reads a model from a file's bytes; <paramref name="source"/> names the file in messages.</summary>
@@ -127,36 +99,7 @@ public static class ModelFile
         {
             throw new BackpropException($"{source}: not a Backprop model file (it does not start with BPMODEL).");
         }
-        if (bytes.Length < PreambleLength + ChecksumLength)
-        {
-            throw new BackpropException($"{source}: the model file is truncated: {bytes.Length} bytes, shorter than the {PreambleLength + ChecksumLength} bytes of an empty model.");
-        }
-        var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (version != FormatVersion)
-        {
-            throw new BackpropException(version > FormatVersion
-                ? $"{source}: model format version {version} is newer than this Backprop reads (version {FormatVersion}); upgrade Backprop."
-                : $"{source}: model format version {version} is not one Backprop knows (it reads version {FormatVersion}).");
-        }
-        var headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
-        var room = bytes.Length - PreambleLength - ChecksumLength;
-        if (headerLength == 0 || headerLength > room || headerLength > MaxHeaderLength)
-        {
-            throw new BackpropException($"{source}: the header length {headerLength} does not fit in the file ({bytes.Length} bytes): the file is truncated or corrupt.");
-        }
-        var body = bytes.AsMemory(0, bytes.Length - ChecksumLength);
-        Span<byte> hash = stackalloc byte[ChecksumLength];
-        SHA256.HashData(body.Span, hash);
-        if (!hash.SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumLength)))
-        {
-            throw new BackpropException($"{source}: checksum mismatch: the model file is corrupt or was changed after it was written.");
-        }
-        var header = body.Slice(PreambleLength, (int)headerLength);
-        var payload = body[(PreambleLength + (int)headerLength)..];
-        if (FirstInvalidUtf8(header.Span) is var invalid and >= 0)
-        {
-            throw new BackpropException($"{source}: the model header is not valid UTF-8 at byte {PreambleLength + invalid}.");
-        }
+        var (header, payload) = FileFrame.Open(bytes, source, FormatVersion, Words);
         try
         {
             using var document = JsonDocument.Parse(header);
@@ -168,39 +111,8 @@ public static class ModelFile
         }
     }
 
-    // NOTE: JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
-    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
-    {
-        for (var i = 0; i < text.Length;)
-        {
-            if (Rune.DecodeFromUtf8(text[i..], out _, out var length) != System.Buffers.OperationStatus.Done)
-            {
-                return i;
-            }
-            i += length;
-        }
-        return -1;
-    }
-
-    /// <summary>Puts a header and a payload together with the preamble and the checksum.</summary>
-    internal static byte[] Assemble(byte[] header, byte[] payload) => Assemble(Magic, FormatVersion, header, payload);
-
-    /// <summary>The same layout with another file kind's magic bytes and version (checkpoints share it).</summary>
-    internal static byte[] Assemble(ReadOnlySpan<byte> magic, int version, byte[] header, byte[] payload)
-    {
-        var bytes = new byte[PreambleLength + header.Length + payload.Length + ChecksumLength];
-        magic.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)version);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)header.Length);
-        header.CopyTo(bytes, PreambleLength);
-        payload.CopyTo(bytes, PreambleLength + header.Length);
-        SHA256.HashData(bytes.AsSpan(0, bytes.Length - ChecksumLength), bytes.AsSpan(bytes.Length - ChecksumLength));
-        return bytes;
-    }
-
-    /// <summary>The header of a saved file, as JSON text (for inspection and tests).</summary>
-    internal static string HeaderText(ReadOnlySpan<byte> bytes)
-        => Encoding.UTF8.GetString(bytes.Slice(PreambleLength, (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes[12..])));
+    /// <summary>Puts a model header and a payload together with the preamble and the checksum.</summary>
+    internal static byte[] Assemble(byte[] header, byte[] payload) => FileFrame.Assemble(Magic, FormatVersion, header, payload);
 
     private static string ElementTypeName<T>() => typeof(T) == typeof(float) ? "float32" : "float64";
 
@@ -215,24 +127,6 @@ public static class ModelFile
             }
         }
         return true;
-    }
-
-    private static void WriteValues<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Span<byte> buffer = stackalloc byte[8];
-        foreach (var v in values)
-        {
-            if (typeof(T) == typeof(float))
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(buffer, float.CreateTruncating(v));
-                stream.Write(buffer[..4]);
-            }
-            else
-            {
-                BinaryPrimitives.WriteDoubleLittleEndian(buffer, double.CreateTruncating(v));
-                stream.Write(buffer);
-            }
-        }
     }
 
     private static byte[] WriteHeader<T>(Model<T> model, IEnumerable<(string Name, Shape Shape, IReadOnlyList<string>? ElementNames, string Type)> arrays)

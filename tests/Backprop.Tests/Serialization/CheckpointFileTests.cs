@@ -110,7 +110,7 @@ public sealed class CheckpointFileTests
             { "format": "backprop-checkpoint", "formatVersion": 1, "elementType": "float64",
               "arrays": [ { "name": "parameter/layer0.weight", "type": "float64", "shape": [2000000000] } ] }
             """;
-        var bytes = ModelFileAssemble(header);
+        var bytes = CheckpointAssemble(header);
         var before = GC.GetAllocatedBytesForCurrentThread();
 
         Assert.Equal("invalid checkpoint: the arrays need 16000000000 bytes but the file holds 0.", LoadError(bytes));
@@ -120,9 +120,24 @@ public sealed class CheckpointFileTests
     [Fact]
     public void A_header_that_is_not_a_checkpoints_is_refused()
     {
-        Assert.StartsWith("invalid checkpoint: the header does not say \"format\": \"backprop-checkpoint\"", LoadError(ModelFileAssemble("""{ "format": "backprop-model" }""")), StringComparison.Ordinal);
-        Assert.StartsWith("the checkpoint header is not valid JSON", LoadError(ModelFileAssemble("{ nope")), StringComparison.Ordinal);
+        Assert.StartsWith("invalid checkpoint: the header does not say \"format\": \"backprop-checkpoint\"", LoadError(CheckpointAssemble("""{ "format": "backprop-model" }""")), StringComparison.Ordinal);
+        Assert.StartsWith("the checkpoint header is not valid JSON", LoadError(CheckpointAssemble("{ nope")), StringComparison.Ordinal);
     }
 
-    private static byte[] ModelFileAssemble(string header) => ModelFile.Assemble(CheckpointFile.Magic, 1, Encoding.UTF8.GetBytes(header), []);
+    [Fact]
+    public void A_file_without_end_a_folder_and_a_header_that_is_not_utf8_get_one_line_each()
+    {
+        if (File.Exists("/dev/zero"))
+        {
+            Assert.Equal("/dev/zero: not a Backprop checkpoint (it does not start with BPCHKPT).",
+                Assert.Throws<BackpropException>(() => CheckpointFile.Load("/dev/zero")).Message);
+        }
+        using var folder = new TempFolder();
+        Assert.Equal($"{folder.Path}: cannot read the checkpoint: it is a folder, not a file.",
+            Assert.Throws<BackpropException>(() => CheckpointFile.Load(folder.Path)).Message);
+        var bytes = FileFrame.Assemble(CheckpointFile.Magic, 1, [(byte)'{', 0xC3, (byte)'}'], []);
+        Assert.Equal("the checkpoint header is not valid UTF-8 at byte 17.", LoadError(bytes));
+    }
+
+    private static byte[] CheckpointAssemble(string header) => FileFrame.Assemble(CheckpointFile.Magic, 1, Encoding.UTF8.GetBytes(header), []);
 }
