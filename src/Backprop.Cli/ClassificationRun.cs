@@ -34,9 +34,9 @@ internal static class ClassificationRun
         => !loss.IsClassification ? "normal" : activation == Activation.Relu ? "he" : "xavier";
 
     /// <summary>Trains and reports; with <paramref name="modelFile"/>, also saves the model (class names, input standardisation).</summary>
-    public static int Run(TrainSettings settings, TextWriter stdout, string? modelFile = null, CheckpointPlan? plan = null)
+    public static int Run(TrainSettings settings, TextWriter stdout, string? modelFile = null, CheckpointPlan? plan = null, bool quiet = false)
     {
-        var outcome = settings.Float ? Train<float>(settings, stdout, modelFile, plan) : Train<double>(settings, stdout, modelFile, plan);
+        var outcome = settings.Float ? Train<float>(settings, stdout, modelFile, plan, quiet) : Train<double>(settings, stdout, modelFile, plan, quiet);
         if (settings.Json)
         {
             ClassificationReport.WriteJson(stdout, outcome);
@@ -48,7 +48,7 @@ internal static class ClassificationRun
         return BackpropCli.Success;
     }
 
-    private static ClassificationOutcome Train<T>(TrainSettings settings, TextWriter stdout, string? modelFile, CheckpointPlan? plan) where T : unmanaged, IFloatingPointIeee754<T>
+    private static ClassificationOutcome Train<T>(TrainSettings settings, TextWriter stdout, string? modelFile, CheckpointPlan? plan, bool quiet) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (train, validation, test, _) = settings.Splits;
         var network = Sequential<T>.Mlp(settings.Layers, settings.Activation, Activation.Identity);
@@ -57,14 +57,16 @@ internal static class ClassificationRun
         {
             network.TrainOnly(names);
         }
-        if (!settings.Json)
+        // --quiet: no preamble and no per-epoch lines, only the result (as for regression runs).
+        var talk = !settings.Json && !quiet;
+        if (talk)
         {
             ClassificationReport.WriteHeader(stdout, settings, network.Describe(), network.ParameterCount(), typeof(T) == typeof(float) ? "float" : "double");
         }
         var optimizer = Optimizer<T>.Create(settings.Optimizer, network.Parameters(), settings.LearningRate);
         var trainer = new Trainer<T>(network, settings.Loss, optimizer);
         var history = new EpochHistoryMonitor<T>(validation);
-        if (!settings.Json)
+        if (talk)
         {
             history.EpochCompleted += e => ClassificationReport.WriteEpoch(stdout, e, settings.Options.Epochs);
         }

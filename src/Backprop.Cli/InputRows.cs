@@ -1,4 +1,5 @@
 using System.Globalization;
+using Backprop.Data;
 
 namespace Backprop.Cli;
 
@@ -32,7 +33,9 @@ internal static class InputRows
         string[] lines;
         try
         {
-            lines = File.ReadAllLines(path);
+            // Split as the CSV reader splits, never into one line longer than it allows (/dev/zero has no line breaks).
+            using var reader = new StreamReader(path);
+            lines = [.. CsvDataset.Lines(reader, path)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

@@ -92,9 +92,9 @@ internal sealed class RunOptions
             throw new BackpropException($"--min-step must be a number ≥ 0; got {Format(min)}.");
         }
         var targetValue = training ? parsed.GetValue(targetLoss) : null;
-        if (targetValue is { } target && double.IsNaN(target))
+        if (targetValue is { } target && !double.IsFinite(target))
         {
-            throw new BackpropException("--target-loss must be a number; got NaN.");
+            throw new BackpropException($"--target-loss must be a finite number; got {Format(target)}.");
         }
         var batchRows = training ? parsed.GetValue(batch) : null;
         if (batchRows is <= 0 and var b)

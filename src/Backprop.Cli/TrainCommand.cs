@@ -71,7 +71,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         var plan = checkpoints.Plan(parsed, settings, modelFile, resumed, interruption);
         if (settings.Loss.IsClassification)
         {
-            return ClassificationRun.Run(settings, stdout, modelFile, plan);
+            return ClassificationRun.Run(settings, stdout, modelFile, plan, outputs.Quiet(parsed));
         }
         var shown = outputs.Read(parsed);
         IReadOnlyList<string> written;

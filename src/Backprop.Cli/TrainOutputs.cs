@@ -21,6 +21,9 @@ internal sealed class TrainOutputs
     /// <summary>The options given that draw the run (<c>--plot</c>, <c>--report</c>).</summary>
     public IEnumerable<string> Drawing(ParseResult parsed) => ((Option[])[plot, report]).Where(o => parsed.GetResult(o) is not null).Select(o => o.Name);
 
+    /// <summary>Whether <c>--quiet</c> was given (no preamble, no progress).</summary>
+    public bool Quiet(ParseResult parsed) => parsed.GetValue(quiet);
+
     /// <summary>Reads the options and checks, before training, that the pictures and the report can be written.</summary>
     public Choices Read(ParseResult parsed)
     {

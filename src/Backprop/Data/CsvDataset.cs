@@ -195,7 +195,7 @@ public static class CsvDataset
 
     // Lines as TextReader.ReadLine splits them (at \n, \r\n or \r), but never longer than MaxLineLength:
     // NOTE: a file with no line breaks (a binary file, /dev/zero) would otherwise be read into one huge string.
-    private static IEnumerable<string> Lines(TextReader reader, string source)
+    internal static IEnumerable<string> Lines(TextReader reader, string source)
     {
         var buffer = new char[ReadBlock];
         var line = new System.Text.StringBuilder();

@@ -36,9 +36,9 @@ public sealed record TrainingOptions
         {
             throw new BackpropException($"The minimum step size must be a finite number ≥ 0; got {m}.");
         }
-        if (TargetLoss is { } t && double.IsNaN(t))
+        if (TargetLoss is { } t && !double.IsFinite(t))
         {
-            throw new BackpropException("The target loss must be a number.");
+            throw new BackpropException($"The target loss must be a finite number; got {t}.");
         }
         if (Epochs is { } e && e <= 0)
         {

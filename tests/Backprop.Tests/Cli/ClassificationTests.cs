@@ -106,6 +106,23 @@ public sealed class ClassificationTests
     }
 
     [Fact]
+    public void Quiet_leaves_out_the_preamble_and_the_epoch_lines()
+    {
+        using var csv = new TempCsv("x1,x2,kind\n0,0,low\n0,1,high\n1,0,high\n1,1,low\n");
+        string[] args = ["--data", csv.Path, "--layers", "2,4,2", "--optimizer", "adam", "--lr", "0.05", "--epochs", "3"];
+
+        var talkative = Run(args);
+        var quiet = Run([.. args, "--quiet"]);
+
+        Assert.Equal(0, quiet.ExitCode);
+        Assert.Contains("Epoch 1/3:", talkative.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Training Dense(", talkative.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Epoch 1/3:", quiet.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Training Dense(", quiet.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Stopped after", quiet.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validation_and_standardisation_work_on_a_csv()
     {
         var rows = string.Join("\n", Enumerable.Range(0, 200).Select(i => $"{i * 10},{(i * 37 % 200) * 0.01},{(i < 100 ? "a" : "b")}"));

@@ -29,6 +29,7 @@ public sealed class ErrorTests
     [InlineData("--min-step -1", "--min-step|got -1")]
     [InlineData("--min-step abc", "--min-step|'abc'")]
     [InlineData("--target-loss NaN", "--target-loss|NaN")]
+    [InlineData("--target-loss -Infinity", "--target-loss|finite|-Infinity")]
     [InlineData("--target-loss abc", "--target-loss|'abc'")]
     [InlineData("--batch 0", "--batch|got 0")]
     [InlineData("--batch -2", "--batch|got -2")]

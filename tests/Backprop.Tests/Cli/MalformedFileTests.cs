@@ -127,6 +127,19 @@ public sealed class MalformedFileTests : IDisposable
         Assert.Equal($"backprop: {folder.Path}: cannot read the file: it is a folder, not a file.", AssertBadInput(Run("--data", folder.Path)));
     }
 
+    [Fact]
+    public void Predict_on_a_file_without_line_breaks_stops_at_the_line_limit()
+    {
+        var model = folder.File("lesson.bpm");
+        Assert.Equal(0, Run("--out", model, "--max-steps", "1").ExitCode);
+        var noBreaks = folder.File("no-breaks.csv");
+        File.WriteAllText(noBreaks, new string('7', (1 << 24) + 10));
+
+        var message = AssertBadInput(Run("predict", "--model", model, "--data", noBreaks));
+
+        Assert.Equal($"backprop: {noBreaks}:1: the line is longer than 16777216 characters; is this a CSV file?", message);
+    }
+
     [Theory]
     [InlineData("png", "images")]
     [InlineData("claims-a-gigabyte", "images")]

@@ -271,6 +271,7 @@ public sealed class TrainerTests
     [InlineData(10, double.NaN, null, null, "minimum step size")]
     [InlineData(10, double.PositiveInfinity, null, null, "minimum step size")]
     [InlineData(10, 0.001, double.NaN, null, "target loss")]
+    [InlineData(10, 0.001, double.NegativeInfinity, null, "target loss must be a finite number")]
     [InlineData(10, 0.001, null, 0, "batch size")]
     [InlineData(10, 0.001, null, -4, "batch size")]
     public void Bad_options_are_named(int maxSteps, double minStepSize, double? targetLoss, int? batchSize, string named)
