@@ -49,12 +49,25 @@ internal sealed class WorkerPool
     private readonly object gate = new();
     private readonly List<Worker> workers = [];
     private readonly ManualResetEventSlim lastOut = new(false);
+    private readonly ManualResetEventSlim neverSet = new(false);
     private IParallelJob? job;
     private int taskCount;
     private int nextTask;
     private long state; // generation << 32 | workers inside
     private long generation;
     private Exception? failure;
+
+    /// <summary>Whether this thread has blocked on an event before (see <see cref="WarmUpWaits"/>).</summary>
+    [ThreadStatic]
+    private static bool waitsWarmed;
+
+    private WorkerPool()
+    {
+        // NOTE: an event allocates its lock object the first time a thread blocks on it (24 bytes), and
+        // a thread allocates its wait structures the first time it blocks at all (64 bytes). Both are
+        // made here and in WarmUpWaits, so a training step never allocates them, however late a worker is.
+        lastOut.Wait(1);
+    }
 
     /// <summary>Number of worker threads created so far (they live until the process ends).</summary>
     public int WorkerCount
@@ -83,6 +96,10 @@ internal sealed class WorkerPool
                 job.Execute(t);
             }
             return;
+        }
+        if (!waitsWarmed)
+        {
+            WarmUpWaits();
         }
         lock (gate)
         {
@@ -138,6 +155,13 @@ internal sealed class WorkerPool
                 ExceptionDispatchInfo.Throw(e2);
             }
         }
+    }
+
+    /// <summary>Blocks this thread once, for a millisecond, on an event nobody sets: its wait structures now exist.</summary>
+    private void WarmUpWaits()
+    {
+        waitsWarmed = true;
+        neverSet.Wait(1);
     }
 
     /// <summary>Takes task numbers until none are left.</summary>

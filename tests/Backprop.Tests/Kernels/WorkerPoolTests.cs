@@ -24,6 +24,49 @@ public sealed class WorkerPoolTests
         }
     }
 
+    /// <summary>Tasks the caller runs take a moment (so a worker joins); a task a worker runs takes 100 ms (so the caller must block for it).</summary>
+    private sealed class SlowWorkerJob(int callerThread) : IParallelJob
+    {
+        public int WorkerTasks;
+
+        public void Execute(int task)
+        {
+            if (Environment.CurrentManagedThreadId == callerThread)
+            {
+                Thread.SpinWait(20_000);
+            }
+            else
+            {
+                Interlocked.Increment(ref WorkerTasks);
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_caller_that_blocks_for_a_late_worker_allocates_nothing_even_on_a_new_thread()
+    {
+        // A thread's first blocking wait allocates (its wait structures, the event's lock object); the
+        // pool makes those before any job, so a training step that happens to wait allocates nothing.
+        long allocated = -1;
+        var workerTasks = 0;
+        var thread = new Thread(() =>
+        {
+            var id = Environment.CurrentManagedThreadId;
+            WorkerPool.Shared.Run(new CountingJob(4), 4, 2);
+            var job = new SlowWorkerJob(id);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            WorkerPool.Shared.Run(job, 400, 2);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            workerTasks = job.WorkerTasks;
+        });
+        thread.Start();
+        thread.Join();
+
+        Assert.True(workerTasks > 0, "no worker joined the job: the waiting path was not exercised");
+        Assert.Equal(0, allocated);
+    }
+
     [Fact]
     public async Task Back_to_back_jobs_from_several_callers_run_every_task_exactly_once()
     {
