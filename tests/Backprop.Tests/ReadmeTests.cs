@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Backprop.Data;
 using Backprop.Serialization;
 using Backprop.Tests.Serialization;
+using Backprop.Tests.TestUtil;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -115,22 +115,7 @@ public sealed partial class ReadmeTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string folder)
     {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder };
-        start.ArgumentList.Add(program);
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, (await stdout).ReplaceLineEndings("\n"), await stderr);
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(program, [], TimeSpan.FromSeconds(120), start => start.WorkingDirectory = folder);
+        return (exitCode, stdout.ReplaceLineEndings("\n"), stderr);
     }
 }

@@ -23,7 +23,7 @@ internal sealed class CliProcess : IDisposable
     public static CliProcess Start(string folder, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
+        var host = TestUtil.ChildProcess.Host;
         var start = new ProcessStartInfo(host)
         {
             RedirectStandardOutput = true,

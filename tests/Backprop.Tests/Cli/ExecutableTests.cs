@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Backprop.Tests.TestUtil;
 using static Backprop.Tests.Cli.CliHarness;
 
 namespace Backprop.Tests.Cli;
@@ -14,36 +14,14 @@ public sealed class ExecutableTests
         // The test project references the CLI project, so its build output sits beside this assembly.
         var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing");
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } path ? path : "dotnet";
-        var start = new ProcessStartInfo(host)
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(dll, args, TimeSpan.FromSeconds(60), start =>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+        });
+        return new CliResult(exitCode, stdout, stderr);
     }
 
     [Fact]
