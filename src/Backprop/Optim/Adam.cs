@@ -77,11 +77,6 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     {
         var m = State(firstMoments, index);
         var v = State(secondMoments, index);
-        if (!trainable.Contains(false))
-        {
-            // Every number trained: the same rule, element for element, in vector lanes.
-            return double.CreateChecked(OptimizerKernels.Adam(values, gradients, m, v, lr, beta1, beta2, c1, c2, epsilon));
-        }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

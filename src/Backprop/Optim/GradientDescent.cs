@@ -23,7 +23,8 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
 
     private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
     {
-        // As Update's fast path, on a slice: values − lr·g, and the largest step lr·max|g|.
+        // Every number trained: values − lr·g over whole spans (Update's operations, element for element),
+        // and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
         TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
         return lr * gradientMaxMagnitude;
     }
@@ -31,13 +32,6 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
-        if (!trainable.Contains(false))
-        {
-            // Every number trained: values − lr·g over whole spans (the same operations as below, element
-            // for element), and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
-            TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
-            return double.CreateChecked(lr * GradientMaxMagnitude(index));
-        }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

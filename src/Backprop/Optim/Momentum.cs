@@ -47,11 +47,6 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         var v = State(velocities, index);
-        if (!trainable.Contains(false))
-        {
-            // Every number trained: the same rule, element for element, in vector lanes.
-            return double.CreateChecked(OptimizerKernels.Momentum(values, gradients, v, lr, mu));
-        }
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

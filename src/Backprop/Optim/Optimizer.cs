@@ -134,7 +134,18 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 continue;
             }
-            var size = Update(i, p.Data, grad.Data, p.Trainable);
+            // A fully trained parameter of a built-in rule goes through the rule's span kernel in one
+            // piece (what StepInChunks does a chunk at a time); others through Update, which skips fixed numbers.
+            double size;
+            if (SupportsChunks && p.IsFullyTrainable)
+            {
+                PrepareChunks(i);
+                size = double.CreateChecked(UpdateChunk(i, p.Data, grad.Data, 0, gradientMax[i]));
+            }
+            else
+            {
+                size = Update(i, p.Data, grad.Data, p.Trainable);
+            }
             largest = Math.Max(largest, size);
         }
         LastMaxStepSize = largest;
@@ -261,9 +272,6 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// for every trained number); false skips the whole step. Gradient descent refuses a step that would overflow.
     /// </summary>
     protected virtual bool CanUpdate(int index, T gradientMaxMagnitude) => true;
-
-    /// <summary>The largest |gradient| of parameter <paramref name="index"/> in the current <see cref="Step"/> (over all its numbers, trained or not).</summary>
-    protected T GradientMaxMagnitude(int index) => gradientMax[index];
 
     /// <summary>Called once at the start of every <see cref="Step"/>, before any update.</summary>
     protected virtual void BeginStep()
