@@ -25,6 +25,15 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
         Output = new Tensor<T>(outputShape);
     }
 
+    /// <summary>Creates the operation around an output made by the caller (a view of an input's storage).</summary>
+    private protected Op(string name, Tensor<T> output, params Tensor<T>[] inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        Name = name;
+        this.inputs = inputs;
+        Output = output;
+    }
+
     /// <summary>The operation's name, e.g. <c>matmul</c> or <c>softplus</c>.</summary>
     public string Name { get; }
 

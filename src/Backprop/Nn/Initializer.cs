@@ -11,7 +11,10 @@ public abstract class Initializer
     /// <summary>The initialiser's name as the command line spells it (e.g. <c>xavier</c>).</summary>
     public abstract string Name { get; }
 
-    /// <summary>Initialises every <see cref="Dense{T}"/> layer inside <paramref name="network"/>, in order.</summary>
+    /// <summary>
+    /// Initialises every <see cref="Dense{T}"/> and <see cref="Conv2d{T}"/> layer inside <paramref name="network"/>,
+    /// in order (a convolution's fan-in is C·k·k, its fan-out O·k·k).
+    /// </summary>
     public virtual void Initialize<T>(Module<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -27,6 +30,15 @@ public abstract class Initializer
                     weights[i] = T.CreateChecked(DrawWeight(dense.Inputs, dense.Outputs));
                 }
                 dense.Bias.Data.Clear();
+            }
+            else if (module is Conv2d<T> conv)
+            {
+                var weights = conv.Weight.Data;
+                for (var i = 0; i < weights.Length; i++)
+                {
+                    weights[i] = T.CreateChecked(DrawWeight(conv.FanIn, conv.FanOut));
+                }
+                conv.Bias?.Data.Clear();
             }
             foreach (var child in module.Children().Reverse())
             {

@@ -39,8 +39,8 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     public bool IsFullyTrainable => frozen == 0;
 
     /// <summary>
-    /// Gives the parameter a new name; each number is named <c>name[i,j]</c> (matrices) or
-    /// <c>name[i]</c> (vectors).
+    /// Gives the parameter a new name; each number is named <c>name[i]</c> (vectors),
+    /// <c>name[i,j]</c> (matrices) or by its full index (<c>name[o,c,y,x]</c>).
     /// </summary>
     public void Rename(string name)
     {
@@ -79,7 +79,24 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
 
 
     private string ElementName(int i)
-        => customNames is { } names ? names[i] : Shape.Rank == 2 ? $"{Name}[{i / Shape[1]},{i % Shape[1]}]" : $"{Name}[{i}]";
+    {
+        if (customNames is { } names)
+        {
+            return names[i];
+        }
+        if (Shape.Rank < 2)
+        {
+            return $"{Name}[{i}]";
+        }
+        // Row-major multi-index: name[i,j] for a matrix, name[o,c,y,x] for a convolution kernel.
+        Span<int> index = stackalloc int[Shape.Rank];
+        for (var axis = Shape.Rank - 1; axis >= 0; axis--)
+        {
+            index[axis] = i % Shape[axis];
+            i /= Shape[axis];
+        }
+        return $"{Name}[{string.Join(",", index.ToArray())}]";
+    }
 
     private sealed class ElementNameList(Parameter<T> owner) : IReadOnlyList<string>
     {

@@ -35,8 +35,10 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>The size of dimension <paramref name="axis"/>.</summary>
     public int this[int axis] => (dims ?? [])[axis];
 
-    /// <summary>Rows when viewed as a matrix: the first dimension for rank 2, otherwise 1.</summary>
-    public int Rows => Rank == 2 ? dims![0] : 1;
+    /// <summary>
+    /// Rows when viewed as a matrix: the first dimension (the batch) for rank 2 and above, otherwise 1.
+    /// </summary>
+    public int Rows => Rank >= 2 ? dims![0] : 1;
 
     /// <summary>Columns when viewed as a matrix: the last dimension (1 for a scalar).</summary>
     public int Columns => Rank == 0 ? 1 : dims![^1];

@@ -36,7 +36,7 @@ public class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         RequiresGrad = requiresGrad;
     }
 
-    /// <summary>Wraps an existing array without copying (used for gradient views).</summary>
+    /// <summary>Wraps an existing array without copying (gradient views, reshaped views).</summary>
     private Tensor(T[] storage, Shape shape)
     {
         Shape = shape;
@@ -78,6 +78,16 @@ public class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The raw storage (internal: kernels work on it directly).</summary>
     internal T[] Storage => data;
+
+    /// <summary>A tensor of another shape over the same storage (no copy); it has a gradient of its own.</summary>
+    internal Tensor<T> ViewAs(Shape shape)
+    {
+        if (shape.Length != data.Length)
+        {
+            throw new ArgumentException($"A view of shape {shape} needs {shape.Length} elements; this tensor has {data.Length}.", nameof(shape));
+        }
+        return new Tensor<T>(data, shape);
+    }
 
     /// <summary>The element at <paramref name="index"/> of the flattened tensor.</summary>
     [System.Runtime.CompilerServices.IndexerName("Element")]

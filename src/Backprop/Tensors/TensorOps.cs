@@ -101,6 +101,69 @@ public static class TensorOps
     public static Tensor<T> SoftmaxCrossEntropy<T>(this Tensor<T> logits, Tensor<T> target) where T : unmanaged, IFloatingPointIeee754<T>
         => new SoftmaxCrossEntropyOp<T>(Checked(logits), Checked(target)).Run();
 
+    /// <summary>
+    /// The same elements seen with the shape <paramref name="shape"/> (one size may be −1: whatever makes
+    /// the element count match). A view: no copy; gradients flow back unchanged.
+    /// </summary>
+    /// <exception cref="ArgumentException">The element counts differ, or a size is zero or negative.</exception>
+    public static Tensor<T> Reshape<T>(this Tensor<T> x, params int[] shape) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return new ReshapeOp<T>(Checked(x), ReshapeOp<T>.Resolve(x.Shape, shape)).Run();
+    }
+
+    /// <summary>[N, d₁, d₂, …] seen as [N, d₁·d₂·…]: one row per example, a view as <see cref="Reshape{T}"/> is.</summary>
+    /// <exception cref="ArgumentException">The tensor has rank 0.</exception>
+    public static Tensor<T> Flatten<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Checked(x).Shape.Rank == 0)
+        {
+            throw new ArgumentException("Flatten keeps the first dimension (the batch); a scalar has none.", nameof(x));
+        }
+        return Reshape(x, x.Shape[0], x.Length / x.Shape[0]);
+    }
+
+    /// <summary>
+    /// 2-D convolution (strictly, cross-correlation, as in PyTorch) of images <paramref name="x"/> [N, C, H, W]
+    /// with kernels <paramref name="weight"/> [O, C, KH, KW] plus an optional <paramref name="bias"/> [O]:
+    /// y[n, o, oy, ox] = b[o] + Σ_c,i,j W[o, c, i, j] · x[n, c, oy·s − p + i, ox·s − p + j], zero outside the image.
+    /// The output is [N, O, ⌊(H + 2p − KH)/s⌋ + 1, ⌊(W + 2p − KW)/s⌋ + 1]. Runs on the packed GEMM (im2col).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit together, or the kernel is larger than the padded image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The stride is below 1 or the padding negative.</exception>
+    public static Tensor<T> Conv2d<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T>? bias = null, int stride = 1, int padding = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Conv2d<T, IdentityActivation<T>>(x, weight, bias, stride, padding);
+
+    /// <summary>f(conv(x, W) + b) as one operation, f applied in place and its derivative in place on the way back.</summary>
+    internal static Tensor<T> Conv2d<T, TActivation>(Tensor<T> x, Tensor<T> weight, Tensor<T>? bias, int stride, int padding)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TActivation : struct, IActivationRule<T>
+        => new Conv2dOp<T, TActivation>(Checked(x), Checked(weight), bias, stride, padding).Run();
+
+    /// <summary>
+    /// Max pooling of images [N, C, H, W] over <paramref name="kernel"/>×<paramref name="kernel"/> windows
+    /// moved by <paramref name="stride"/> (default: the kernel size), no padding; NaN in a window gives NaN.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not [N, C, H, W], or the window is larger than the image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The kernel size or stride is below 1.</exception>
+    public static Tensor<T> MaxPool2d<T>(this Tensor<T> x, int kernel, int? stride = null) where T : unmanaged, IFloatingPointIeee754<T>
+        => new MaxPool2dOp<T>(Checked(x), Pooling.Geometry(x, kernel, stride ?? kernel, "Max pooling")).Run();
+
+    /// <summary>
+    /// Average pooling of images [N, C, H, W] over <paramref name="kernel"/>×<paramref name="kernel"/> windows
+    /// moved by <paramref name="stride"/> (default: the kernel size), no padding.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tensor is not [N, C, H, W], or the window is larger than the image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The kernel size or stride is below 1.</exception>
+    public static Tensor<T> AvgPool2d<T>(this Tensor<T> x, int kernel, int? stride = null) where T : unmanaged, IFloatingPointIeee754<T>
+        => new AvgPool2dOp<T>(Checked(x), Pooling.Geometry(x, kernel, stride ?? kernel, "Average pooling")).Run();
+
+    /// <summary>The mean of each channel of images [N, C, H, W]: a tensor [N, C].</summary>
+    /// <exception cref="ArgumentException">The tensor is not [N, C, H, W].</exception>
+    public static Tensor<T> GlobalAvgPool<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => new GlobalAvgPoolOp<T>(Checked(x)).Run();
+
     private static Tensor<T> Checked<T>(Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -47,19 +47,19 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
     public int ChunkRows { get; }
 
     /// <summary>Scores the model on <paramref name="inputs"/> [rows, inputs] against <paramref name="targets"/>.</summary>
-    /// <param name="inputs">[rows, inputs].</param>
+    /// <param name="inputs">[rows, inputs], or examples of any shape [rows, …] (images [rows, C, H, W]).</param>
     /// <param name="targets">[rows, outputs], or class indices [rows] or [rows, 1].</param>
     /// <param name="confusion">For classification, a matrix to add every row's (observed, predicted) pair to.</param>
     public Evaluation Evaluate(Tensor<T> inputs, Tensor<T> targets, ConfusionMatrix? confusion = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(targets);
-        if (inputs.Shape.Rank != 2 || targets.Shape.Rank is < 1 or > 2 || targets.Shape[0] != inputs.Shape.Rows)
+        if (inputs.Shape.Rank < 2 || targets.Shape.Rank is < 1 or > 2 || targets.Shape[0] != inputs.Shape.Rows)
         {
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
-        int inWidth = inputs.Shape.Columns, outWidth = targets.Length / targets.Shape[0];
-        return Run(inputs.Shape.Rows, inWidth, targets.Shape, confusion, null, (start, count, x, y) =>
+        int inWidth = inputs.Length / inputs.Shape.Rows, outWidth = targets.Length / targets.Shape[0];
+        return Run(inputs.Shape, targets.Shape, confusion, null, (start, count, x, y) =>
         {
             inputs.Data.Slice(start * inWidth, count * inWidth).CopyTo(x);
             targets.Data.Slice(start * outWidth, count * outWidth).CopyTo(y);
@@ -79,7 +79,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         var targets = data.Targets.ToArray();
         var width = data.TargetCount;
-        return Run(data.Count, data.InputCount, new Shape(data.Count, width), confusion, predictions, (start, count, x, y) =>
+        return Run(new Shape(data.Count, data.InputCount), new Shape(data.Count, width), confusion, predictions, (start, count, x, y) =>
         {
             data.CopyInputs(start, count, x);
             for (var i = 0; i < count * width; i++)
@@ -91,8 +91,9 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private delegate void CopyRows(int start, int count, Span<T> inputs, Span<T> targets);
 
-    private Evaluation Run(int rows, int inputWidth, Shape targetShape, ConfusionMatrix? confusion, int[]? predictions, CopyRows copy)
+    private Evaluation Run(Shape inputShape, Shape targetShape, ConfusionMatrix? confusion, int[]? predictions, CopyRows copy)
     {
+        var rows = inputShape.Rows;
         if (rows == 0)
         {
             throw new BackpropException("There are no rows to evaluate.");
@@ -103,7 +104,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (var start = 0; start < rows; start += ChunkRows)
         {
             var count = Math.Min(ChunkRows, rows - start);
-            var chunk = ChunkOf(count, inputWidth, targetShape);
+            var chunk = ChunkOf(count, inputShape, targetShape);
             copy(start, count, chunk.Inputs.Data, chunk.Targets.Data);
             var loss = chunk.Run(this);
             total += Loss.SumsOverRows ? loss : loss * count;
@@ -115,16 +116,35 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         return new Evaluation(Loss.SumsOverRows ? total : total / rows, classification ? (double)correct / rows : null, rows);
     }
 
-    private Chunk ChunkOf(int count, int inputWidth, Shape targetShape)
+    private Chunk ChunkOf(int count, Shape inputShape, Shape targetShape)
     {
-        if (!chunks.TryGetValue(count, out var chunk))
+        if (!chunks.TryGetValue(count, out var chunk) || !SameExample(chunk.Inputs.Shape, inputShape))
         {
             var dims = targetShape.ToArray();
             dims[0] = count;
-            chunk = new Chunk(new Tensor<T>(new Shape(count, inputWidth)), new Tensor<T>(new Shape(dims)));
+            var inputDims = inputShape.ToArray();
+            inputDims[0] = count;
+            chunk = new Chunk(new Tensor<T>(new Shape(inputDims)), new Tensor<T>(new Shape(dims)));
             chunks[count] = chunk;
         }
         return chunk;
+    }
+
+    // Whether two batches hold examples of the same shape (all but the first dimension equal).
+    private static bool SameExample(Shape a, Shape b)
+    {
+        if (a.Rank != b.Rank)
+        {
+            return false;
+        }
+        for (var axis = 1; axis < a.Rank; axis++)
+        {
+            if (a[axis] != b[axis])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>One chunk size's input and target tensors and, once recorded, its forward pass.</summary>

@@ -46,7 +46,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public double Evaluate(Tensor<T> inputs, Tensor<T> targets)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Shape.Rank == 2 && inputs.Shape.Rows > EvaluationChunkRows)
+        if (inputs.Shape.Rank >= 2 && inputs.Shape.Rows > EvaluationChunkRows)
         {
             return Evaluator.Evaluate(inputs, targets).Loss;
         }
@@ -69,7 +69,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Trains until a stopping rule holds: every step size below <see cref="TrainingOptions.MinStepSize"/>,
     /// the loss at or below <see cref="TrainingOptions.TargetLoss"/>, or <see cref="TrainingOptions.MaxSteps"/> steps.
     /// </summary>
-    /// <param name="inputs">[rows, inputs].</param>
+    /// <param name="inputs">[rows, inputs], or a batch of examples of any shape [rows, …] (images [rows, C, H, W]).</param>
     /// <param name="targets">[rows, outputs], or class indices for cross-entropy.</param>
     /// <param name="options">Stopping rules and batching; null for the lesson's defaults.</param>
     /// <param name="onStep">Called after every step.</param>
@@ -100,7 +100,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         options ??= new TrainingOptions();
         options.Validate();
         var rows = inputs.Shape.Rows;
-        if (inputs.Shape.Rank != 2 || targets.Shape.Rank is < 1 or > 2 || targets.Shape[0] != rows)
+        if (inputs.Shape.Rank < 2 || targets.Shape.Rank is < 1 or > 2 || targets.Shape[0] != rows)
         {
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }

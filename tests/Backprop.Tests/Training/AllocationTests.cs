@@ -105,4 +105,31 @@ public sealed class AllocationTests
 
         Assert.All(bytes, b => Assert.Equal(0, b));
     }
+
+    [Fact]
+    public void A_step_of_the_reference_cnn_allocates_nothing()
+    {
+        // bench's "cnn" at its real size: batch 128 of 1×28×28, conv 32 and 64 (3×3, padding 1, ReLU),
+        // max-pool 2 twice, dense 3136 → 128 → 10, Adam; two batch sizes (128 and a last one of 72).
+        var rng = new Rng(43);
+        var x = Normal<float>(rng, 200, 1, 28, 28);
+        var labels = new Tensor<float>(new Shape(200));
+        for (var i = 0; i < 200; i++)
+        {
+            labels.Data[i] = rng.NextInt(10);
+        }
+        var network = new Sequential<float>(
+            new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<float>(2),
+            new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<float>(2),
+            new Flatten<float>(),
+            new Dense<float>(3136, 128, Activation.Relu),
+            new Dense<float>(128, 10));
+        new HeInitializer(43).Initialize(network);
+
+        var bytes = AllocatedPerStep(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001), x, labels, steps: 6, warmup: 3, batch: 128);
+
+        Assert.All(bytes, b => Assert.Equal(0, b));
+    }
 }

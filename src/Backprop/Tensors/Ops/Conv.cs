@@ -1,0 +1,209 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Backprop.Autograd;
+using Backprop.Kernels;
+
+namespace Backprop.Tensors.Ops;
+
+/// <summary>
+/// A 2-D convolution layer's whole computation as one recorded operation:
+/// Y = f(conv(X, W) + b) for X [N, C, H, W] (NCHW), W [O, C, KH, KW] (OIHW), b [O] (optional),
+/// with a stride and zero padding; Y is [N, O, OH, OW].
+/// </summary>
+/// <remarks>
+/// <para>
+/// Forward, per image n: col = im2col(Xₙ) [C·KH·KW, OH·OW]; Yₙ = W·col (GEMM, W seen as a matrix
+/// [O, C·KH·KW]); each output channel's row plus bₒ; then f in place — while Yₙ is still in cache.
+/// Backward, from dY: dZ = dY ⊙ f′ in place; db += Σₙ,ₚ dZ[n, o, p]; dW += Σₙ dZₙ·colₙᵀ;
+/// dXₙ += col2im(Wᵀ·dZₙ). The column matrix is made again in the backward pass rather than kept for
+/// the whole batch (a few hundred KB per image, rebuilt while the image's gradient is in cache).
+/// </para>
+/// <para>
+/// Threads and bits. The images are cut into a fixed number of groups (<see cref="Groups"/>: it
+/// depends on the batch size only) that run on the <see cref="WorkerPool"/>, each GEMM on one thread.
+/// An image's output and input gradient are computed by the same operations whichever thread runs
+/// it. The weight and bias gradients are sums over images: each group adds its images in order into
+/// a partial sum of its own, and the partial sums are added to dW and db in group order, so the bits
+/// do not depend on the thread count. After the first step nothing is allocated: the column buffers
+/// and partial sums belong to the op, which the graph replays.
+/// </para>
+/// NOTE: as with the dense layer's fused op, after <see cref="Backward"/> the output's gradient holds dZ.
+/// </remarks>
+internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TActivation : struct, IActivationRule<T>
+{
+    /// <summary>Most groups the images are cut into (the unit of work per thread and of the weight-gradient partial sums).</summary>
+    private const int MaxGroups = 16;
+
+    private readonly Tensor<T> x;
+    private readonly Tensor<T> weight;
+    private readonly Tensor<T>? bias;
+    private readonly ConvGeometry g;
+    private readonly int n;
+    private readonly int outChannels;
+    private readonly T[] derivative;
+    private readonly T[][] columns;
+    private T[][] columnGrads = [];
+    private T[][] weightGrads = [];
+    private T[][] biasGrads = [];
+    private bool backward;
+    private bool needX;
+    private bool needW;
+    private bool needB;
+
+    public Conv2dOp(Tensor<T> x, Tensor<T> weight, Tensor<T>? bias, int stride, int padding)
+        : base(TActivation.Name.Replace("linear", "conv2d", StringComparison.Ordinal),
+            OutputShape(x, weight, bias, stride, padding), bias is null ? [x, weight] : [x, weight, bias])
+    {
+        this.x = x;
+        this.weight = weight;
+        this.bias = bias;
+        n = x.Shape[0];
+        outChannels = weight.Shape[0];
+        g = new ConvGeometry(x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[2], weight.Shape[3], stride, padding);
+        Groups = Math.Min(n, MaxGroups);
+        derivative = TActivation.KeepsDerivative ? new T[Output.Length] : [];
+        var colLength = g.PatchLength * g.Positions;
+        columns = [.. Enumerable.Range(0, Groups).Select(_ => new T[colLength])];
+    }
+
+    /// <summary>How many groups the batch's images are cut into.</summary>
+    public int Groups { get; }
+
+    internal static Shape OutputShape(Tensor<T> x, Tensor<T> weight, Tensor<T>? bias, int stride, int padding)
+    {
+        if (x.Shape.Rank != 4)
+        {
+            throw new ArgumentException($"A 2-D convolution takes images [batch, channels, height, width]; it was given shape {x.Shape}.", nameof(x));
+        }
+        if (weight.Shape.Rank != 4)
+        {
+            throw new ArgumentException($"Convolution weights must be [out channels, in channels, kernel height, kernel width]; got shape {weight.Shape}.", nameof(weight));
+        }
+        if (weight.Shape[1] != x.Shape[1])
+        {
+            throw new ArgumentException($"The weights {weight.Shape} take {weight.Shape[1]} input channels; the images {x.Shape} have {x.Shape[1]}.", nameof(weight));
+        }
+        if (bias is not null && (bias.Shape.Rank != 1 || bias.Length != weight.Shape[0]))
+        {
+            throw new ArgumentException($"The bias must hold one value per output channel ({weight.Shape[0]}); got shape {bias.Shape}.", nameof(bias));
+        }
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
+        ArgumentOutOfRangeException.ThrowIfNegative(padding);
+        int h = x.Shape[2] + (2 * padding), w = x.Shape[3] + (2 * padding);
+        if (weight.Shape[2] > h || weight.Shape[3] > w)
+        {
+            throw new ArgumentException($"A {weight.Shape[2]}×{weight.Shape[3]} kernel does not fit images of {x.Shape[2]}×{x.Shape[3]} with padding {padding}.", nameof(weight));
+        }
+        return new Shape(x.Shape[0], weight.Shape[0], ((h - weight.Shape[2]) / stride) + 1, ((w - weight.Shape[3]) / stride) + 1);
+    }
+
+    public override void Forward()
+    {
+        backward = false;
+        WorkerPool.Shared.Run(this, Groups, Parallelism.MaxDegreeOfParallelism);
+    }
+
+    public override void Backward()
+    {
+        needX = x.RequiresGrad;
+        needW = weight.RequiresGrad;
+        needB = bias is { RequiresGrad: true };
+        // Made on the first backward pass that needs them, then reused.
+        columnGrads = needX && columnGrads.Length == 0 ? Buffers(g.PatchLength * g.Positions) : columnGrads;
+        weightGrads = needW && weightGrads.Length == 0 ? Buffers(weight.Length) : weightGrads;
+        biasGrads = needB && biasGrads.Length == 0 ? Buffers(outChannels) : biasGrads;
+        backward = true;
+        WorkerPool.Shared.Run(this, Groups, Parallelism.MaxDegreeOfParallelism);
+        // The groups' partial sums, in group order: the same bits at any thread count.
+        if (needW)
+        {
+            var dw = weight.GradData.AsSpan();
+            foreach (var partial in weightGrads)
+            {
+                TensorPrimitives.Add(dw, partial, dw);
+            }
+        }
+        if (needB)
+        {
+            var db = bias!.GradData.AsSpan();
+            foreach (var partial in biasGrads)
+            {
+                TensorPrimitives.Add(db, partial, db);
+            }
+        }
+    }
+
+    /// <summary>Runs group <paramref name="task"/>: its images' forward or backward pass, in order.</summary>
+    public void Execute(int task)
+    {
+        int first = (int)((long)task * n / Groups), last = (int)((long)(task + 1) * n / Groups);
+        for (var image = first; image < last; image++)
+        {
+            if (backward)
+            {
+                BackwardImage(task, image, image == first);
+            }
+            else
+            {
+                ForwardImage(task, image);
+            }
+        }
+    }
+
+    private T[][] Buffers(int length) => [.. Enumerable.Range(0, Groups).Select(_ => new T[length])];
+
+    private static GemmOptions OneThread => new(1);
+
+    private void ForwardImage(int group, int image)
+    {
+        int outLength = outChannels * g.Positions, patch = g.PatchLength, positions = g.Positions;
+        var col = columns[group];
+        ConvKernels.Im2Col<T>(g, x.Data.Slice(image * g.ImageLength, g.ImageLength), col);
+        var y = Output.Data.Slice(image * outLength, outLength);
+        // Yₙ[O, P] = W[O, C·KH·KW] · col[C·KH·KW, P]
+        Gemm.Multiply<T>(false, false, outChannels, positions, patch, weight.Data, col, y, accumulate: false, OneThread);
+        if (bias is not null)
+        {
+            for (var o = 0; o < outChannels; o++)
+            {
+                var row = y.Slice(o * positions, positions);
+                TensorPrimitives.Add(row, bias.Data[o], row);
+            }
+        }
+        TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan(image * outLength, outLength));
+    }
+
+    private void BackwardImage(int group, int image, bool firstOfGroup)
+    {
+        int outLength = outChannels * g.Positions, patch = g.PatchLength, positions = g.Positions;
+        var dz = Output.GradData.AsSpan(image * outLength, outLength);
+        TActivation.ToPreActivationGradient(Output.Data.Slice(image * outLength, outLength),
+            derivative.Length == 0 ? [] : derivative.AsSpan(image * outLength, outLength), dz);
+        if (needB)
+        {
+            // db partial (+)= Σₚ dZₙ[o, p]
+            var db = biasGrads[group];
+            for (var o = 0; o < outChannels; o++)
+            {
+                var sum = TensorPrimitives.Sum<T>(dz.Slice(o * positions, positions));
+                db[o] = firstOfGroup ? sum : db[o] + sum;
+            }
+        }
+        if (needW)
+        {
+            // dW partial (+)= dZₙ[O, P] · colₙᵀ[P, C·KH·KW]
+            var col = columns[group];
+            ConvKernels.Im2Col<T>(g, x.Data.Slice(image * g.ImageLength, g.ImageLength), col);
+            Gemm.Multiply<T>(false, true, outChannels, patch, positions, dz, col, weightGrads[group], accumulate: !firstOfGroup, OneThread);
+        }
+        if (needX)
+        {
+            // dcol[C·KH·KW, P] = Wᵀ · dZₙ, then each column element back to its pixel
+            var dcol = columnGrads[group];
+            Gemm.Multiply<T>(true, false, patch, positions, outChannels, weight.Data, dz, dcol, accumulate: false, OneThread);
+            ConvKernels.Col2Im<T>(g, dcol, x.GradData.AsSpan(image * g.ImageLength, g.ImageLength));
+        }
+    }
+}

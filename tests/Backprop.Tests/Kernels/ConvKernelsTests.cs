@@ -1,0 +1,118 @@
+using Backprop.Kernels;
+
+namespace Backprop.Tests.Kernels;
+
+/// <summary>
+/// im2col and col2im at every image width from 1 to 300 (every copy length and edge), with stride
+/// and padding, against the definition; col2im as im2col's adjoint. .ci/run repeats these with
+/// AVX-512, AVX2 and all SIMD switched off.
+/// </summary>
+public sealed class ConvKernelsTests
+{
+    public static TheoryData<int> Widths() => [.. Enumerable.Range(1, 300)];
+
+    private static double[] Draw(int length, int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        return [.. Enumerable.Range(0, length).Select(_ => rng.NextUniform(-1, 1))];
+    }
+
+    // col[(c·KH + i)·KW + j, oy·OW + ox] = x[c, oy·s − p + i, ox·s − p + j], 0 outside.
+    private static double Expected(in ConvGeometry g, double[] x, int row, int column)
+    {
+        int c = row / (g.KH * g.KW), i = row / g.KW % g.KH, j = row % g.KW, oy = column / g.OW, ox = column % g.OW;
+        int y = (oy * g.Stride) - g.Pad + i, xx = (ox * g.Stride) - g.Pad + j;
+        return y < 0 || y >= g.H || xx < 0 || xx >= g.W ? 0 : x[(((c * g.H) + y) * g.W) + xx];
+    }
+
+    private static IEnumerable<ConvGeometry> GeometriesOfWidth(int width)
+    {
+        yield return new ConvGeometry(2, 3, width, 3, 3, 1, 1);
+        yield return new ConvGeometry(1, 4, width, 1, Math.Min(width, 2), 1, 0);
+        yield return new ConvGeometry(1, 5, width, 3, 3, 2, 2);
+        yield return new ConvGeometry(2, 2, width, 2, 3, 3, 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Im2col_lays_out_every_receptive_field_at_every_width(int width)
+    {
+        foreach (var g in GeometriesOfWidth(width))
+        {
+            var x = Draw(g.ImageLength, width);
+            var col = new double[g.PatchLength * g.Positions];
+            Array.Fill(col, double.NaN); // every element must be written, padding included
+
+            ConvKernels.Im2Col<double>(g, x, col);
+
+            for (var r = 0; r < g.PatchLength; r++)
+            {
+                for (var q = 0; q < g.Positions; q++)
+                {
+                    Assert.Equal(Expected(g, x, r, q), col[(r * g.Positions) + q]);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Col2im_adds_each_column_element_to_the_pixel_it_came_from(int width)
+    {
+        foreach (var g in GeometriesOfWidth(width))
+        {
+            var col = Draw(g.PatchLength * g.Positions, width + 1000);
+            var start = Draw(g.ImageLength, width + 2000);
+            var expected = (double[])start.Clone();
+            for (var r = 0; r < g.PatchLength; r++)
+            {
+                for (var q = 0; q < g.Positions; q++)
+                {
+                    // Where Expected would read from, written as an index: mark each pixel through a one-hot image.
+                    int c = r / (g.KH * g.KW), i = r / g.KW % g.KH, j = r % g.KW, oy = q / g.OW, ox = q % g.OW;
+                    int y = (oy * g.Stride) - g.Pad + i, xx = (ox * g.Stride) - g.Pad + j;
+                    if (y >= 0 && y < g.H && xx >= 0 && xx < g.W)
+                    {
+                        expected[(((c * g.H) + y) * g.W) + xx] += col[(r * g.Positions) + q];
+                    }
+                }
+            }
+            var image = (double[])start.Clone();
+
+            ConvKernels.Col2Im<double>(g, col, image);
+
+            // The same additions in the same order (rows of the column matrix in order).
+            Assert.Equal(expected, image);
+        }
+    }
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(33)]
+    public void Im2col_works_on_float(int width)
+    {
+        var g = new ConvGeometry(2, 4, width, 3, 3, 1, 1);
+        var x = Draw(g.ImageLength, 5);
+        var col = new float[g.PatchLength * g.Positions];
+
+        ConvKernels.Im2Col<float>(g, [.. x.Select(v => (float)v)], col);
+
+        for (var r = 0; r < g.PatchLength; r++)
+        {
+            for (var q = 0; q < g.Positions; q++)
+            {
+                Assert.Equal((float)Expected(g, x, r, q), col[(r * g.Positions) + q]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Too_short_spans_are_refused()
+    {
+        var g = new ConvGeometry(1, 4, 4, 3, 3, 1, 1);
+
+        Assert.Throws<ArgumentException>(() => ConvKernels.Im2Col<double>(g, new double[15], new double[9 * 16]));
+        Assert.Throws<ArgumentException>(() => ConvKernels.Im2Col<double>(g, new double[16], new double[(9 * 16) - 1]));
+        Assert.Throws<ArgumentException>(() => ConvKernels.Col2Im<double>(g, new double[9 * 16], new double[15]));
+    }
+}
