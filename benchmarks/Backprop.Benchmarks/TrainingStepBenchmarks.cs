@@ -18,6 +18,7 @@ public class TrainingStepBenchmarks
     private Step<double> lesson = null!;
     private Step<float> smallMlp = null!;
     private Step<float> mlp = null!;
+    private Step<float> cnn = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -46,6 +47,23 @@ public class TrainingStepBenchmarks
         var large = Sequential<float>.Mlp([784, 1024, 1024, 10], Activation.Relu);
         new HeInitializer(42).Initialize(large);
         mlp = Record(large, new CrossEntropy(), new GradientDescent<float>(large.Parameters(), 0.01), images, labels);
+
+        // The reference CNN (bench's "cnn"): batch 128 of 1×28×28, Adam lr 0.001.
+        var pictures = new Tensor<float>(new Shape(128, 1, 28, 28));
+        for (var i = 0; i < pictures.Length; i++)
+        {
+            pictures.Data[i] = (float)rng.NextNormal();
+        }
+        var network2 = new Sequential<float>(
+            new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<float>(2),
+            new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<float>(2),
+            new Flatten<float>(),
+            new Dense<float>(3136, 128, Activation.Relu),
+            new Dense<float>(128, 10));
+        new HeInitializer(42).Initialize(network2);
+        cnn = Record(network2, new CrossEntropy(), new Adam<float>(network2.Parameters(), 0.001), pictures, labels);
     }
 
     [Benchmark]
@@ -56,6 +74,9 @@ public class TrainingStepBenchmarks
 
     [Benchmark]
     public void MlpStep() => mlp.Run();
+
+    [Benchmark]
+    public void CnnStep() => cnn.Run();
 
     private static Tensor<float> Normal(Rng rng, int rows, int columns)
     {

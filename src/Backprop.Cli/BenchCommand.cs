@@ -7,7 +7,7 @@ namespace Backprop.Cli;
 
 /// <summary>
 /// <c>backprop bench</c>: runs the standard workloads (the lesson's network, the small and the large
-/// MLP, a 1024³ float GEMM, the FMA peak) and prints, for each, the median and min–max over repeated
+/// MLP, the reference CNN, a 1024³ float GEMM, the FMA peak) and prints, for each, the median and min–max over repeated
 /// runs; <c>--json</c> prints one flat object of medians.
 /// </summary>
 /// <remarks>
@@ -21,6 +21,7 @@ internal sealed class BenchCommand(TextWriter stdout)
     [
         "statquest_us_per_step", "mlp_small_us_per_step", "mlp_ms_per_step_1t", "mlp_ms_per_step_all", "mlp_gflops_all",
         "sgemm1024_gflops_1t", "sgemm1024_gflops_all", "peak_gflops_1t", "peak_gflops_all",
+        "cnn_ms_per_step_1t", "cnn_ms_per_step_all", "cnn_gflops_all",
     ];
 
     private readonly Option<bool> quick = new("--quick") { Description = "Fewer repetitions: finishes within 30 seconds" };
@@ -29,7 +30,7 @@ internal sealed class BenchCommand(TextWriter stdout)
 
     public Command Create()
     {
-        var command = new Command("bench", "Measure training and kernel speed on the standard workloads (lesson network, MLPs, 1024³ GEMM, FMA peak).")
+        var command = new Command("bench", "Measure training and kernel speed on the standard workloads (lesson network, MLPs, CNN, 1024³ GEMM, FMA peak).")
         {
             quick, smoke, json,
         };
@@ -71,17 +72,21 @@ internal sealed class BenchCommand(TextWriter stdout)
         Parallelism.MaxDegreeOfParallelism = 1;
         Measure("sgemm1024_gflops_1t", "sgemm 1024³, 1 thread", "GFLOP/s", () => BenchWorkloads.Sgemm(plan));
         Measure("mlp_ms_per_step_1t", "MLP 784-1024-1024-10 step, 1 thread", "ms/step", () => BenchWorkloads.Mlp(plan));
+        Measure("cnn_ms_per_step_1t", "reference CNN step, 1 thread", "ms/step", () => BenchWorkloads.Cnn(plan));
         Parallelism.MaxDegreeOfParallelism = all;
         Measure("sgemm1024_gflops_all", $"sgemm 1024³, {all} threads", "GFLOP/s", () => BenchWorkloads.Sgemm(plan));
         Measure("mlp_ms_per_step_all", $"MLP 784-1024-1024-10 step, {all} threads", "ms/step", () => BenchWorkloads.Mlp(plan));
+        Measure("cnn_ms_per_step_all", $"reference CNN step, {all} threads", "ms/step", () => BenchWorkloads.Cnn(plan));
         Parallelism.MaxDegreeOfParallelism = threads;
 
         var mlpAll = rows.Single(r => r.Key == "mlp_ms_per_step_all").Median;
         var gflops = 6.0 * BenchWorkloads.MlpParameters * 128 / (mlpAll * 1e-3) / 1e9;
+        var cnnGflops = BenchWorkloads.CnnFlopsPerStep / (rows.Single(r => r.Key == "cnn_ms_per_step_all").Median * 1e-3) / 1e9;
         if (asJson)
         {
             var medians = rows.ToDictionary(r => r.Key, r => r.Median);
             medians["mlp_gflops_all"] = gflops;
+            medians["cnn_gflops_all"] = cnnGflops;
             using var buffer = new MemoryStream();
             using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
             {
@@ -98,6 +103,8 @@ internal sealed class BenchCommand(TextWriter stdout)
         {
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"MLP {all} threads: {gflops:F1} GFLOP/s (6 × {BenchWorkloads.MlpParameters} parameters × 128 rows per step at the median time)"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"CNN {all} threads: {cnnGflops:F1} GFLOP/s ({BenchWorkloads.CnnFlopsPerStep / 1e9:F2} GFLOP per step: the products of forward and backward, at the median time)"));
         }
         return BackpropCli.Success;
     }

@@ -10,14 +10,15 @@ using Backprop.Training;
 namespace Backprop.Cli;
 
 /// <summary>How many repetitions each workload gets: the full run, <c>--quick</c> (under 30 s) or the test-only smoke run.</summary>
-internal sealed record BenchPlan(int LessonBlocks, int SmallBlocks, int StepsPerBlock, int MlpWarmup, int MlpSteps, int SgemmRuns, int PeakRuns, int PeakMilliseconds)
+internal sealed record BenchPlan(int LessonBlocks, int SmallBlocks, int StepsPerBlock, int MlpWarmup, int MlpSteps, int SgemmRuns, int PeakRuns, int PeakMilliseconds,
+    int CnnWarmup, int CnnSteps)
 {
-    public static BenchPlan Full { get; } = new(21, 21, 1000, 5, 50, 30, 7, 200);
+    public static BenchPlan Full { get; } = new(21, 21, 1000, 5, 50, 30, 7, 200, 5, 20);
 
-    public static BenchPlan Quick { get; } = new(7, 7, 1000, 2, 10, 8, 3, 150);
+    public static BenchPlan Quick { get; } = new(7, 7, 1000, 2, 10, 8, 3, 150, 2, 6);
 
     /// <summary>Seconds at most: checks that every workload runs and reports, not how fast.</summary>
-    public static BenchPlan Smoke { get; } = new(2, 2, 20, 0, 2, 1, 2, 5);
+    public static BenchPlan Smoke { get; } = new(2, 2, 20, 0, 2, 1, 2, 5, 0, 2);
 }
 
 /// <summary>
@@ -76,6 +77,66 @@ internal static class BenchWorkloads
         // Step i's time is from the end of step i − 1 to the end of step i; the first is recording, not a step.
         var samples = new List<double>();
         for (var i = Math.Max(plan.MlpWarmup, 1); i < clock.Count; i++)
+        {
+            samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMilliseconds);
+        }
+        return samples;
+    }
+
+    /// <summary>
+    /// The reference CNN (the and TorchSharp's <c>cnn</c>): conv 1→32 3×3 padding 1, ReLU, max-pool 2,
+    /// conv 32→64 3×3 padding 1, ReLU, max-pool 2, flatten, dense 3136→128 ReLU, dense 128→10.
+    /// </summary>
+    public static Sequential<T> ReferenceCnn<T>(ulong seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var network = new Sequential<T>(
+            new Conv2d<T>(1, 32, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<T>(2),
+            new Conv2d<T>(32, 64, 3, padding: 1, activation: Activation.Relu),
+            new MaxPool2d<T>(2),
+            new Flatten<T>(),
+            new Dense<T>(64 * 7 * 7, 128, Activation.Relu),
+            new Dense<T>(128, 10));
+        new HeInitializer(seed).Initialize(network);
+        return network;
+    }
+
+    /// <summary>
+    /// Floating-point operations of one training step of <see cref="ReferenceCnn{T}"/> on 128 images:
+    /// 2 per multiply-add, for the forward product and the two gradient products of each layer (the
+    /// first convolution needs no input gradient).
+    /// </summary>
+    public static double CnnFlopsPerStep
+    {
+        get
+        {
+            const double n = 128;
+            double conv1 = 2 * n * 32 * (28 * 28) * 9, conv2 = 2 * n * 64 * (14 * 14) * (32 * 9);
+            double dense1 = 2 * n * 3136 * 128, dense2 = 2 * n * 128 * 10;
+            return (2 * conv1) + (3 * conv2) + (3 * dense1) + (3 * dense2);
+        }
+    }
+
+    /// <summary>The reference CNN, float32, batch 128 of 1×28×28 normal inputs, cross-entropy, Adam lr 0.001: ms per step, one sample per step.</summary>
+    public static List<double> Cnn(BenchPlan plan)
+    {
+        var rng = new Rng(42);
+        var x = new Tensor<float>(new Shape(128, 1, 28, 28));
+        for (var i = 0; i < x.Length; i++)
+        {
+            x.Data[i] = (float)rng.NextNormal();
+        }
+        var labels = new Tensor<float>(new Shape(128));
+        for (var i = 0; i < 128; i++)
+        {
+            labels.Data[i] = rng.NextInt(10);
+        }
+        var network = ReferenceCnn<float>(42);
+        var trainer = new Trainer<float>(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001));
+        var clock = new StepClock<float>(plan.CnnWarmup + plan.CnnSteps);
+        trainer.Fit(x, labels, new TrainingOptions { MaxSteps = plan.CnnWarmup + plan.CnnSteps, MinStepSize = null }, [clock]);
+        var samples = new List<double>();
+        for (var i = Math.Max(plan.CnnWarmup, 1); i < clock.Count; i++)
         {
             samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMilliseconds);
         }

@@ -47,6 +47,11 @@ internal static class PoolKernels
             throw new ArgumentException($"The index span holds {argmax.Length} elements; the output has {g.OutputLength}.", nameof(argmax));
         }
         int oh = g.OH, ow = g.OW, plane = g.H * g.W;
+        if (g.K == 2 && g.Stride == 2)
+        {
+            MaxForward2x2(g, x, y, argmax);
+            return;
+        }
         var o = 0;
         for (var p = 0; p < g.Planes; p++)
         {
@@ -78,6 +83,50 @@ internal static class PoolKernels
                     y[o] = best;
                     argmax[o] = at;
                 }
+            }
+        }
+    }
+
+    // The common 2×2 window with stride 2: the same choices as the general loop (the first of equal
+    // maxima in row order; a NaN wins), unrolled over the window's four elements.
+    private static void MaxForward2x2<T>(in PoolGeometry g, ReadOnlySpan<T> x, Span<T> y, Span<int> argmax)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OH, ow = g.OW, w = g.W, plane = g.H * g.W;
+        var o = 0;
+        for (var p = 0; p < g.Planes; p++)
+        {
+            for (var oy = 0; oy < oh; oy++)
+            {
+                var top = (p * plane) + (2 * oy * w);
+                var rowTop = x.Slice(top, 2 * ow);
+                var rowBottom = x.Slice(top + w, 2 * ow);
+                var yRow = y.Slice(o, ow);
+                var aRow = argmax.Slice(o, ow);
+                for (var ox = 0; ox < ow; ox++)
+                {
+                    var j = 2 * ox;
+                    T best = rowTop[j], v;
+                    var at = j;
+                    if (!T.IsNaN(best))
+                    {
+                        if ((v = rowTop[j + 1]) > best || T.IsNaN(v))
+                        {
+                            (best, at) = (v, j + 1);
+                        }
+                        if (!T.IsNaN(best) && ((v = rowBottom[j]) > best || T.IsNaN(v)))
+                        {
+                            (best, at) = (v, w + j);
+                        }
+                        if (!T.IsNaN(best) && ((v = rowBottom[j + 1]) > best || T.IsNaN(v)))
+                        {
+                            (best, at) = (v, w + j + 1);
+                        }
+                    }
+                    yRow[ox] = best;
+                    aRow[ox] = top + at;
+                }
+                o += ow;
             }
         }
     }

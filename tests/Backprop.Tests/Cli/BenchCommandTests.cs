@@ -14,10 +14,11 @@ public sealed class BenchCommandTests
     [
         "statquest_us_per_step", "mlp_small_us_per_step", "mlp_ms_per_step_1t", "mlp_ms_per_step_all", "mlp_gflops_all",
         "sgemm1024_gflops_1t", "sgemm1024_gflops_all", "peak_gflops_1t", "peak_gflops_all",
+        "cnn_ms_per_step_1t", "cnn_ms_per_step_all", "cnn_gflops_all",
     ];
 
     [Fact]
-    public void Json_is_one_flat_object_with_exactly_the_nine_medians()
+    public void Json_is_one_flat_object_with_exactly_the_twelve_figures()
     {
         var result = Run("bench", "--smoke", "--json");
 
@@ -36,6 +37,10 @@ public sealed class BenchCommandTests
         var ms = document.RootElement.GetProperty("mlp_ms_per_step_all").GetDouble();
         var gflops = document.RootElement.GetProperty("mlp_gflops_all").GetDouble();
         Assert.Equal(6.0 * 1_863_690 * 128 / (ms * 1e-3) / 1e9, gflops, 0.01 * gflops);
+        // CNN FLOPs: 2 per multiply-add of the forward and gradient products (the first convolution has no input gradient).
+        var cnnMs = document.RootElement.GetProperty("cnn_ms_per_step_all").GetDouble();
+        var cnnGflops = document.RootElement.GetProperty("cnn_gflops_all").GetDouble();
+        Assert.Equal(3_199_401_984 / (cnnMs * 1e-3) / 1e9, cnnGflops, 0.01 * cnnGflops);
     }
 
     [Fact]
@@ -45,7 +50,7 @@ public sealed class BenchCommandTests
 
         Assert.Equal(0, result.ExitCode);
         var lines = result.Stdout.Split('\n');
-        foreach (var workload in new[] { "FMA loop peak, 1 thread", "lesson network step", "MLP 2-16-16-1 tanh step", "sgemm 1024³, 1 thread", "MLP 784-1024-1024-10 step, 1 thread" })
+        foreach (var workload in new[] { "FMA loop peak, 1 thread", "lesson network step", "MLP 2-16-16-1 tanh step", "sgemm 1024³, 1 thread", "MLP 784-1024-1024-10 step, 1 thread", "reference CNN step, 1 thread" })
         {
             var line = Assert.Single(lines, l => l.StartsWith(workload, StringComparison.Ordinal));
             var numbers = line[44..].Split(' ', StringSplitOptions.RemoveEmptyEntries);

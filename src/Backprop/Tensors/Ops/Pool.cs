@@ -28,54 +28,105 @@ internal static class Pooling
 }
 
 /// <summary>
+/// Runs a pooling kernel on groups of planes on the <see cref="WorkerPool"/>: planes never share an
+/// input or output element, so every element is computed by the same operations at any thread count.
+/// </summary>
+internal abstract class PoolOp<T> : Op<T>, IParallelJob where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Most groups of planes per call.</summary>
+    private const int MaxGroups = 16;
+
+    /// <summary>Planes below this many input elements are pooled on the calling thread.</summary>
+    private const int ParallelElements = 1 << 16;
+
+    private readonly int groups;
+    private bool backward;
+
+    protected PoolOp(string name, Tensor<T> x, PoolGeometry g) : base(name, Pooling.OutputShape(x, g), x)
+    {
+        X = x;
+        Geometry = g;
+        groups = Math.Min(g.Planes, MaxGroups);
+    }
+
+    protected Tensor<T> X { get; }
+
+    protected PoolGeometry Geometry { get; }
+
+    public sealed override void Forward()
+    {
+        backward = false;
+        Run();
+    }
+
+    public sealed override void Backward()
+    {
+        if (X.RequiresGrad)
+        {
+            backward = true;
+            Run();
+        }
+    }
+
+    private void Run()
+        => WorkerPool.Shared.Run(this, groups, Geometry.InputLength < ParallelElements ? 1 : Parallelism.MaxDegreeOfParallelism);
+
+    public void Execute(int task)
+    {
+        int first = (int)((long)task * Geometry.Planes / groups), last = (int)((long)(task + 1) * Geometry.Planes / groups);
+        var g = Geometry with { Planes = last - first };
+        int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
+        if (backward)
+        {
+            Backward(g, Output.GradData.AsSpan(first * outPlane, g.OutputLength), X.GradData.AsSpan(first * inPlane, g.InputLength), first * outPlane);
+        }
+        else
+        {
+            Forward(g, X.Data.Slice(first * inPlane, g.InputLength), Output.Data.Slice(first * outPlane, g.OutputLength), first * outPlane);
+        }
+    }
+
+    /// <summary>Pools the planes of <paramref name="x"/> into <paramref name="y"/>; <paramref name="outputStart"/> is y's offset in the whole output.</summary>
+    protected abstract void Forward(in PoolGeometry g, ReadOnlySpan<T> x, Span<T> y, int outputStart);
+
+    /// <summary>Adds the planes' input gradient to <paramref name="dx"/> from <paramref name="dy"/>.</summary>
+    protected abstract void Backward(in PoolGeometry g, ReadOnlySpan<T> dy, Span<T> dx, int outputStart);
+}
+
+/// <summary>
 /// Max pooling: y[n, c, oy, ox] = max over the K×K window at (oy·s, ox·s) of x[n, c] (no padding).
 /// </summary>
 /// <remarks>
 /// Keeps, per output, the index of the element it took; ∂y/∂x is 1 there and 0 elsewhere, so
 /// backward adds each output's gradient to that one element (to the first of equal maxima, as PyTorch does).
 /// </remarks>
-internal sealed class MaxPool2dOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+internal sealed class MaxPool2dOp<T>(Tensor<T> x, PoolGeometry g) : PoolOp<T>("maxpool2d", x, g)
+    where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Tensor<T> x;
-    private readonly PoolGeometry g;
-    private readonly int[] argmax;
+    // Indices into each group's own slice of the input.
+    private readonly int[] argmax = new int[g.OutputLength];
 
-    public MaxPool2dOp(Tensor<T> x, PoolGeometry g) : base("maxpool2d", Pooling.OutputShape(x, g), x)
-    {
-        this.x = x;
-        this.g = g;
-        argmax = new int[g.OutputLength];
-    }
-
-    public override void Forward() => PoolKernels.MaxForward<T>(g, x.Data, Output.Data, argmax);
+    protected override void Forward(in PoolGeometry g, ReadOnlySpan<T> x, Span<T> y, int outputStart)
+        => PoolKernels.MaxForward(g, x, y, argmax.AsSpan(outputStart, g.OutputLength));
 
     // ∂y_o/∂x_i = [i = argmax_o]
-    public override void Backward()
-    {
-        if (x.RequiresGrad)
-        {
-            PoolKernels.MaxBackward<T>(Output.GradData, argmax, x.GradData);
-        }
-    }
+    protected override void Backward(in PoolGeometry g, ReadOnlySpan<T> dy, Span<T> dx, int outputStart)
+        => PoolKernels.MaxBackward(dy, argmax.AsSpan(outputStart, g.OutputLength), dx);
 }
 
 /// <summary>
 /// Average pooling: y[n, c, oy, ox] = (1/K²) Σ over the K×K window at (oy·s, ox·s) of x[n, c] (no padding).
 /// </summary>
 /// <remarks>∂y/∂x = 1/K² for each element of the window: backward spreads dy/K² over it.</remarks>
-internal sealed class AvgPool2dOp<T>(Tensor<T> x, PoolGeometry g) : Op<T>("avgpool2d", Pooling.OutputShape(x, g), x)
+internal sealed class AvgPool2dOp<T>(Tensor<T> x, PoolGeometry g) : PoolOp<T>("avgpool2d", x, g)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public override void Forward() => PoolKernels.AverageForward<T>(g, x.Data, Output.Data);
+    protected override void Forward(in PoolGeometry g, ReadOnlySpan<T> x, Span<T> y, int outputStart)
+        => PoolKernels.AverageForward(g, x, y);
 
     // ∂y_o/∂x_i = 1/K² for i in o's window
-    public override void Backward()
-    {
-        if (x.RequiresGrad)
-        {
-            PoolKernels.AverageBackward<T>(g, Output.GradData, x.GradData);
-        }
-    }
+    protected override void Backward(in PoolGeometry g, ReadOnlySpan<T> dy, Span<T> dx, int outputStart)
+        => PoolKernels.AverageBackward(g, dy, dx);
 }
 
 /// <summary>
