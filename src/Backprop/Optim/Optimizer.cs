@@ -50,16 +50,20 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// The learning rate: a positive, finite number. It may be changed between steps (a schedule, or a
-    /// monitor writing its own): every step reads it afresh.
+    /// The learning rate: a finite number, positive when the optimizer is made. It may be changed
+    /// between steps (a schedule, or a monitor writing its own), to 0 as well (a cosine schedule ends
+    /// there, as in PyTorch): every step reads it afresh.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
     public double LearningRate
     {
         get => learningRate;
         set
         {
-            CheckLearningRate(value, nameof(LearningRate));
+            if (!(value >= 0 && double.IsFinite(value)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "The learning rate must be a finite number ≥ 0.");
+            }
             learningRate = value;
             Rate = T.CreateChecked(value);
         }

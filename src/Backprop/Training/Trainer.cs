@@ -201,6 +201,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private Run? current;
 
     /// <summary>
+    /// The epoch in progress (1 for the first) of the run in progress, or of the last run; 0 before any.
+    /// In <see cref="TrainingMonitor{T}.OnEpochEnd"/> it is the epoch that ended; epochs completed at
+    /// <see cref="TrainingMonitor{T}.OnStart"/> are one fewer (more than 0 on a resumed run).
+    /// </summary>
+    public int Epoch => current?.Epoch ?? 0;
+
+    /// <summary>
     /// The state of the run in progress (from <see cref="TrainingMonitor{T}.OnStepEnd"/>) or of the last
     /// run (after <c>Fit</c> returns): everything needed to resume it exactly.
     /// </summary>

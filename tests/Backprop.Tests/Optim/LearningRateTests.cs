@@ -87,16 +87,30 @@ public sealed class LearningRateTests
     }
 
     [Theory]
-    [InlineData(0.0)]
     [InlineData(-1.0)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
-    public void A_rate_that_is_not_positive_and_finite_is_refused_and_the_old_one_kept(double rate)
+    public void A_rate_that_is_negative_or_not_finite_is_refused_and_the_old_one_kept(double rate)
     {
         var optimizer = new GradientDescent<double>([Filled("p", 1, 0, 0)], 0.1);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => optimizer.LearningRate = rate);
         Assert.Equal("LearningRate", e.ParamName);
-        Assert.StartsWith("The learning rate must be a positive, finite number.", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("The learning rate must be a finite number ≥ 0.", e.Message, StringComparison.Ordinal);
         Assert.Equal(0.1, optimizer.LearningRate);
+    }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("adam")]
+    public void A_rate_of_zero_where_a_schedule_ends_changes_nothing(string rule)
+    {
+        var p = Filled("p", 3, 1.0, 0.5);
+        var optimizer = Optimizer<double>.Create(rule, [p], 0.1);
+        optimizer.LearningRate = 0;
+        optimizer.Step();
+        Assert.False(optimizer.LastStepSkipped);
+        Assert.Equal([1.0, 1.0, 1.0], p.Data.ToArray());
+        Assert.Equal(0, optimizer.LastMaxStepSize);
     }
 }
