@@ -90,7 +90,7 @@ public static class TrainingPictures
             var pngBytes = plot.GetImageBytes(width, height, ImageFormat.Png);
             files.Stage(png, "picture", s => s.Write(pngBytes));
             var svg = Path.Combine(folder, name + ".svg");
-            var svgBytes = System.Text.Encoding.UTF8.GetBytes(plot.GetSvgXml(width, height));
+            var svgBytes = System.Text.Encoding.UTF8.GetBytes(Svg(plot, width, height));
             files.Stage(svg, "picture", s => s.Write(svgBytes));
             written.Add(png);
             written.Add(svg);
@@ -224,6 +224,13 @@ public static class TrainingPictures
         losses.Add(result.FinalLoss);
         return ([.. steps], [.. losses]);
     }
+
+    /// <summary>
+    /// The plot as SVG, with its bitmaps (heatmaps: the confusion matrix, images) drawn with sharp
+    /// pixels when a browser scales them, as in the PNG, rather than blurred.
+    /// </summary>
+    internal static string Svg(Plot plot, int width, int height)
+        => plot.GetSvgXml(width, height).Replace("<image ", "<image style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ", StringComparison.Ordinal);
 
     internal static Plot NewPlot()
     {
