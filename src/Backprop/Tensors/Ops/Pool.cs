@@ -56,7 +56,7 @@ internal abstract class PoolOp<T> : Op<T>, IParallelJob where T : unmanaged, IFl
     public sealed override void Forward()
     {
         backward = false;
-        Run();
+        RunGroups();
     }
 
     public sealed override void Backward()
@@ -64,11 +64,11 @@ internal abstract class PoolOp<T> : Op<T>, IParallelJob where T : unmanaged, IFl
         if (X.RequiresGrad)
         {
             backward = true;
-            Run();
+            RunGroups();
         }
     }
 
-    private void Run()
+    private void RunGroups()
         => WorkerPool.Shared.Run(this, groups, Geometry.InputLength < ParallelElements ? 1 : Parallelism.MaxDegreeOfParallelism);
 
     public void Execute(int task)
