@@ -12,8 +12,8 @@ namespace Backprop.Nn;
 /// </summary>
 /// <remarks>
 /// γ starts at 1 and β at 0 (parameters <c>{name}.weight</c> and <c>{name}.bias</c>); the running
-/// mean starts at 0 and the running variance at 1 (buffers <c>{name}.running_mean</c> and
-/// <c>{name}.running_var</c>: saved with the model and in checkpoints, never trained).
+/// mean starts at 0 and the running variance at 1 (buffers <c>{name}.runningMean</c> and
+/// <c>{name}.runningVar</c>: saved with the model and in checkpoints, never trained).
 /// </remarks>
 public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -31,8 +31,8 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         Weight = new Parameter<T>(name + ".weight", new Shape(channels));
         Weight.Data.Fill(T.One);
         Bias = new Parameter<T>(name + ".bias", new Shape(channels));
-        RunningMean = new Tensor<T>(new Shape(channels)) { Name = name + ".running_mean" };
-        RunningVar = new Tensor<T>(new Shape(channels)) { Name = name + ".running_var" };
+        RunningMean = new Tensor<T>(new Shape(channels)) { Name = name + ".runningMean" };
+        RunningVar = new Tensor<T>(new Shape(channels)) { Name = name + ".runningVar" };
         RunningVar.Data.Fill(T.One);
     }
 
@@ -86,8 +86,8 @@ public abstract class BatchNorm<T> : Module<T> where T : unmanaged, IFloatingPoi
         Name = prefix;
         Weight.Rename(prefix + ".weight");
         Bias.Rename(prefix + ".bias");
-        RunningMean.Name = prefix + ".running_mean";
-        RunningVar.Name = prefix + ".running_var";
+        RunningMean.Name = prefix + ".runningMean";
+        RunningVar.Name = prefix + ".runningVar";
     }
 
     /// <summary>Settings that differ from PyTorch's defaults, for <see cref="Module{T}.Describe"/>.</summary>

@@ -74,7 +74,7 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Named tensors that are part of the module's state but not trained, such as BatchNorm's running
-    /// mean and variance (<c>layer1.running_mean</c>), of this module and the modules inside it, in a stable order.
+    /// mean and variance (<c>layer1.runningMean</c>), of this module and the modules inside it, in a stable order.
     /// Checkpoints and model files carry them beside the parameters.
     /// </summary>
     /// <remarks>By default, the buffers of <see cref="Children"/>, in order.</remarks>

@@ -21,7 +21,7 @@ public sealed class BatchNormTests
         Assert.Equal([0f, 0f, 0f], norm.RunningMean.Data.ToArray());
         Assert.Equal([1f, 1f, 1f], norm.RunningVar.Data.ToArray());
         Assert.Equal(["layer0.weight", "layer0.bias", "layer1.weight", "layer1.bias"], network.Parameters().Select(p => p.Name));
-        Assert.Equal(["layer1.running_mean", "layer1.running_var"], network.Buffers().Select(b => b.Name));
+        Assert.Equal(["layer1.runningMean", "layer1.runningVar"], network.Buffers().Select(b => b.Name));
         Assert.Equal((0.1, 1e-5), (norm.Momentum, norm.Epsilon));
         Assert.Equal("Dense(2 → 3, Identity) → BatchNorm1d(3)", network.Describe());
         Assert.Equal("BatchNorm2d(8, momentum 0.01, eps 0.001)", new BatchNorm2d<float>(8, 0.01, 1e-3).Describe());

@@ -71,7 +71,7 @@ public sealed class ModeTests
 
         Assert.Equal(["layer0.weight", "layer0.bias", "layer1.0.weight", "layer1.0.bias", "layer1.1.0.weight", "layer1.1.0.bias"],
             network.Parameters().Select(p => p.Name));
-        Assert.Equal(["layer1.1.0.running_mean", "layer1.1.0.running_var"], network.Buffers().Select(b => b.Name));
+        Assert.Equal(["layer1.1.0.runningMean", "layer1.1.0.runningVar"], network.Buffers().Select(b => b.Name));
         Assert.Equal(["layer1.1.1.generator"], network.Generators().Select(g => g.Key));
     }
 }

@@ -13,8 +13,8 @@ public sealed class BatchNormOpTests
     private static (Tensor<double> Gamma, Tensor<double> Beta, Tensor<double> Mean, Tensor<double> Var) Settings(Rng rng, int channels) => (
         Uniform(rng, 0.5, 1.5, [channels], requiresGrad: true, name: "gamma"),
         Uniform(rng, -0.5, 0.5, [channels], requiresGrad: true, name: "beta"),
-        Uniform(rng, -1, 1, [channels], name: "running_mean"),
-        Uniform(rng, 0.5, 2, [channels], name: "running_var"));
+        Uniform(rng, -1, 1, [channels], name: "runningMean"),
+        Uniform(rng, 0.5, 2, [channels], name: "runningVar"));
 
     public static TheoryData<int[], bool> Cases() => new()
     {

@@ -157,7 +157,7 @@ public sealed class ModeTrainingTests
         using var folder = new TempFolder();
         new Checkpoint<double>(first.CaptureState(), ["--test"], null).Save(folder.File("run.ckpt"));
         var state = Assert.IsType<Checkpoint<double>>(Checkpoint.Load(folder.File("run.ckpt"))).State;
-        Assert.Equal(["layer1.running_mean", "layer1.running_var"], state.Buffers.Select(b => b.Key));
+        Assert.Equal(["layer1.runningMean", "layer1.runningVar"], state.Buffers.Select(b => b.Key));
         Assert.Equal(["layer3.generator"], state.Generators.Select(g => g.Key));
 
         var second = NewTrainer();
