@@ -22,7 +22,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly PlaygroundOptions options;
-    private readonly ConcurrentDictionary<string, (PlaygroundSession Session, CancellationTokenSource Close)> sessions = new();
+    private readonly ConcurrentDictionary<string, (PlaygroundSession Session, WebSocket Socket)> sessions = new();
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource stopping = new();
     private RequestGuard guard = null!;
@@ -112,14 +112,12 @@ public sealed class PlaygroundServer : IAsyncDisposable
         {
             return Results.NotFound("backprop serve: no such session (it was closed or left idle)\n");
         }
-        if (s.Session.Lab is not { } lab)
-        {
-            return Results.BadRequest("backprop serve: set up a network first\n");
-        }
         s.Session.Gate.Wait();
         try
         {
-            return Results.File(make(lab), contentType, fileName);
+            return s.Session.Lab is { } lab
+                ? Results.File(make(lab), contentType, fileName)
+                : Results.BadRequest("backprop serve: set up a network first\n");
         }
         catch (BackpropException e)
         {
@@ -147,7 +145,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var session = new PlaygroundSession(options, () => clock.Elapsed);
         using var close = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, context.RequestAborted);
-        sessions[session.Id] = (session, close);
+        sessions[session.Id] = (session, socket);
         try
         {
             await ServeAsync(socket, session, close.Token);
@@ -158,20 +156,22 @@ public sealed class PlaygroundServer : IAsyncDisposable
         }
     }
 
+    // NOTE: a receive is never cancelled (cancelling one aborts an ASP.NET Core WebSocket without a close
+    // frame); an idle tab is closed by sending it a close frame, which the tab answers.
     private async Task ServeAsync(WebSocket socket, PlaygroundSession session, CancellationToken cancel)
     {
         var buffer = new byte[64 << 10];
         using var message = new MemoryStream();
         try
         {
-            while (socket.State == WebSocketState.Open && !cancel.IsCancellationRequested)
+            while (socket.State == WebSocketState.Open)
             {
                 message.SetLength(0);
                 var tooLarge = false;
                 ValueWebSocketReceiveResult received;
                 do
                 {
-                    received = await socket.ReceiveAsync(buffer.AsMemory(), cancel);
+                    received = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
                     if (message.Length + received.Count > options.MaxMessageBytes)
                     {
                         tooLarge = true; // read the rest and drop it
@@ -184,28 +184,32 @@ public sealed class PlaygroundServer : IAsyncDisposable
                 while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
                 if (received.MessageType == WebSocketMessageType.Close)
                 {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    if (socket.State == WebSocketState.CloseReceived)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    }
                     return;
                 }
-                var reply = tooLarge
-                    ? Error(null, $"the message is larger than the {options.MaxMessageBytes / 1024} KiB a tab may send (uploads: {options.MaxUploadBytes / 1024} KiB)")
-                    : await HandleAsync(session, message.ToArray(), cancel);
-                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(reply, Messages.Json), WebSocketMessageType.Text, true, cancel);
+                await session.Gate.WaitAsync(cancel);
+                try
+                {
+                    var reply = tooLarge
+                        ? Error(null, $"the message is larger than the {options.MaxMessageBytes / 1024} KiB a tab may send (uploads: {options.MaxUploadBytes / 1024} KiB)")
+                        : await HandleAsync(session, message.ToArray(), cancel);
+                    if (socket.State == WebSocketState.Open)
+                    {
+                        await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(reply, Messages.Json), WebSocketMessageType.Text, true, CancellationToken.None);
+                    }
+                }
+                finally
+                {
+                    session.Gate.Release();
+                }
             }
         }
         catch (OperationCanceledException)
         {
-            var reason = stopping.IsCancellationRequested ? "the server is stopping" : "the session was idle too long";
-            if (socket.State == WebSocketState.Open)
-            {
-                try
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, reason, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
-                }
-                catch (Exception e) when (e is WebSocketException or TimeoutException)
-                {
-                }
-            }
+            // The server is stopping.
         }
         catch (WebSocketException)
         {
@@ -223,17 +227,9 @@ public sealed class PlaygroundServer : IAsyncDisposable
                 throw new BackpropException("A message must be a JSON object.");
             }
             id = message["id"]?.DeepClone();
-            await session.Gate.WaitAsync(cancel);
-            try
-            {
-                var reply = await session.HandleAsync(message, cancel);
-                reply["id"] = id;
-                return reply;
-            }
-            finally
-            {
-                session.Gate.Release();
-            }
+            var reply = await session.HandleAsync(message, cancel);
+            reply["id"] = id;
+            return reply;
         }
         catch (JsonException)
         {
@@ -265,11 +261,22 @@ public sealed class PlaygroundServer : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stopping.Token))
             {
-                foreach (var (_, (session, close)) in sessions)
+                foreach (var (id, (session, socket)) in sessions)
                 {
-                    if (clock.Elapsed - session.LastActivity > options.IdleTimeout)
+                    if (clock.Elapsed - session.LastActivity > options.IdleTimeout && socket.State == WebSocketState.Open && session.Gate.Wait(0))
                     {
-                        await close.CancelAsync();
+                        try
+                        {
+                            await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the session was idle too long", CancellationToken.None);
+                        }
+                        catch (WebSocketException)
+                        {
+                        }
+                        finally
+                        {
+                            session.Gate.Release();
+                        }
+                        sessions.TryRemove(id, out _);
                     }
                 }
             }
