@@ -15,8 +15,15 @@ public sealed class PlaygroundServerTests
 
     private static JsonObject Xor(string layers = "4") => new()
     {
-        ["data"] = "xor", ["samples"] = 60, ["noise"] = 0, ["layers"] = layers, ["activation"] = "tanh",
-        ["optimizer"] = "adam", ["lr"] = 0.03, ["batch"] = 10, ["seed"] = 3,
+        ["data"] = "xor",
+        ["samples"] = 60,
+        ["noise"] = 0,
+        ["layers"] = layers,
+        ["activation"] = "tanh",
+        ["optimizer"] = "adam",
+        ["lr"] = 0.03,
+        ["batch"] = 10,
+        ["seed"] = 3,
     };
 
     [Fact]
