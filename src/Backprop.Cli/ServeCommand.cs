@@ -20,6 +20,9 @@ internal sealed class ServeCommand(TextWriter stdout, TextWriter stderr)
     private readonly Option<int> port = new("--port") { Description = $"The port to listen on; 0 for any free port (default {DefaultPort})", DefaultValueFactory = _ => DefaultPort, HelpName = "N", CustomParser = ParsePort };
     private readonly Option<string> host = new("--host") { Description = "The address to listen on (default 127.0.0.1, this machine only); another address lets other machines in", DefaultValueFactory = _ => "127.0.0.1", HelpName = "ADDRESS" };
     private readonly Option<bool> open = new("--open") { Description = "Open the page in the default browser (xdg-open, open or start)" };
+    private readonly Option<bool> loadTest = new("--load-test") { Description = "Measure instead of serving: simulated tabs on 127.0.0.1 train their own networks; prints latency, errors and memory" };
+    private readonly Option<int> sessions = new("--sessions") { Description = $"With --load-test: how many tabs (1 to {LoadTest.MaxSessions}, default 50)", DefaultValueFactory = _ => 50, HelpName = "N" };
+    private readonly Option<int> seconds = new("--seconds") { Description = "With --load-test: for how long (default 30)", DefaultValueFactory = _ => 30, HelpName = "N" };
 
     /// <summary>Cancels the server (tests; Ctrl-C otherwise).</summary>
     internal CancellationToken Stop { get; init; }
@@ -28,7 +31,7 @@ internal sealed class ServeCommand(TextWriter stdout, TextWriter stderr)
     {
         var command = new Command("serve", "Start the playground: a local web page to move the lesson's weights, step through backpropagation and train networks on 2-D data, with numbers from the engine.")
         {
-            port, host, open,
+            port, host, open, loadTest, sessions, seconds,
         };
         command.SetAction(Invoke);
         return command;
@@ -36,6 +39,21 @@ internal sealed class ServeCommand(TextWriter stdout, TextWriter stderr)
 
     private int Invoke(ParseResult parsed)
     {
+        if (parsed.GetValue(loadTest))
+        {
+            var r = LoadTest.RunAsync(parsed.GetValue(sessions), TimeSpan.FromSeconds(parsed.GetValue(seconds)), Stop).GetAwaiter().GetResult();
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Sessions} sessions stepping for {r.Seconds:F1} s on 127.0.0.1: {r.Messages} step messages ({r.Steps} training steps), {r.Errors} errors"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step message latency: median {r.MedianMilliseconds:F2} ms, 95th percentile {r.P95Milliseconds:F2} ms"));
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"working set: {r.StartMiB:F0} MiB before, {r.PeakMiB:F0} MiB at most, {r.EndMiB:F0} MiB after"));
+            return r.Errors == 0 ? BackpropCli.Success : BackpropCli.InternalError;
+        }
+        if (parsed.GetValue(seconds) != 30 || parsed.GetValue(sessions) != 50)
+        {
+            throw new BackpropException("--sessions and --seconds go with --load-test.");
+        }
         var text = parsed.GetValue(host)!;
         if (!IPAddress.TryParse(text, out var address))
         {

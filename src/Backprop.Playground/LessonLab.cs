@@ -94,14 +94,26 @@ public static class LessonLab
     /// <paramref name="trained"/>, by the tensor engine's <see cref="Trainer{T}"/>; the values after it.
     /// </summary>
     public static IReadOnlyDictionary<string, double> Step(IReadOnlyDictionary<string, double> values, IReadOnlyCollection<string> trained, double learningRate = Lesson.LearningRate, int steps = 1)
+        => Train(values, trained, learningRate, steps, minStepSize: null).Values;
+
+    /// <summary>
+    /// Up to <paramref name="steps"/> gradient-descent steps, stopping early, as the lesson does, once every
+    /// step size is below <paramref name="minStepSize"/>: the values after them, the steps taken and whether that rule stopped them.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, double> Values, int Steps, bool Converged) Train(IReadOnlyDictionary<string, double> values, IReadOnlyCollection<string> trained,
+        double learningRate, int steps, double? minStepSize)
     {
         CheckValues(values);
         CheckTrained(trained);
+        if (!double.IsFinite(learningRate) || learningRate <= 0 || learningRate > 10)
+        {
+            throw new BackpropException("The learning rate must be a number above 0 and at most 10.");
+        }
         var network = Network(values);
         network.TrainOnly(trained);
         var trainer = new Trainer<double>(network, new SumSquaredResiduals(), new GradientDescent<double>(network.Parameters(), learningRate));
-        trainer.Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = steps, MinStepSize = null });
-        return Ordered(Lesson.ParameterNames.ToDictionary(n => n, n => network.Element(n).Value));
+        var result = trainer.Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = steps, MinStepSize = minStepSize });
+        return (Ordered(Lesson.ParameterNames.ToDictionary(n => n, n => network.Element(n).Value)), result.Steps, result.StopReason == StopReason.StepSizeBelowThreshold);
     }
 
     /// <summary>

@@ -86,8 +86,12 @@ public sealed class PlaygroundSession
     {
         var steps = Messages.Integer(message, "steps", 1, TrainingLab.MaxStepsPerMessage, 1);
         await WaitForBudgetAsync(steps, cancel);
-        var values = LessonLab.Step(Messages.Numbers(message, "values"), Messages.Names(message, "trained"), Messages.Number(message, "lr", Lesson.LearningRate), steps);
-        return Messages.ToNode(LessonLab.Evaluate(values));
+        var (values, taken, converged) = LessonLab.Train(Messages.Numbers(message, "values"), Messages.Names(message, "trained"),
+            Messages.Number(message, "lr", Lesson.LearningRate), steps, message["untilConverged"] is JsonValue v && v.GetValue<bool>() ? Lesson.MinStepSize : null);
+        var state = Messages.ToNode(LessonLab.Evaluate(values))!.AsObject();
+        state["stepsTaken"] = taken;
+        state["converged"] = converged;
+        return state;
     }
 
     private JsonObject Setup(JsonObject message)
@@ -126,7 +130,7 @@ public sealed class PlaygroundSession
         var steps = Messages.Integer(message, "steps", 0, TrainingLab.MaxStepsPerMessage, 1);
         await WaitForBudgetAsync(steps, cancel);
         lab.Train(steps);
-        return lab.View();
+        return lab.View(withData: false);
     }
 
     private async Task WaitForBudgetAsync(int steps, CancellationToken cancel)

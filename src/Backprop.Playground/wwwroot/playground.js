@@ -227,10 +227,10 @@ function drawSquiggle() {
   });
 }
 
-async function oneStep(steps = 1) {
-  const state = await ask('lessonStep', { values: lesson.values, trained: lesson.trained, steps });
+async function oneStep(steps = 1, untilConverged = false) {
+  const state = await ask('lessonStep', { values: lesson.values, trained: lesson.trained, steps, untilConverged });
   lesson.values = { ...state.values };
-  lesson.steps += steps;
+  lesson.steps += state.stepsTaken;
   showLesson(state);
   return state;
 }
@@ -240,12 +240,10 @@ async function lessonPlay() {
   lesson.playing = true;
   $('lesson-play').textContent = 'Pause';
   try {
+    // The lesson's stopping rules: every step size (learning rate × derivative) below 0.001, or 1000 steps.
     while (lesson.playing && lesson.steps < 1000) {
-      const before = { ...lesson.values };
-      await oneStep(5);
-      // The lesson's stopping rule: every step size (learning rate × derivative) below 0.001.
-      const moved = NAMES.some(n => Math.abs(lesson.values[n] - before[n]) >= 0.001 * 5);
-      if (!moved) { break; }
+      const state = await oneStep(Math.min(5, 1000 - lesson.steps), true);
+      if (state.converged) { $('lesson-steps').textContent = `step ${lesson.steps}: every step size is below 0.001`; break; }
       await new Promise(r => setTimeout(r, 30));
     }
     showError('lesson-error', null);
@@ -382,7 +380,7 @@ async function drawSurface() {
 }
 
 // ---------- training a network ----------
-const play = { playing: false, view: null, busy: false, stepsPerFrame: 10 };
+const play = { playing: false, view: null, busy: false, stepsPerFrame: 20 };
 
 function playSettings() {
   return {
@@ -453,6 +451,7 @@ function showView(view) {
     acc.dataset.value = String(view.accuracy);
   } else { acc.textContent = ''; delete acc.dataset.value; }
   $('p-network').textContent = `${view.network} · ${view.parameters} parameters`;
+  $('p-loss').disabled = view.classification; // classes are learnt with cross-entropy
   drawBoundary(view);
   drawLine($('p-losschart'), [view.lossHistory], view.steps, true, ['#1d2330']);
   drawLine($('p-gradients'), transpose(view.gradientNorms, view.gradientGroups.length), view.steps, true,

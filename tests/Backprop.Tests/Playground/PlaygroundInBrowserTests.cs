@@ -103,6 +103,20 @@ public sealed class PlaygroundInBrowserTests(PlaygroundFixture fixture) : IClass
     }
 
     [ChromiumFact]
+    public async Task Train_runs_the_lessons_gradient_descent_to_its_stop_at_step_472()
+    {
+        var tab = await OpenAsync();
+        await tab.EvaluateAsync("document.getElementById('lesson-play').click()");
+        await tab.WaitUntilAsync("document.getElementById('lesson-steps').textContent.includes('below')", TimeSpan.FromMinutes(3));
+
+        // The README's run: "Stopped after 472 steps: every step size is below 0.001", w1 3.23505 … b3 2.4126.
+        Assert.Equal("step 472: every step size is below 0.001", await TextAsync(tab, "lesson-steps"));
+        Assert.Equal(["3.23505", "-1.91749", "-3.30691", "0.53009", "-1.45996", "-2.21936", "2.4126"],
+            await Task.WhenAll(Lesson.ParameterNames.Select(async n => Math.Round(await ValueAsync(tab, $"value-{n}"), 5).ToString(CultureInfo.InvariantCulture))));
+        NoErrors(tab);
+    }
+
+    [ChromiumFact]
     public async Task Stage_one_trains_b3_alone_from_the_lessons_optimised_values()
     {
         var tab = await OpenAsync();
