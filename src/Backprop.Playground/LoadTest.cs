@@ -74,8 +74,17 @@ public static class LoadTest
                 await socket.ConnectAsync(new Uri($"ws://{server.Address.Authority}/ws"), cancel);
                 var setup = new JsonObject
                 {
-                    ["type"] = "setup", ["id"] = 0, ["data"] = "xor", ["samples"] = 200, ["noise"] = 0, ["layers"] = "8,8",
-                    ["activation"] = "tanh", ["optimizer"] = "adam", ["lr"] = 0.03, ["batch"] = 10, ["seed"] = i + 1,
+                    ["type"] = "setup",
+                    ["id"] = 0,
+                    ["data"] = "xor",
+                    ["samples"] = 200,
+                    ["noise"] = 0,
+                    ["layers"] = "8,8",
+                    ["activation"] = "tanh",
+                    ["optimizer"] = "adam",
+                    ["lr"] = 0.03,
+                    ["batch"] = 10,
+                    ["seed"] = i + 1,
                 };
                 if ((await AskAsync(socket, setup, cancel))["error"] is not null)
                 {
