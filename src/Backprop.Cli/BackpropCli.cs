@@ -51,6 +51,7 @@ public static class BackpropCli
         root.Subcommands.Add(EvaluateCommand.Create(stdout));
         root.Subcommands.Add(ExportCommand.Create(stdout));
         root.Subcommands.Add(new BenchCommand(stdout).Create());
+        root.Subcommands.Add(new ServeCommand(stdout, stderr).Create());
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

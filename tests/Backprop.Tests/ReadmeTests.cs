@@ -31,12 +31,15 @@ public sealed partial class ReadmeTests
         throw new FileNotFoundException($"{name} not found above {AppContext.BaseDirectory}");
     }
 
-    /// <summary>The C# code block right after the snippet marker.</summary>
-    internal static string LibrarySnippet()
+    /// <summary>The C# code block right after the library snippet marker.</summary>
+    internal static string LibrarySnippet() => Snippet(Marker);
+
+    /// <summary>The C# code block right after <paramref name="marker"/>.</summary>
+    private static string Snippet(string marker)
     {
         var readme = File.ReadAllText(RepositoryFile("README.md"));
-        var at = readme.IndexOf(Marker, StringComparison.Ordinal);
-        Assert.True(at >= 0, "README.md has no library snippet marker");
+        var at = readme.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"README.md has no '{marker}' snippet marker");
         var match = CodeBlock().Match(readme, at);
         Assert.True(match.Success, "no ```csharp block after the marker");
         return match.Groups[1].Value;
@@ -66,6 +69,29 @@ public sealed partial class ReadmeTests
         Assert.True(saved.Metadata.FinalLoss < 0.01, $"final SSR {saved.Metadata.FinalLoss}");
         var onnx = OnnxExportTests.RunOnnx(folder.File("dosage.onnx"), [0f, 0.5f, 1f], 1);
         OnnxExportTests.AssertClose([.. saved.Predict(x).ToDoubleArray().Select(v => (float)v)], onnx["output"]);
+    }
+
+    [Fact]
+    public async Task The_readme_custom_module_example_compiles_and_trains_its_residual_blocks()
+    {
+        using var folder = new TempFolder();
+        var program = Compile(Snippet("<!-- snippet: custom-module"), folder.Path);
+
+        var (exitCode, stdout, stderr) = await RunAsync(program, folder.Path);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}; stderr: {stderr}");
+        Assert.Equal("", stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var summary = Regex.Match(lines[0], @"^(\d+) parameters, 240 steps: loss ([\d.]+) → ([\d.]+), accuracy ([\d.]+)$");
+        Assert.True(summary.Success, lines[0]);
+        // Two blocks of two 32 × 32 dense layers and a 32-feature batch norm, between 2 → 32 and 32 → 2.
+        Assert.Equal((2 * 32) + 32 + (2 * ((2 * ((32 * 32) + 32)) + 64)) + (32 * 2) + 2, int.Parse(summary.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var (before, after, accuracy) = (Parse(summary.Groups[2].Value), Parse(summary.Groups[3].Value), Parse(summary.Groups[4].Value));
+        Assert.True(after < before / 3, lines[0]);
+        Assert.True(accuracy >= 0.95, lines[0]);
+        Assert.Equal("layer1.1.runningMean, layer1.1.runningVar, layer2.1.runningMean, layer2.1.runningVar", lines[1]);
+
+        static double Parse(string s) => double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Compiles top-level statements into a program beside Backprop.dll; returns its path.</summary>

@@ -80,8 +80,11 @@ internal sealed class Chromium : IAsyncDisposable
         throw new InvalidOperationException($"chromium did not start its DevTools endpoint: {seen}");
     }
 
-    /// <summary>Opens <paramref name="url"/> in a new tab, offline, and waits for it to load.</summary>
-    public async Task<Tab> OpenAsync(string url)
+    /// <summary>
+    /// Opens <paramref name="url"/> in a new tab and waits for it to load: offline (for files), or with
+    /// the network on for a page served from this machine (the caller then checks where it went).
+    /// </summary>
+    public async Task<Tab> OpenAsync(string url, bool offline = true)
     {
         var target = await SendAsync(null, "Target.createTarget", new JsonObject { ["url"] = "about:blank" });
         var attached = await SendAsync(null, "Target.attachToTarget", new JsonObject { ["targetId"] = (string)target["targetId"]!, ["flatten"] = true });
@@ -90,7 +93,7 @@ internal sealed class Chromium : IAsyncDisposable
         {
             await tab.SendAsync($"{domain}.enable");
         }
-        await tab.SendAsync("Network.emulateNetworkConditions", new JsonObject { ["offline"] = true, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = -1 });
+        await tab.SendAsync("Network.emulateNetworkConditions", new JsonObject { ["offline"] = offline, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = -1 });
         await tab.SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = 1400, ["height"] = 1000, ["deviceScaleFactor"] = 1, ["mobile"] = false });
         var loaded = tab.WaitForEventAsync("Page.loadEventFired");
         await tab.SendAsync("Page.navigate", new JsonObject { ["url"] = url });
@@ -218,8 +221,28 @@ internal sealed class Chromium : IAsyncDisposable
             _ => null,
         }).OfType<string>()];
 
-        /// <summary>The URL of every request the page made.</summary>
-        public IReadOnlyList<string> Requests => [.. Events.Where(e => (string?)e["method"] == "Network.requestWillBeSent").Select(e => (string)e["params"]!["request"]!["url"]!)];
+        /// <summary>The URL of every request the page made, WebSockets included.</summary>
+        public IReadOnlyList<string> Requests => [.. Events.Select(e => (string)e["method"]! switch
+        {
+            "Network.requestWillBeSent" => (string)e["params"]!["request"]!["url"]!,
+            "Network.webSocketCreated" => (string)e["params"]!["url"]!,
+            _ => null,
+        }).OfType<string>()];
+
+        /// <summary>Evaluates <paramref name="condition"/> until it is true (or the generous timeout passes).</summary>
+        public async Task WaitUntilAsync(string condition, TimeSpan? timeout = null)
+        {
+            var limit = timeout ?? TimeSpan.FromSeconds(60);
+            var clock = Stopwatch.StartNew();
+            while (await EvaluateAsync($"!!({condition})") is not JsonValue v || !v.GetValue<bool>())
+            {
+                if (clock.Elapsed > limit)
+                {
+                    throw new TimeoutException($"'{condition}' did not become true within {limit.TotalSeconds} s; page errors: {string.Join(" | ", Errors)}");
+                }
+                await Task.Delay(50);
+            }
+        }
 
         public async Task WaitForEventAsync(string method)
         {
