@@ -4,6 +4,7 @@ using Backprop.Data;
 using Backprop.Losses;
 using Backprop.Serialization;
 using Spectre.Console;
+using static Backprop.Cli.JsonOutput;
 using static Backprop.Cli.ModelOptions;
 
 namespace Backprop.Cli;
@@ -43,7 +44,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
         var evaluation = Evaluate(loaded, set);
         if (parsed.GetValue(json))
         {
-            WriteJson(stdout, j => WriteFields(j, evaluation));
+            Write(stdout, j => WriteFields(j, evaluation));
         }
         else
         {
@@ -95,7 +96,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
             {
                 throw new BackpropException($"The data ({set.Name}), row {r + 1}: target {target.ToString(CultureInfo.InvariantCulture)} is not a class index from 0 to {classes.Count - 1}.");
             }
-            confusion[(int)target, PredictCommand.ArgMax(predicted.Data.Slice(r * classes.Count, classes.Count))]++;
+            confusion[(int)target, Backprop.Training.ConfusionMatrix.ArgMax(predicted.Data.Slice(r * classes.Count, classes.Count))]++;
         }
         var value = double.CreateChecked(loss.Compute(predicted, set.TargetTensor<double>()).Item());
         return new Evaluation(loss, value, set.Count, classes, confusion);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Backprop.Diagnostics;
 
+using static Backprop.Cli.JsonOutput;
+
 namespace Backprop.Cli;
 
 /// <summary>Writes what <c>train --monitor</c> saw: warnings, gradient norms at some steps, and a summary table.</summary>
@@ -117,18 +119,6 @@ internal static class GradientHealthReport
         GradientWarningKind.DeadRelu => "deadRelu",
         _ => "nonFinite",
     };
-
-    private static void Number(Utf8JsonWriter json, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            json.WriteNumberValue(value);
-        }
-        else
-        {
-            json.WriteNullValue();
-        }
-    }
 
     private static string G(double x) => x.ToString("G3", CultureInfo.InvariantCulture);
 }

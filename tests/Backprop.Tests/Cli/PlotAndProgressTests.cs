@@ -136,7 +136,9 @@ public sealed class PlotAndProgressTests
         Assert.Equal("", run.Stderr);
         Assert.Matches(@"step \d+/30000  loss \S+  \d+ steps/s", run.Stdout);
         Assert.Contains("\u001b[", run.Stdout, StringComparison.Ordinal);
-        var result = run.Stdout[run.Stdout.IndexOf("Training the lesson's network", StringComparison.Ordinal)..];
+        // The preamble comes before the bar; the result after it, with the bar cleared.
+        Assert.StartsWith("Training the lesson's network", run.Stdout, StringComparison.Ordinal);
+        var result = run.Stdout[run.Stdout.IndexOf("Starting SSR", StringComparison.Ordinal)..];
         Assert.DoesNotContain("steps/s", result, StringComparison.Ordinal);
         Assert.Contains("Stopped after 30000 steps", result, StringComparison.Ordinal);
     }

@@ -107,7 +107,7 @@ public sealed class TrainOptionsTests
     {
         var text = Run("--lr", "10", "--target-loss", "0.5", "--batch", "2").Stdout;
 
-        Assert.Contains("on dosage (3 rows), SSR loss, gradient descent with learning rate 10, batches of 2 rows\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("on dosage (3 rows), SSR loss, gradient descent with learning rate 10, batches of 2 rows shuffled with seed 1\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("stopping when every step size is below 0.001, or the loss reaches 0.5, or after 1000 steps\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Matches(@"Stopped after \d+ steps: the loss became (NaN|infinite) in step \d+: [^\n]*\(try a smaller learning rate\)\r?\n", text);
     }
