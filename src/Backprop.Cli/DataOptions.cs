@@ -26,6 +26,16 @@ internal sealed class DataOptions
 
     public IEnumerable<Option> Options => [dataset, target, validation, limit, standardize];
 
+    /// <summary>The folder of the Fashion-MNIST files: <see cref="FashionMnistVariable"/>, or Debian's.</summary>
+    /// <exception cref="BackpropException">The variable names something that is not a folder.</exception>
+    public static string FashionMnistFolder()
+    {
+        var folder = Environment.GetEnvironmentVariable(FashionMnistVariable) is { Length: > 0 } f ? f : FashionMnist.DefaultDirectory;
+        return folder != FashionMnist.DefaultDirectory && !Directory.Exists(folder)
+            ? throw new BackpropException($"{FashionMnistVariable} names {folder}, which is not a folder.")
+            : folder;
+    }
+
     /// <summary>True when the command line names the data with --dataset fashion-mnist.</summary>
     public static bool IsFashionMnist(string? name) => string.Equals(name?.Trim(), FashionMnistName, StringComparison.OrdinalIgnoreCase);
 
@@ -55,11 +65,7 @@ internal sealed class DataOptions
         var max = parsed.GetValue(limit);
         if (IsFashionMnist(name))
         {
-            var folder = Environment.GetEnvironmentVariable(FashionMnistVariable) is { Length: > 0 } f ? f : FashionMnist.DefaultDirectory;
-            if (folder != FashionMnist.DefaultDirectory && !Directory.Exists(folder))
-            {
-                throw new BackpropException($"{FashionMnistVariable} names {folder}, which is not a folder.");
-            }
+            var folder = FashionMnistFolder();
             train = FashionMnist.LoadTrain(folder);
             test = FashionMnist.LoadTest(folder);
         }
@@ -77,7 +83,8 @@ internal sealed class DataOptions
             train = train.ToClassification();
         }
         var fraction = parsed.GetValue(validation) ?? (IsFashionMnist(name) ? 0.1 : 0);
-        return RunData.Prepare(train, test, fraction, seed, parsed.GetValue(standardize), max);
+        var data = RunData.Prepare(train, test, fraction, seed, parsed.GetValue(standardize), max);
+        return IsFashionMnist(name) ? data with { ImageSize = (FashionMnist.ImageSide, FashionMnist.ImageSide) } : data;
     }
 
     private static double? ParseFraction(ArgumentResult result)

@@ -17,7 +17,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
 {
     private readonly Option<string> model = ModelFile();
     private readonly Option<string?> data = new("--data") { Description = "CSV file: input columns, then the target column (a class index for classifiers); header row optional", HelpName = "FILE", CustomParser = FileName };
-    private readonly Option<string?> dataset = new("--dataset") { Description = "A built-in dataset: dosage", HelpName = "NAME" };
+    private readonly Option<string?> dataset = new("--dataset") { Description = "A built-in dataset: dosage, or fashion-mnist (its 10,000 test images)", HelpName = "NAME" };
     private readonly Option<bool> json = Json();
 
     public static Command Create(TextWriter stdout)
@@ -56,7 +56,9 @@ internal sealed class EvaluateCommand(TextWriter stdout)
     private static Dataset BuiltIn(string name) => name.Trim().ToUpperInvariant() switch
     {
         "DOSAGE" => Datasets.Dosage,
-        _ => throw new BackpropException($"Unknown dataset '{name}'; the built-in datasets are: dosage."),
+        // The test rows: the model was trained (and validated) on the training file.
+        "FASHION-MNIST" => FashionMnist.LoadTest(DataOptions.FashionMnistFolder()),
+        _ => throw new BackpropException($"Unknown dataset '{name}'; the built-in datasets are: dosage, fashion-mnist (its test set)."),
     };
 
     /// <summary>The loss, and for a classifier the counts of (observed, predicted) classes.</summary>

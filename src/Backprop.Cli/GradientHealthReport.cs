@@ -11,7 +11,7 @@ internal static class GradientHealthReport
 {
     private const int SampledSteps = 10;
 
-    public static void WriteText(TextWriter stdout, GradientHealthMonitor<double> health)
+    public static void WriteText<T>(TextWriter stdout, GradientHealthMonitor<T> health) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         stdout.WriteLine($"Gradient health ({(health.PerNumber ? "per parameter" : "per layer")}, {health.Steps} steps)");
         if (health.Warnings.Count == 0)
@@ -40,7 +40,7 @@ internal static class GradientHealthReport
         }
     }
 
-    public static void WriteJson(Utf8JsonWriter json, GradientHealthMonitor<double> health)
+    public static void WriteJson<T>(Utf8JsonWriter json, GradientHealthMonitor<T> health) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         json.WriteStartObject();
         json.WriteStartArray("groups");

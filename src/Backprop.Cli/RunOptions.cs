@@ -32,7 +32,7 @@ internal sealed class RunOptions
     private readonly Option<string?> init = new("--init") { Description = "Starting values: lesson (the lesson's network only; its default), normal (N(0,1) weights, zero biases: the default otherwise), xavier, he", HelpName = "NAME" };
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
     private readonly Option<int?> epochs = new("--epochs") { Description = "Stop after N passes over the training data; then --max-steps and --min-step apply only when given", HelpName = "N", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
-    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double); float is for classification", HelpName = "double|float" };
+    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double)", HelpName = "double|float" };
     private readonly DataOptions dataOptions = new();
     private bool dataOptionsAdded;
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
@@ -110,7 +110,7 @@ internal sealed class RunOptions
         }
         CheckTask(dataset, lossFunction);
         var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
-        var precisionChoice = dataOptionsAdded ? ReadPrecision(parsed.GetValue(precision), parsed, lossFunction) : Precision.Double;
+        var precisionChoice = dataOptionsAdded ? ReadPrecision(parsed.GetValue(precision), parsed) : Precision.Double;
         CheckFits(sizes, Math.Min(batchRows ?? dataset.Count, dataset.Count), precisionChoice == Precision.Float ? sizeof(float) : sizeof(double));
         var hidden = Activations.Parse(parsed.GetValue(activation)!);
         var stageNumber = parsed.GetValue(stage);
@@ -227,14 +227,13 @@ internal sealed class RunOptions
         }
     }
 
-    private static Precision ReadPrecision(string? text, ParseResult parsed, Loss lossFunction)
+    private static Precision ReadPrecision(string? text, ParseResult parsed)
     {
         var name = text?.Trim().ToLowerInvariant() ?? (DataOptions.IsFashionMnist(parsed.GetValue<string?>("--dataset")) ? "float" : "double");
         return name switch
         {
             "double" => Precision.Double,
-            "float" when lossFunction.IsClassification => Precision.Float,
-            "float" => throw new BackpropException("--precision float is for classification runs (--loss cross-entropy) for now; regression trains in double."),
+            "float" => Precision.Float,
             _ => throw new BackpropException($"--precision takes double or float; got '{text}'."),
         };
     }

@@ -61,21 +61,12 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             ModelOptions.CheckWritable(modelFile);
         }
-        if (spec.IsClassification)
-        {
-            // NOTE: refused rather than ignored: a user who asks for pictures must not find none.
-            string[] unsupported = [.. outputs.Drawing(parsed), .. parsed.GetValue(monitor) ? ["--monitor"] : Array.Empty<string>()];
-            if (unsupported.Length > 0)
-            {
-                throw new BackpropException($"{string.Join(" and ", unsupported)} {(unsupported.Length == 1 ? "is" : "are")} for regression runs for now; this run classifies (--loss cross-entropy).");
-            }
-        }
         using var interruption = Interruption.Listen();
         var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption);
         var shown = outputs.Read(parsed);
         IReadOnlyList<string> written;
         RunResult result;
-        GradientHealthMonitor<double>? health;
+        HealthSource? health;
         try
         {
             var run = new TrainingRun(spec) { Resume = plan.ResumeState };
@@ -85,10 +76,10 @@ internal sealed class TrainCommand(TextWriter stdout)
             {
                 run.Monitors.Add(recorder);
             }
-            health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
+            health = parsed.GetValue(monitor) ? new HealthSource() : null;
             if (health is not null)
             {
-                run.Monitors.Add(RunMonitor.Of(health));
+                run.Monitors.Add(health);
             }
             if (!asJson && !quiet)
             {
@@ -137,6 +128,12 @@ internal sealed class TrainCommand(TextWriter stdout)
                 stdout.WriteLine(line);
             }
         }
+        if (result.Diverged)
+        {
+            // NOTE: said on stderr even with --json or --quiet, and with its own exit code, so that a script notices.
+            Stderr.WriteLine($"backprop: warning: training diverged: {result.DivergenceMessage}");
+            return BackpropCli.Diverged;
+        }
         return BackpropCli.Success;
     }
 
@@ -145,5 +142,19 @@ internal sealed class TrainCommand(TextWriter stdout)
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         process.Refresh();
         return process.PeakWorkingSet64;
+    }
+}
+
+/// <summary>Attaches a <see cref="GradientHealthMonitor{T}"/> of the run's element type (<c>--monitor</c>).</summary>
+internal sealed class HealthSource : IRunMonitorFactory
+{
+    /// <summary>The monitor, once the run has started: a GradientHealthMonitor of float or double.</summary>
+    public object? Monitor { get; private set; }
+
+    public TrainingMonitor<T> Create<T>(Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var monitor = new GradientHealthMonitor<T>();
+        Monitor = monitor;
+        return monitor;
     }
 }

@@ -81,12 +81,15 @@ internal sealed class TrainOutputs
                 new("starting values", s.Network.DescribeInit()),
                 new("trained", s.Network.DescribeTrained()),
             };
-            var record = new TrainingRecord(s.Data.Train, recorder, s.Loss.DisplayName, s.IsClassification, run.NetworkDescription, settings);
+            var record = new TrainingRecord(s.Data.Train, recorder, s.Loss.DisplayName, s.IsClassification, run.NetworkDescription, settings)
+            {
+                Classification = Classification(run),
+            };
             var lines = new List<string>();
             if (PlotFolder is not null)
             {
                 TrainingPictures.Stage(files, PlotFolder, record);
-                lines.Add($"Pictures: fit, loss and gradients (PNG and SVG) in {PlotFolder}");
+                lines.Add($"Pictures: {string.Join(", ", TrainingPictures.NamesFor(record))} (PNG and SVG) in {PlotFolder}");
             }
             if (ReportFile is not null)
             {
@@ -95,6 +98,30 @@ internal sealed class TrainOutputs
             }
             return lines;
         }
+    }
+
+    /// <summary>The most confidently misclassified images drawn in a grid.</summary>
+    private const int MisclassifiedImages = 25;
+
+    // A classifier's learning curves, confusion matrix and (for images) its worst mistakes.
+    private static ClassificationRecord? Classification(RunResult run)
+    {
+        if (run.Confusion is not { } confusion || run.ScoredData is not { } scored)
+        {
+            return null;
+        }
+        var record = new ClassificationRecord(run.Epochs, confusion, run.ConfusionSource!);
+        if (run.Spec.Data.ImageSize is { } size && run.PredictedClasses is { } predicted && run.Confidences is { } confidences)
+        {
+            record = record with
+            {
+                Misclassified = Misclassification.MostConfident(scored, [.. predicted], [.. confidences], MisclassifiedImages),
+                Images = scored,
+                ImageHeight = size.Height,
+                ImageWidth = size.Width,
+            };
+        }
+        return record;
     }
 
     private static string StopRules(TrainingOptions o)
@@ -115,20 +142,29 @@ internal sealed class TrainOutputs
     private static string F(double value) => NumberText.Short(value);
 }
 
-/// <summary>Attaches a <see cref="SnapshotRecorder{T}"/> to a run for its pictures and report (double runs).</summary>
+/// <summary>Attaches a <see cref="SnapshotRecorder{T}"/> of the run's element type for its pictures and report.</summary>
 internal sealed class SnapshotSource(Tensors.Tensor<double> probe) : IRunMonitorFactory
 {
-    /// <summary>The recorder, once the run has started.</summary>
-    public SnapshotRecorder<double>? Recorder { get; private set; }
+    private object? recorder;
 
-    public TrainingMonitor<T>? Create<T>(Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <summary>The finished recording in double (a float run's converted), or null before the run.</summary>
+    public SnapshotRecorder<double>? Recorder => recorder switch
+    {
+        SnapshotRecorder<double> d => d,
+        SnapshotRecorder<float> f => SnapshotRecorder<double>.CopyOf(f),
+        _ => null,
+    };
+
+    public TrainingMonitor<T> Create<T>(Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        if (trainer is not Trainer<double> t)
+        var values = new T[probe.Length];
+        for (var i = 0; i < values.Length; i++)
         {
-            return null;
+            values[i] = T.CreateChecked(probe.Data[i]);
         }
-        Recorder = new SnapshotRecorder<double>(t.Model, probe);
-        return Recorder as TrainingMonitor<T>;
+        var monitor = new SnapshotRecorder<T>(trainer.Model, new Tensors.Tensor<T>(values, probe.Shape));
+        recorder = monitor;
+        return monitor;
     }
 }

@@ -78,13 +78,17 @@ internal static class TrainReport
             {
                 line += $", accuracy {Percent(va)}";
             }
+            if (e.ValidationMetrics is { } m)
+            {
+                line += $", RMSE {Loss(m.Rmse)}, MAE {Loss(m.Mae)}, R² {F4(m.RSquared)}";
+            }
         }
         stdout.WriteLine($"{line} | {e.Seconds.ToString("F2", CultureInfo.InvariantCulture)} s");
         stdout.Flush();
     }
 
     /// <summary>Writes the result as text.</summary>
-    public static void WriteText(TextWriter stdout, RunResult run, long peakMemoryBytes, GradientHealthMonitor<double>? health = null)
+    public static void WriteText(TextWriter stdout, RunResult run, long peakMemoryBytes, HealthSource? health = null)
     {
         if (run.Spec.IsClassification)
         {
@@ -94,10 +98,16 @@ internal static class TrainReport
         {
             WriteRegression(stdout, run);
         }
-        if (health is not null)
+        switch (health?.Monitor)
         {
-            stdout.WriteLine();
-            GradientHealthReport.WriteText(stdout, health);
+            case GradientHealthMonitor<double> d:
+                stdout.WriteLine();
+                GradientHealthReport.WriteText(stdout, d);
+                break;
+            case GradientHealthMonitor<float> f:
+                stdout.WriteLine();
+                GradientHealthReport.WriteText(stdout, f);
+                break;
         }
     }
 
@@ -114,6 +124,13 @@ internal static class TrainReport
         stdout.WriteLine($"Starting {loss}: {F(result.InitialLoss)}");
         stdout.WriteLine($"Stopped after {result.Steps} step{(result.Steps == 1 ? "" : "s")}: {result.StopMessage}");
         stdout.WriteLine($"Final {loss}:    {F(result.FinalLoss)}");
+        foreach (var (name, score) in Scores(run))
+        {
+            if (score.Regression is { } m)
+            {
+                stdout.WriteLine($"{name} rows ({score.Rows}): MSE {F(m.Mse)}, RMSE {F(m.Rmse)}, MAE {F(m.Mae)}, R² {F(m.RSquared)}");
+            }
+        }
         stdout.WriteLine();
 
         var parameters = new Table().Border(TableBorder.Rounded).Title("Parameters");
@@ -204,7 +221,7 @@ internal static class TrainReport
     }
 
     /// <summary>Writes the result as one JSON object.</summary>
-    public static void WriteJson(TextWriter stdout, RunResult run, long peakMemoryBytes, GradientHealthMonitor<double>? health = null)
+    public static void WriteJson(TextWriter stdout, RunResult run, long peakMemoryBytes, HealthSource? health = null)
         => JsonOutput.Write(stdout, json =>
         {
             var r = run.Result;
@@ -225,11 +242,32 @@ internal static class TrainReport
                 }
                 json.WriteEndObject();
                 Numbers(json, "predictions", run.Predict(run.Spec.Data.Train));
+                json.WriteStartObject("metrics");
+                foreach (var (name, score) in Scores(run))
+                {
+                    if (score.Regression is { } m)
+                    {
+                        json.WriteStartObject(name.ToLowerInvariant());
+                        json.WriteNumber("rows", score.Rows);
+                        Number(json, "mse", m.Mse);
+                        Number(json, "rmse", m.Rmse);
+                        Number(json, "mae", m.Mae);
+                        Number(json, "r2", m.RSquared);
+                        json.WriteEndObject();
+                    }
+                }
+                json.WriteEndObject();
             }
-            if (health is not null)
+            switch (health?.Monitor)
             {
-                json.WritePropertyName("gradientHealth");
-                GradientHealthReport.WriteJson(json, health);
+                case GradientHealthMonitor<double> d:
+                    json.WritePropertyName("gradientHealth");
+                    GradientHealthReport.WriteJson(json, d);
+                    break;
+                case GradientHealthMonitor<float> f:
+                    json.WritePropertyName("gradientHealth");
+                    GradientHealthReport.WriteJson(json, f);
+                    break;
             }
         });
 
@@ -279,6 +317,18 @@ internal static class TrainReport
             json.WriteNumberValue(p);
         }
         json.WriteEndArray();
+    }
+
+    // The scored row sets of a run, by name.
+    private static IEnumerable<(string Name, Evaluation Score)> Scores(RunResult run)
+    {
+        foreach (var (name, score) in ((string, Evaluation?)[])[("Training", run.Train), ("Validation", run.Validation), ("Test", run.Test)])
+        {
+            if (score is { } s)
+            {
+                yield return (name, s);
+            }
+        }
     }
 
     /// <summary>Whether a run prints a line per epoch: classification runs, and runs counted in epochs or mini-batches.</summary>

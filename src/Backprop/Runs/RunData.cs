@@ -58,6 +58,9 @@ public sealed record RunData(Dataset Train, Dataset? Validation = null, Dataset?
     /// <summary>The standardisation as a model file keeps it (applied to every input before the first layer), or null.</summary>
     public InputNormalization? Normalization => Standardization is { } s ? new InputNormalization(s.Means, s.Deviations) : null;
 
+    /// <summary>The height and width in pixels when every row is a grey-scale image (e.g. 28 × 28 for Fashion-MNIST); null otherwise.</summary>
+    public (int Height, int Width)? ImageSize { get; init; }
+
     /// <summary>Whether the targets are class labels.</summary>
     public bool IsClassification => Train.IsClassification;
 }

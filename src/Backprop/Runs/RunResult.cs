@@ -19,8 +19,9 @@ public readonly record struct ParameterValue(string Name, double Start, double F
 /// </summary>
 public abstract class RunResult
 {
-    private protected RunResult(RunSpec spec, TrainingResult result, IReadOnlyList<EpochRecord> epochs)
+    private protected RunResult(RunSpec spec, TrainingResult result, IReadOnlyList<EpochRecord> epochs, string? growth)
     {
+        DivergenceMessage = result.StopReason == StopReason.Diverged ? result.StopMessage : growth;
         Spec = spec;
         Result = result;
         Epochs = epochs;
@@ -62,6 +63,21 @@ public abstract class RunResult
     /// <summary>For classification: each row of <see cref="ConfusionSource"/>'s predicted class; otherwise null.</summary>
     public IReadOnlyList<int>? PredictedClasses { get; private protected set; }
 
+    /// <summary>For classification: each row of <see cref="ConfusionSource"/>'s probability (softmax) for its predicted class; otherwise null.</summary>
+    public IReadOnlyList<double>? Confidences { get; private protected set; }
+
+    /// <summary>The rows <see cref="ConfusionSource"/> names: the test rows, else the validation rows, else the training rows.</summary>
+    public Data.Dataset? ScoredData { get; private protected set; }
+
+    /// <summary>
+    /// Whether the run diverged: a loss or gradient became NaN or infinite (<see cref="StopReason.Diverged"/>),
+    /// or the loss grew by orders of magnitude (<see cref="RunSpec.DivergenceFactor"/>).
+    /// </summary>
+    public bool Diverged => DivergenceMessage is not null;
+
+    /// <summary>How the run diverged, in words; null when it did not.</summary>
+    public string? DivergenceMessage { get; }
+
     /// <summary>
     /// Every number with its starting and final value, in the lesson's order (w1 b1 w2 b2 w3 w4 b3)
     /// for the lesson's network and in storage order otherwise.
@@ -80,8 +96,8 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
 {
     private readonly IReadOnlyList<T> startValues;
 
-    internal RunResult(RunSpec spec, Sequential<T> network, Trainer<T> trainer, IReadOnlyList<T> startValues, TrainingResult result, IReadOnlyList<EpochRecord> epochs)
-        : base(spec, result, epochs)
+    internal RunResult(RunSpec spec, Sequential<T> network, Trainer<T> trainer, IReadOnlyList<T> startValues, TrainingResult result, IReadOnlyList<EpochRecord> epochs, string? growth)
+        : base(spec, result, epochs, growth)
     {
         Network = network;
         Trainer = trainer;
@@ -100,8 +116,10 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
     /// <inheritdoc/>
     public override int ParameterCount => Network.ParameterCount();
 
-    internal void SetScores(Evaluation? train, Evaluation? validation, Evaluation? test, ConfusionMatrix? confusion, string? source, int[]? predicted)
+    internal void SetScores(Evaluation? train, Evaluation? validation, Evaluation? test, ConfusionMatrix? confusion, string? source, int[]? predicted, double[]? confidences, Data.Dataset scored)
     {
+        Confidences = confidences;
+        ScoredData = scored;
         Train = train;
         Validation = validation;
         Test = test;

@@ -47,6 +47,12 @@ public sealed record RunSpec
     /// <summary>The numbers trained in. Default double.</summary>
     public Precision Precision { get; init; } = Precision.Double;
 
+    /// <summary>
+    /// The run counts as diverged (<see cref="RunResult.Diverged"/>) when a step's loss exceeds this many
+    /// times the starting loss (<see cref="DivergenceMonitor{T}"/>); null to count only NaN and infinity. Default a million.
+    /// </summary>
+    public double? DivergenceFactor { get; init; } = DivergenceMonitor<double>.DefaultFactor;
+
     /// <summary>Whether the run classifies (its loss is cross-entropy).</summary>
     public bool IsClassification => Loss.IsClassification;
 
@@ -84,6 +90,10 @@ public sealed record RunSpec
             throw new BackpropException($"--lr must be a positive number; got {LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         }
         Options.Validate();
+        if (DivergenceFactor is { } f && !(f > 1 && double.IsFinite(f)))
+        {
+            throw new BackpropException($"The divergence factor must be a finite number above 1; got {f.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
         Network.Validate();
         var layers = Network.Layers;
         if (layers[0] != data.InputCount)

@@ -76,6 +76,11 @@ public class TrainingRun
             history.EpochCompleted += epochs;
         }
         List<TrainingMonitor<T>> monitors = [history];
+        var growth = Spec.DivergenceFactor is { } factor ? new DivergenceMonitor<T>(factor) : null;
+        if (growth is not null)
+        {
+            monitors.Add(growth);
+        }
         if (StepCompleted is { } steps)
         {
             monitors.Add(new StepEvents<T>(steps));
@@ -88,7 +93,7 @@ public class TrainingRun
             var (x, y) = TrainingTensors<T>(train);
             result = trainer.Fit(x, y, Spec.Options, monitors, Resume as TrainingState<T>);
         }
-        var outcome = new RunResult<T>(Spec, network, trainer, start, result, history.History);
+        var outcome = new RunResult<T>(Spec, network, trainer, start, result, history.History, growth?.Message);
         if (outcome.Interrupted)
         {
             return outcome;
@@ -100,14 +105,17 @@ public class TrainingRun
         var classification = Spec.Loss.IsClassification;
         var confusion = classification ? new ConfusionMatrix(train.ClassNames!) : null;
         var predicted = classification ? new int[scored.Count] : null;
-        Evaluation Score(Dataset set) => ReferenceEquals(set, scored) ? evaluator.Evaluate(set, confusion, predicted) : evaluator.Evaluate(set);
+        var confidences = classification ? new double[scored.Count] : null;
+        Evaluation Score(Dataset set) => ReferenceEquals(set, scored) ? evaluator.Evaluate(set, confusion, predicted, confidences) : evaluator.Evaluate(set);
         outcome.SetScores(
             Score(train),
             validation is null ? null : Score(validation),
             test is null ? null : Score(test),
             confusion,
             test is not null ? "test" : validation is not null ? "validation" : "training",
-            predicted);
+            predicted,
+            confidences,
+            scored);
         return outcome;
     }
 

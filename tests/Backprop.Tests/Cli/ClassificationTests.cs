@@ -155,7 +155,6 @@ public sealed class ClassificationTests
     [InlineData("--validation 1", "--validation|'1'")]
     [InlineData("--validation -0.1", "--validation")]
     [InlineData("--limit 0", "--limit|'0'")]
-    [InlineData("--precision float", "--precision float|classification")]
     [InlineData("--precision half", "--precision|'half'")]
     [InlineData("--epochs 0", "--epochs|0")]
     [InlineData("--dataset dosage --loss cross-entropy --layers 1,2,3", "3 outputs|2 classes")]

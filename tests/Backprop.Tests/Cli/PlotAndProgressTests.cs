@@ -24,7 +24,7 @@ public sealed class PlotAndProgressTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("", run.Stderr);
-        Assert.EndsWith($"Pictures: fit, loss and gradients (PNG and SVG) in {folder["plots"]}\nReport: {folder["run.html"]}\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.EndsWith($"Pictures: fit, loss, gradients (PNG and SVG) in {folder["plots"]}\nReport: {folder["run.html"]}\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Equal(["fit.png", "fit.svg", "gradients.png", "gradients.svg", "loss.png", "loss.svg"], Directory.GetFiles(folder["plots"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("<dt>optimizer</dt><dd>gradient descent</dd>", File.ReadAllText(folder["run.html"]), StringComparison.Ordinal);
     }

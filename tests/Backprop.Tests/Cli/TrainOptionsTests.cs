@@ -93,8 +93,9 @@ public sealed class TrainOptionsTests
     {
         var run = Run("--lr", "10", "--json");
 
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal("", run.Stderr);
+        // Exit code 3 and a warning on stderr, so that a script notices; stdout still holds the one JSON object.
+        Assert.Equal(3, run.ExitCode);
+        Assert.Matches(@"^backprop: warning: training diverged: the loss became (NaN|infinite) in step \d+: .*\r?\n$", run.Stderr);
         using var json = System.Text.Json.JsonDocument.Parse(run.Stdout);
         Assert.Equal("diverged", json.RootElement.GetProperty("stopReason").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("loss").ValueKind);
