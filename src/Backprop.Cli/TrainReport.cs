@@ -128,7 +128,7 @@ internal static class TrainReport
         {
             if (score.Regression is { } m)
             {
-                stdout.WriteLine($"{name} rows ({score.Rows}): MSE {F(m.Mse)}, RMSE {F(m.Rmse)}, MAE {F(m.Mae)}, R² {F(m.RSquared)}");
+                stdout.WriteLine($"On the {name.ToLowerInvariant()} rows ({score.Rows}): MSE {F(m.Mse)}, RMSE {F(m.Rmse)}, MAE {F(m.Mae)}, R² {F(m.RSquared)}");
             }
         }
         stdout.WriteLine();

@@ -26,7 +26,7 @@ public sealed class RunTests
             Assert.Matches($@"\nEpoch {epoch}/3: train loss [0-9.]+ \| validation loss [0-9.]+, RMSE [0-9.]+, MAE [0-9.]+, R² -?[0-9.]+ \| [0-9.]+ s\r?\n", run.Stdout);
         }
         Assert.Contains("Stopped after 9 steps: finished 3 epochs", run.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"\nValidation rows \(10\): MSE [0-9.e-]+, RMSE [0-9.e-]+, MAE [0-9.e-]+, R² -?[0-9.e-]+\r?\n", run.Stdout);
+        Assert.Matches(@"\nOn the validation rows \(10\): MSE [0-9.e-]+, RMSE [0-9.e-]+, MAE [0-9.e-]+, R² -?[0-9.e-]+\r?\n", run.Stdout);
     }
 
     [Fact]
