@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
+using Backprop.Runs;
 using Backprop.Serialization;
 using Backprop.Training;
 
@@ -72,7 +73,7 @@ internal sealed class CheckpointOptions
 
     /// <summary>The run's checkpoint plan: where, how often, and what to record.</summary>
     /// <exception cref="BackpropException">--checkpoint-every is not positive, or the checkpoint's folder does not exist.</exception>
-    public CheckpointPlan Plan(ParseResult parsed, TrainSettings settings, string? modelFile, (Checkpoint Checkpoint, string File, string[] Args)? resumed, Interruption interruption)
+    public CheckpointPlan Plan(ParseResult parsed, RunSpec spec, string? modelFile, (Checkpoint Checkpoint, string File, string[] Args)? resumed, Interruption interruption)
     {
         var n = parsed.GetValue(every);
         if (n is <= 0)
@@ -87,17 +88,17 @@ internal sealed class CheckpointOptions
         }
         if (resumed is { Checkpoint: var c, File: var f })
         {
-            var type = settings.Float ? "float32" : "float64";
+            var type = spec.Precision == Precision.Float ? "float32" : "float64";
             if (c.ElementType != type)
             {
                 throw new BackpropException($"{f}: invalid checkpoint: it holds {c.ElementType} numbers but its options train in {type}.");
             }
-            if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(settings.Splits.Train))
+            if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(spec.Data.Train))
             {
                 throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.");
             }
         }
-        return new CheckpointPlan(path, n, Recorded(parsed), settings, interruption, resumed?.Checkpoint);
+        return new CheckpointPlan(path, n, Recorded(parsed), spec, interruption, resumed?.Checkpoint);
     }
 
     // The options as given, with file names made absolute so that a resume from another folder finds them.
@@ -124,8 +125,11 @@ internal sealed class CheckpointOptions
             .Select(o => (o.Option.Name, o.Tokens.Select(t => t.Value).ToList()));
 }
 
-/// <summary>Where and how often a run saves checkpoints, what it records in them, and the checkpoint it resumes.</summary>
-internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<string> command, TrainSettings settings, Interruption interruption, Checkpoint? resume)
+/// <summary>
+/// Where and how often a run saves checkpoints, what it records in them, and the checkpoint it
+/// resumes; it attaches a <see cref="CheckpointMonitor{T}"/> to the run.
+/// </summary>
+internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<string> command, RunSpec spec, Interruption interruption, Checkpoint? resume) : IRunMonitorFactory
 {
     private string? fingerprint = resume?.DataFingerprint;
 
@@ -138,14 +142,16 @@ internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<stri
     /// <summary>Signals asking the run to stop.</summary>
     public Interruption Interruption => interruption;
 
-    /// <summary>The state to resume from, or null for a fresh run.</summary>
-    public TrainingState<T>? ResumeState<T>() where T : unmanaged, IFloatingPointIeee754<T>
-        => (resume as Checkpoint<T>)?.State;
+    /// <summary>The state to resume from (a <see cref="TrainingState{T}"/>), or null for a fresh run.</summary>
+    public object? ResumeState => (object?)(resume as Checkpoint<double>)?.State ?? (resume as Checkpoint<float>)?.State;
+
+    /// <summary>Saves checkpoints of the run every <see cref="Every"/> steps and when it is interrupted.</summary>
+    public TrainingMonitor<T> Create<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T> => new CheckpointMonitor<T>(this);
 
     /// <summary>Saves <paramref name="trainer"/>'s state, with the run's options and data fingerprint, atomically.</summary>
     public void Save<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        fingerprint ??= DataFingerprint.Of(settings.Splits.Train);
+        fingerprint ??= DataFingerprint.Of(spec.Data.Train);
         new Checkpoint<T>(trainer.CaptureState(), command, fingerprint).Save(path);
     }
 

@@ -3,11 +3,9 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Backprop.Data;
 using Backprop.Losses;
+using Backprop.Runs;
 
 namespace Backprop.Cli;
-
-/// <summary>The data a run trains and is scored on: training rows, and optionally validation and test rows.</summary>
-internal sealed record DataSplits(Dataset Train, Dataset? Validation, Dataset? Test, Standardization? Standardization);
 
 /// <summary>
 /// <c>train</c>'s options that choose the data: <c>--dataset</c> (dosage, fashion-mnist or a CSV
@@ -28,6 +26,16 @@ internal sealed class DataOptions
 
     public IEnumerable<Option> Options => [dataset, target, validation, limit, standardize];
 
+    /// <summary>The folder of the Fashion-MNIST files: <see cref="FashionMnistVariable"/>, or Debian's.</summary>
+    /// <exception cref="BackpropException">The variable names something that is not a folder.</exception>
+    public static string FashionMnistFolder()
+    {
+        var folder = Environment.GetEnvironmentVariable(FashionMnistVariable) is { Length: > 0 } f ? f : FashionMnist.DefaultDirectory;
+        return folder != FashionMnist.DefaultDirectory && !Directory.Exists(folder)
+            ? throw new BackpropException($"{FashionMnistVariable} names {folder}, which is not a folder.")
+            : folder;
+    }
+
     /// <summary>True when the command line names the data with --dataset fashion-mnist.</summary>
     public static bool IsFashionMnist(string? name) => string.Equals(name?.Trim(), FashionMnistName, StringComparison.OrdinalIgnoreCase);
 
@@ -35,7 +43,7 @@ internal sealed class DataOptions
     /// Loads the data. <paramref name="csvFile"/> is <c>--data</c>; <paramref name="lossName"/> is
     /// <c>--loss</c> when given (cross-entropy reads CSV targets as class labels even when they are numbers).
     /// </summary>
-    public DataSplits Load(ParseResult parsed, FileInfo? csvFile, string? lossName, ulong seed)
+    public RunData Load(ParseResult parsed, FileInfo? csvFile, string? lossName, ulong seed)
     {
         var name = parsed.GetValue(dataset);
         if (name is not null && csvFile is not null)
@@ -57,11 +65,7 @@ internal sealed class DataOptions
         var max = parsed.GetValue(limit);
         if (IsFashionMnist(name))
         {
-            var folder = Environment.GetEnvironmentVariable(FashionMnistVariable) is { Length: > 0 } f ? f : FashionMnist.DefaultDirectory;
-            if (folder != FashionMnist.DefaultDirectory && !Directory.Exists(folder))
-            {
-                throw new BackpropException($"{FashionMnistVariable} names {folder}, which is not a folder.");
-            }
+            var folder = FashionMnistFolder();
             train = FashionMnist.LoadTrain(folder);
             test = FashionMnist.LoadTest(folder);
         }
@@ -78,31 +82,9 @@ internal sealed class DataOptions
         {
             train = train.ToClassification();
         }
-        if (max is { } m)
-        {
-            train = train.Take(m);
-            test = test?.Take(m);
-        }
         var fraction = parsed.GetValue(validation) ?? (IsFashionMnist(name) ? 0.1 : 0);
-        Dataset? held = null;
-        if (fraction > 0)
-        {
-            var rows = (int)Math.Round(fraction * train.Count);
-            if (rows < 1 || rows >= train.Count)
-            {
-                throw new BackpropException($"--validation {Format(fraction)} of {train.Count} rows leaves {rows} for validation and {train.Count - rows} for training; both need at least one.");
-            }
-            (train, held) = train.Split(rows, seed);
-        }
-        Standardization? scaling = null;
-        if (parsed.GetValue(standardize))
-        {
-            scaling = train.FitStandardization();
-            train = train.Standardize(scaling);
-            held = held?.Standardize(scaling);
-            test = test?.Standardize(scaling);
-        }
-        return new DataSplits(train, held, test, scaling);
+        var data = RunData.Prepare(train, test, fraction, seed, parsed.GetValue(standardize), max);
+        return IsFashionMnist(name) ? data with { ImageSize = (FashionMnist.ImageSide, FashionMnist.ImageSide) } : data;
     }
 
     private static double? ParseFraction(ArgumentResult result)
@@ -126,6 +108,4 @@ internal sealed class DataOptions
         result.AddError($"--limit takes a positive whole number of rows; got '{text}'.");
         return null;
     }
-
-    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

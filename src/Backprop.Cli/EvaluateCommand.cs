@@ -4,6 +4,7 @@ using Backprop.Data;
 using Backprop.Losses;
 using Backprop.Serialization;
 using Spectre.Console;
+using static Backprop.Cli.JsonOutput;
 using static Backprop.Cli.ModelOptions;
 
 namespace Backprop.Cli;
@@ -16,7 +17,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
 {
     private readonly Option<string> model = ModelFile();
     private readonly Option<string?> data = new("--data") { Description = "CSV file: input columns, then the target column (a class index for classifiers); header row optional", HelpName = "FILE", CustomParser = FileName };
-    private readonly Option<string?> dataset = new("--dataset") { Description = "A built-in dataset: dosage", HelpName = "NAME" };
+    private readonly Option<string?> dataset = new("--dataset") { Description = "A built-in dataset: dosage, or fashion-mnist (its 10,000 test images)", HelpName = "NAME" };
     private readonly Option<bool> json = Json();
 
     public static Command Create(TextWriter stdout)
@@ -43,7 +44,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
         var evaluation = Evaluate(loaded, set);
         if (parsed.GetValue(json))
         {
-            WriteJson(stdout, j => WriteFields(j, evaluation));
+            Write(stdout, j => WriteFields(j, evaluation));
         }
         else
         {
@@ -55,7 +56,9 @@ internal sealed class EvaluateCommand(TextWriter stdout)
     private static Dataset BuiltIn(string name) => name.Trim().ToUpperInvariant() switch
     {
         "DOSAGE" => Datasets.Dosage,
-        _ => throw new BackpropException($"Unknown dataset '{name}'; the built-in datasets are: dosage."),
+        // The test rows: the model was trained (and validated) on the training file.
+        "FASHION-MNIST" => FashionMnist.LoadTest(DataOptions.FashionMnistFolder()),
+        _ => throw new BackpropException($"Unknown dataset '{name}'; the built-in datasets are: dosage, fashion-mnist (its test set)."),
     };
 
     /// <summary>The loss, and for a classifier the counts of (observed, predicted) classes.</summary>
@@ -95,7 +98,7 @@ internal sealed class EvaluateCommand(TextWriter stdout)
             {
                 throw new BackpropException($"The data ({set.Name}), row {r + 1}: target {target.ToString(CultureInfo.InvariantCulture)} is not a class index from 0 to {classes.Count - 1}.");
             }
-            confusion[(int)target, PredictCommand.ArgMax(predicted.Data.Slice(r * classes.Count, classes.Count))]++;
+            confusion[(int)target, Backprop.Training.ConfusionMatrix.ArgMax(predicted.Data.Slice(r * classes.Count, classes.Count))]++;
         }
         var value = double.CreateChecked(loss.Compute(predicted, set.TargetTensor<double>()).Item());
         return new Evaluation(loss, value, set.Count, classes, confusion);

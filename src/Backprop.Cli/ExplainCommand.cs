@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Backprop.Diagnostics;
+using Backprop.Nn;
+using Backprop.Runs;
 using Backprop.Scalar;
-using Backprop.Training;
 
 namespace Backprop.Cli;
 
@@ -33,19 +34,20 @@ internal sealed class ExplainCommand(TextWriter stdout)
 
     private int Invoke(ParseResult parsed)
     {
-        var settings = options.Read(parsed, json: parsed.GetValue(json));
+        var spec = options.Read(parsed);
+        var data = spec.Data.Train;
         var stepNumber = parsed.GetValue(step);
         if (stepNumber < 1)
         {
             throw new BackpropException($"--step counts from 1 (the first step); got {stepNumber}.");
         }
-        if (stepNumber > settings.Options.MaxSteps)
+        if (stepNumber > spec.Options.MaxSteps)
         {
-            throw new BackpropException($"--step {stepNumber} is after the last step (--max-steps {settings.Options.MaxSteps}).");
+            throw new BackpropException($"--step {stepNumber} is after the last step (--max-steps {spec.Options.MaxSteps}).");
         }
-        if (settings.Options.BatchSize is { } rows && rows < settings.Data.Count)
+        if (spec.Options.BatchSize is { } rows && rows < data.Count)
         {
-            throw new BackpropException($"explain writes out full-batch steps, over every row; --batch {rows} uses {rows} of the {settings.Data.Count} rows per step.");
+            throw new BackpropException($"explain writes out full-batch steps, over every row; --batch {rows} uses {rows} of the {data.Count} rows per step.");
         }
         var viewChoice = parsed.GetValue(view)!.Trim().ToLowerInvariant() switch
         {
@@ -54,44 +56,42 @@ internal sealed class ExplainCommand(TextWriter stdout)
             "recurrence" => ExplanationView.Recurrence,
             var other => throw new BackpropException($"Unknown view '{other}'; choose one of auto, paths, recurrence."),
         };
-        var run = TrainingRun.Start(settings);
         // The scalar engine builds one named number per parameter and data point.
-        if ((long)run.Network.ParameterCount() * settings.Data.Count > GradcheckCommand.MaxScalarNodes)
+        var parameterCount = spec.Network.Layers.Zip(spec.Network.Layers.Skip(1), (a, b) => ((long)a * b) + b).Sum();
+        if (parameterCount * data.Count > GradcheckCommand.MaxScalarNodes)
         {
-            throw new BackpropException($"explain builds one named number per parameter and data point: {(long)run.Network.ParameterCount() * settings.Data.Count} for this network and data, too many (at most {GradcheckCommand.MaxScalarNodes}); choose a smaller network with --layers.");
+            throw new BackpropException($"explain builds one named number per parameter and data point: {parameterCount * data.Count} for this network and data, too many (at most {GradcheckCommand.MaxScalarNodes}); choose a smaller network with --layers.");
         }
+        var network = spec.Network.Build<double>();
         var names = parsed.GetValue(param) is { } list
-            ? RunOptions.SplitNames(list, "--param").Select(n => run.Network.Element(n).Name).Distinct().ToArray()
+            ? RunOptions.SplitNames(list, "--param").Select(n => network.Element(n).Name).Distinct().ToArray()
             : null;
 
-        // Train up to the step, and catch its gradients and its update from the tensor engine.
-        var capture = new StepCapture(stepNumber);
-        var result = run.Train(settings.Options with { MaxSteps = stepNumber }, [capture]);
-        if (capture.Before is null || capture.After is null)
+        // Train up to the step, catch its gradients and its update from the tensor engine, and rewind to before it.
+        var captured = new TrainingRun(spec).CaptureStep(stepNumber);
+        if (!captured.Reached)
         {
+            var result = captured.Result;
             throw new BackpropException($"Training stops after {result.Steps} step{(result.Steps == 1 ? "" : "s")} ({result.StopMessage}); there is no step {stepNumber} to explain.");
         }
-        var elements = run.Network.Elements().ToList();
-        for (var i = 0; i < elements.Count; i++)
-        {
-            elements[i].Parameter.Data[elements[i].Index] = capture.Before[i];
-        }
-
-        var graph = NetworkGraph.Build(run.Network, settings.Loss, settings.Data.Inputs.ToArray(), settings.Data.Targets.ToArray());
-        var tensorGradients = elements.Select((e, i) => (e.Name, capture.Gradients![i])).ToDictionary();
-        names ??= [.. run.Parameters().Where(p => p.Element.IsTrainable).Select(p => p.Element.Name)];
+        network = captured.Network;
+        var elements = network.Elements().ToList();
+        var graph = NetworkGraph.Build(network, spec.Loss, data.Inputs.ToArray(), data.Targets.ToArray());
+        var tensorGradients = elements.Select((e, i) => (e.Name, captured.Gradients![i])).ToDictionary();
+        var ordered = Lesson.IsLessonShaped(network) ? [.. elements.OrderBy(e => Lesson.ParameterNames.ToList().IndexOf(e.Name))] : elements;
+        names ??= [.. ordered.Where(e => e.IsTrainable).Select(e => e.Name)];
         if (names.Length == 0)
         {
-            names = [.. run.Parameters().Select(p => p.Element.Name)];
+            names = [.. ordered.Select(e => e.Name)];
         }
         var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
         var updates = names.ToDictionary(n => n, n =>
         {
             var i = elements.FindIndex(e => e.Name == n);
-            return new ParameterUpdate(capture.Before[i], capture.After[i], elements[i].IsTrainable);
+            return new ParameterUpdate(captured.Before![i], captured.After![i], elements[i].IsTrainable);
         });
-        var report = new ExplainReport(run, stepNumber, explanation, updates);
-        if (settings.Json)
+        var report = new ExplainReport(spec, network, stepNumber, explanation, updates);
+        if (parsed.GetValue(json))
         {
             report.WriteJson(stdout);
         }
@@ -100,34 +100,6 @@ internal sealed class ExplainCommand(TextWriter stdout)
             report.WriteText(stdout);
         }
         return BackpropCli.Success;
-    }
-
-    /// <summary>Keeps the values, the tensor engine's gradients and the updated values of one step, then stops training.</summary>
-    private sealed class StepCapture(int step) : TrainingMonitor<double>
-    {
-        public double[]? Before { get; private set; }
-
-        public double[]? Gradients { get; private set; }
-
-        public double[]? After { get; private set; }
-
-        public override void OnGradients(Trainer<double> trainer, int stepNumber, double loss, Autograd.Graph<double> graph)
-        {
-            if (stepNumber == step)
-            {
-                Before = [.. trainer.Model.Elements().Select(e => e.Value)];
-                Gradients = [.. trainer.Model.Elements().Select(e => e.Gradient)];
-            }
-        }
-
-        public override void OnStep(Trainer<double> trainer, in StepInfo info)
-        {
-            if (info.Step == step)
-            {
-                After = [.. trainer.Model.Elements().Select(e => e.Value)];
-                trainer.RequestStop(StopReason.Stopped, $"step {step} explained");
-            }
-        }
     }
 }
 

@@ -2,23 +2,28 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Backprop.Diagnostics;
+using Backprop.Nn;
+using Backprop.Optim;
+using Backprop.Runs;
+
+using static Backprop.Cli.JsonOutput;
 
 namespace Backprop.Cli;
 
 /// <summary>Writes <c>backprop explain</c>'s transcript as text for people or as one JSON object.</summary>
-internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates)
+internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates)
 {
     private const int MaxPointRows = 20;
 
-    private bool GradientDescent => run.Settings.Optimizer.Trim().ToUpperInvariant() is "GD" or "SGD" or "GRADIENT-DESCENT";
+    private bool GradientDescent => spec.Optimizer == OptimizerKind.GradientDescent;
 
     public void WriteText(TextWriter stdout)
     {
         var e = explanation;
-        var s = run.Settings;
-        var what = run.IsLessonNetwork && s.Activation == Nn.Activation.SoftPlus ? "the lesson's network: " : "";
-        stdout.WriteLine($"Step {step} of training {what}{run.Network.Describe()}");
-        stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {e.Loss} = {F(e.LossValue)} at the values before this step");
+        var data = spec.Data.Train;
+        var what = Lesson.IsLessonShaped(network) && spec.Network.Activation == Activation.SoftPlus ? "the lesson's network: " : "";
+        stdout.WriteLine($"Step {step} of training {what}{network.Describe()}");
+        stdout.WriteLine($"on {data.Name} ({data.Count} rows), {e.Loss} = {F(e.LossValue)} at the values before this step");
         stdout.WriteLine();
         if (e.View == ExplanationView.Recurrence)
         {
@@ -32,7 +37,7 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         {
             stdout.WriteLine("Shared work: backprop computes each of these gradients once per data point and reuses it");
             stdout.WriteLine("for every parameter below it, instead of multiplying the same terms again for each one:");
-            var all = run.Network.Elements().Count();
+            var all = network.Elements().Count();
             foreach (var shared in e.Shared)
             {
                 var count = shared.Parameters.Count == all ? $" (all {all})" : "";
@@ -97,8 +102,8 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         }
         else if (GradientDescent)
         {
-            var stepSize = run.Settings.LearningRate * p.Sum;
-            stdout.WriteLine($"  step size = learning rate × derivative = {F(run.Settings.LearningRate)} × {F(p.Sum)} = {F(stepSize)}");
+            var stepSize = spec.LearningRate * p.Sum;
+            stdout.WriteLine($"  step size = learning rate × derivative = {F(spec.LearningRate)} × {F(p.Sum)} = {F(stepSize)}");
             stdout.WriteLine($"  new {p.Parameter} = old − step size = {F(u.Old)} − {Signed(stepSize)} = {F(u.New)}");
         }
         else
@@ -120,8 +125,8 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
             Number(json, "lossValue", e.LossValue);
             json.WriteNumber("points", e.PointCount);
             json.WriteString("view", e.View == ExplanationView.Paths ? "paths" : "recurrence");
-            json.WriteString("optimizer", run.Settings.Optimizer.Trim().ToLowerInvariant());
-            Number(json, "learningRate", run.Settings.LearningRate);
+            json.WriteString("optimizer", spec.Optimizer.CommandName());
+            Number(json, "learningRate", spec.LearningRate);
             json.WriteStartArray("units");
             foreach (var unit in e.Units)
             {
@@ -183,7 +188,7 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
                 json.WriteBoolean("trained", u.Trained);
                 if (u.Trained && GradientDescent)
                 {
-                    Number(json, "stepSize", run.Settings.LearningRate * p.Sum);
+                    Number(json, "stepSize", spec.LearningRate * p.Sum);
                 }
                 Number(json, "newValue", u.New);
                 json.WriteEndObject();
@@ -211,37 +216,8 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         }
     }
 
-    private string OptimizerName() => string.Equals(run.Settings.Optimizer.Trim(), "adam", StringComparison.OrdinalIgnoreCase) ? "Adam" : "Momentum";
-
-    private static void Number(Utf8JsonWriter json, string name, double value)
-    {
-        json.WritePropertyName(name);
-        if (double.IsFinite(value))
-        {
-            json.WriteNumberValue(value);
-        }
-        else
-        {
-            json.WriteNullValue();
-        }
-    }
-
-    private static void Numbers(Utf8JsonWriter json, string name, IReadOnlyList<double> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var v in values)
-        {
-            if (double.IsFinite(v))
-            {
-                json.WriteNumberValue(v);
-            }
-            else
-            {
-                json.WriteNullValue();
-            }
-        }
-        json.WriteEndArray();
-    }
+    // At the start of a sentence: "Momentum changes …", "Adam changes …".
+    private string OptimizerName() => string.Concat(spec.Optimizer.DisplayName()[..1].ToUpperInvariant(), spec.Optimizer.DisplayName()[1..]);
 
     private static void Strings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
     {
@@ -255,5 +231,5 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
 
     private static string Signed(double x) => x < 0 ? $"({F(x)})" : F(x);
 
-    private static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    private static string F(double value) => NumberText.Short(value);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backprop.Serialization;
+using static Backprop.Cli.JsonOutput;
 using static Backprop.Cli.ModelOptions;
 
 namespace Backprop.Cli;
@@ -30,7 +31,7 @@ internal sealed class ExportCommand(TextWriter stdout)
         string[] outputs = loaded.IsClassifier ? ["output", "probabilities"] : ["output"];
         if (parsed.GetValue(json))
         {
-            WriteJson(stdout, j =>
+            Write(stdout, j =>
             {
                 j.WriteString("onnx", path);
                 j.WriteNumber("opset", OnnxExporter.Opset);

@@ -7,6 +7,8 @@ using Backprop.Losses;
 using Backprop.Nn;
 using Backprop.Tensors;
 
+using static Backprop.Cli.JsonOutput;
+
 namespace Backprop.Cli;
 
 /// <summary>
@@ -46,7 +48,8 @@ internal sealed class GradcheckCommand(TextWriter stdout)
 
     private int Invoke(ParseResult parsed)
     {
-        var settings = options.Read(parsed, training: false, json: parsed.GetValue(json));
+        var spec = options.Read(parsed, training: false);
+        var data = spec.Data.Train;
         var tol = parsed.GetValue(tolerance);
         if (!(tol >= 0) || !double.IsFinite(tol))
         {
@@ -57,14 +60,14 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         {
             throw new BackpropException($"--epsilon must be a positive number; got {h.ToString(CultureInfo.InvariantCulture)}.");
         }
-        var run = TrainingRun.Start(settings);
-        var parameters = (double)run.Network.ParameterCount();
-        if (parameters * parameters * settings.Data.Count > MaxFiniteDifferenceWork)
+        var network = spec.Network.Build<double>();
+        var parameters = (double)network.ParameterCount();
+        if (parameters * parameters * data.Count > MaxFiniteDifferenceWork)
         {
             throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
-                $"gradcheck runs the network twice per parameter; with {parameters} parameters and {settings.Data.Count} rows that is about {parameters * parameters * settings.Data.Count:G2} multiply-adds, too long (at most {MaxFiniteDifferenceWork:G2}); choose a smaller network with --layers."));
+                $"gradcheck runs the network twice per parameter; with {parameters} parameters and {data.Count} rows that is about {parameters * parameters * data.Count:G2} multiply-adds, too long (at most {MaxFiniteDifferenceWork:G2}); choose a smaller network with --layers."));
         }
-        return Run(stdout, run.Network, settings.Loss, run.Inputs, run.Targets, tol, h, settings.Json, run.IsLessonNetwork ? Lesson.ParameterNames : null);
+        return Run(stdout, network, spec.Loss, data.InputTensor<double>(), data.TargetTensor<double>(), tol, h, parsed.GetValue(json), Lesson.IsLessonShaped(network) ? Lesson.ParameterNames : null);
     }
 
     /// <summary>
@@ -205,22 +208,9 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static void Number(Utf8JsonWriter json, string name, double value)
-    {
-        json.WritePropertyName(name);
-        if (double.IsFinite(value))
-        {
-            json.WriteNumberValue(value);
-        }
-        else
-        {
-            json.WriteNullValue();
-        }
-    }
-
     private static string Verdict(double error, double tolerance) => error <= tolerance ? "ok" : "FAIL";
 
-    private static string G(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
+    private static string G(double x) => NumberText.Short(x);
 
     private static string E(double x) => x.ToString("0.0e+00", CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Backprop.Diagnostics;
 
+using static Backprop.Cli.JsonOutput;
+
 namespace Backprop.Cli;
 
 /// <summary>Writes what <c>train --monitor</c> saw: warnings, gradient norms at some steps, and a summary table.</summary>
@@ -9,7 +11,7 @@ internal static class GradientHealthReport
 {
     private const int SampledSteps = 10;
 
-    public static void WriteText(TextWriter stdout, GradientHealthMonitor<double> health)
+    public static void WriteText<T>(TextWriter stdout, GradientHealthMonitor<T> health) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         stdout.WriteLine($"Gradient health ({(health.PerNumber ? "per parameter" : "per layer")}, {health.Steps} steps)");
         if (health.Warnings.Count == 0)
@@ -38,7 +40,7 @@ internal static class GradientHealthReport
         }
     }
 
-    public static void WriteJson(Utf8JsonWriter json, GradientHealthMonitor<double> health)
+    public static void WriteJson<T>(Utf8JsonWriter json, GradientHealthMonitor<T> health) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         json.WriteStartObject();
         json.WriteStartArray("groups");
@@ -117,18 +119,6 @@ internal static class GradientHealthReport
         GradientWarningKind.DeadRelu => "deadRelu",
         _ => "nonFinite",
     };
-
-    private static void Number(Utf8JsonWriter json, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            json.WriteNumberValue(value);
-        }
-        else
-        {
-            json.WriteNullValue();
-        }
-    }
 
     private static string G(double x) => x.ToString("G3", CultureInfo.InvariantCulture);
 }

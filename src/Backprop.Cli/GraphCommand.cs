@@ -38,17 +38,17 @@ internal sealed class GraphCommand(TextWriter stdout)
 
     private int Invoke(ParseResult parsed)
     {
-        var settings = options.Read(parsed, training: false);
+        var spec = options.Read(parsed, training: false);
         var row = parsed.GetValue(point);
-        var data = settings.Data;
+        var data = spec.Data.Train;
         if (row < 1 || row > data.Count)
         {
             throw new BackpropException($"--point must be a data point from 1 to {data.Count}; got {row}.");
         }
-        var run = TrainingRun.Start(settings);
+        var network = spec.Network.Build<double>();
         var (inputs, targets) = (data.InputCount, data.TargetCount);
         var graph = NetworkGraph.Build(
-            run.Network, settings.Loss, data.Inputs.Slice((row - 1) * inputs, inputs).ToArray(), data.Targets.Slice((row - 1) * targets, targets).ToArray(), row);
+            network, spec.Loss, data.Inputs.Slice((row - 1) * inputs, inputs).ToArray(), data.Targets.Slice((row - 1) * targets, targets).ToArray(), row);
         var nodes = graph.Loss.TopologicalOrder();
         if (nodes.Count > MaxNodes)
         {

@@ -27,21 +27,6 @@ internal static class ModelOptions
         return text;
     }
 
-    /// <summary>The model a training run made, with its metadata, ready to save.</summary>
-    public static Model<double> FromRun(TrainingRun run, TrainingResult result)
-    {
-        var s = run.Settings;
-        return new Model<double>(run.Network)
-        {
-            ClassNames = s.Loss.IsClassification ? ClassNames(s.Data, run.Network.Layers.OfType<Nn.Dense<double>>().Last().Outputs) : null,
-            Metadata = ModelMetadata.FromTraining(result, s.Data, s.Loss, s.Stage is null && s.Init != "lesson" ? s.Seed : null),
-        };
-    }
-
-    /// <summary>Class names for a classifier trained on <paramref name="data"/>: its targets are class indices 0, 1, ….</summary>
-    public static IReadOnlyList<string> ClassNames(Dataset data, int classes)
-        => [.. Enumerable.Range(0, classes).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-
     /// <summary>Fails early, before training, when the model could not be written to <paramref name="path"/>.</summary>
     public static void CheckWritable(string path)
     {
@@ -52,31 +37,5 @@ internal static class ModelOptions
         }
     }
 
-    /// <summary>Writes one indented JSON object built by <paramref name="write"/>.</summary>
-    public static void WriteJson(TextWriter stdout, Action<Utf8JsonWriter> write)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            json.WriteStartObject();
-            write(json);
-            json.WriteEndObject();
-        }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-    }
-
-    /// <summary>A number, or null when it is NaN or infinite (JSON has neither).</summary>
-    public static void Number(Utf8JsonWriter json, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            json.WriteNumberValue(value);
-        }
-        else
-        {
-            json.WriteNullValue();
-        }
-    }
-
-    public static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    public static string F(double value) => NumberText.Short(value);
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Backprop.Serialization;
 using Backprop.Tensors;
+using Backprop.Training;
 using Spectre.Console;
+using static Backprop.Cli.JsonOutput;
 using static Backprop.Cli.ModelOptions;
 
 namespace Backprop.Cli;
@@ -44,7 +46,7 @@ internal sealed class PredictCommand(TextWriter stdout)
         var outputs = loaded.IsClassifier ? loaded.PredictProbabilities(x) : loaded.Predict(x);
         if (parsed.GetValue(json))
         {
-            WriteJson(stdout, j => WriteFields(j, loaded, outputs));
+            Write(stdout, j => WriteFields(j, loaded, outputs));
         }
         else
         {
@@ -71,7 +73,7 @@ internal sealed class PredictCommand(TextWriter stdout)
             if (model.ClassNames is { } names)
             {
                 json.WriteStartObject();
-                json.WriteString("class", names[ArgMax(row)]);
+                json.WriteString("class", names[ConfusionMatrix.ArgMax(row)]);
                 json.WriteStartArray("probabilities");
                 foreach (var p in row)
                 {
@@ -126,7 +128,7 @@ internal sealed class PredictCommand(TextWriter stdout)
             var row = outputs.Data.Slice(r * width, width);
             if (model.ClassNames is { } classes)
             {
-                var best = ArgMax(row);
+                var best = ConfusionMatrix.ArgMax(row);
                 cells.Add(new Text(classes[best]));
                 cells.Add(new Text(F(row[best])));
             }
@@ -144,18 +146,5 @@ internal sealed class PredictCommand(TextWriter stdout)
         {
             stdout.WriteLine($"(first {MaxTextRows} of {rows} rows; --json gives them all)");
         }
-    }
-
-    internal static int ArgMax(ReadOnlySpan<double> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -6,6 +6,7 @@ using Backprop.Data;
 using Backprop.Losses;
 using Backprop.Nn;
 using Backprop.Optim;
+using Backprop.Runs;
 using Backprop.Training;
 
 namespace Backprop.Cli;
@@ -31,7 +32,7 @@ internal sealed class RunOptions
     private readonly Option<string?> init = new("--init") { Description = "Starting values: lesson (the lesson's network only; its default), normal (N(0,1) weights, zero biases: the default otherwise), xavier, he", HelpName = "NAME" };
     private readonly Option<string?> only = new("--only") { Description = "Train only these parameters, e.g. b3 or w3,w4,b3; the rest stay fixed", HelpName = "NAMES" };
     private readonly Option<int?> epochs = new("--epochs") { Description = "Stop after N passes over the training data; then --max-steps and --min-step apply only when given", HelpName = "N", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
-    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double); float is for classification", HelpName = "double|float" };
+    private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double)", HelpName = "double|float" };
     private readonly DataOptions dataOptions = new();
     private bool dataOptionsAdded;
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
@@ -65,16 +66,17 @@ internal sealed class RunOptions
     }
 
     /// <summary>
-    /// Reads and checks the options. With <paramref name="training"/> false, only the network options
-    /// were added to the command and the training ones take their defaults (the lesson's).
+    /// Reads and checks the options into a run description. With <paramref name="training"/> false,
+    /// only the network options were added to the command and the training ones take their defaults
+    /// (the lesson's).
     /// </summary>
-    public TrainSettings Read(ParseResult parsed, bool training = true, bool json = false)
+    public RunSpec Read(ParseResult parsed, bool training = true)
     {
         var lossName = parsed.GetResult(loss) is { Implicit: false } ? parsed.GetValue(loss) : null;
-        var splits = dataOptionsAdded
+        var runData = dataOptionsAdded
             ? dataOptions.Load(parsed, parsed.GetValue(data), lossName, parsed.GetValue(seed))
-            : new DataSplits(LoadData(parsed.GetValue(data), lossName), null, null, null);
-        var dataset = splits.Train;
+            : new RunData(LoadData(parsed.GetValue(data), lossName));
+        var dataset = runData.Train;
         var lossFunction = Loss.Create(lossName ?? (dataset.IsClassification ? "cross-entropy" : parsed.GetValue(loss)!));
         var lr = training ? parsed.GetValue(learningRate) : Lesson.LearningRate;
         if (!(lr > 0) || !double.IsFinite(lr))
@@ -106,44 +108,31 @@ internal sealed class RunOptions
         {
             throw new BackpropException($"--epochs must be a positive number; got {epochCount}.");
         }
-        CheckTask(dataset, splits, lossFunction);
+        CheckTask(dataset, lossFunction);
         var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
-        var floatPrecision = dataOptionsAdded && ReadPrecision(parsed.GetValue(precision), parsed, lossFunction);
-        CheckFits(sizes, Math.Min(batchRows ?? dataset.Count, dataset.Count), floatPrecision ? sizeof(float) : sizeof(double));
+        var precisionChoice = dataOptionsAdded ? ReadPrecision(parsed.GetValue(precision), parsed) : Precision.Double;
+        CheckFits(sizes, Math.Min(batchRows ?? dataset.Count, dataset.Count), precisionChoice == Precision.Float ? sizeof(float) : sizeof(double));
+        var hidden = Activations.Parse(parsed.GetValue(activation)!);
         var stageNumber = parsed.GetValue(stage);
         var onlyNames = parsed.GetValue(only) is { } list ? SplitNames(list) : null;
         var initName = parsed.GetValue(init)?.Trim().ToLowerInvariant();
-        if (stageNumber is { } s)
+        var recipe = new NetworkRecipe(sizes, hidden)
         {
-            if (onlyNames is not null)
-            {
-                throw new BackpropException("--stage chooses the trained parameters itself; it cannot be combined with --only.");
-            }
-            if (initName is not null)
-            {
-                throw new BackpropException("--stage sets the starting values itself; it cannot be combined with --init.");
-            }
-            if (!sizes.SequenceEqual(Lesson.LayerSizes))
-            {
-                throw new BackpropException($"--stage is for the lesson's network (layers 1,2,1); the network here has layers {string.Join(",", sizes)}.");
-            }
-            _ = Lesson.Stage(s);
-        }
-        var lessonShaped = sizes.SequenceEqual(Lesson.LayerSizes);
-        initName ??= lessonShaped ? "lesson" : ClassificationRun.DefaultInit(lossFunction, Activations.Parse(parsed.GetValue(activation)!));
-        if (initName == "lesson" && !lessonShaped)
+            Init = initName ?? (stageNumber is null ? NetworkRecipe.DefaultInit(sizes, lossFunction, hidden) : null),
+            Seed = parsed.GetValue(seed),
+            Only = onlyNames,
+            Stage = stageNumber,
+        };
+        recipe.Validate();
+        var optimizerKind = training ? OptimizerKinds.Parse(parsed.GetValue(optimizer)!) : OptimizerKind.GradientDescent;
+        return new RunSpec
         {
-            throw new BackpropException($"--init lesson gives the lesson's starting values, which fit only layers 1,2,1; the network here has layers {string.Join(",", sizes)}.");
-        }
-        if (initName != "lesson")
-        {
-            _ = Initializer.Create(initName, 0);
-        }
-        var optimizerName = training ? parsed.GetValue(optimizer)! : "gd";
-        _ = Optimizer<double>.Create(optimizerName, [], lr);
-        return new TrainSettings(
-            dataset, sizes, Activations.Parse(parsed.GetValue(activation)!), lossFunction, optimizerName, lr,
-            new TrainingOptions
+            Data = runData,
+            Network = recipe,
+            Loss = lossFunction,
+            Optimizer = optimizerKind,
+            LearningRate = lr,
+            Options = new TrainingOptions
             {
                 // With --epochs, the lesson's step limits apply only when asked for.
                 MaxSteps = epochCount is null || parsed.GetResult(maxSteps) is { Implicit: false } ? steps : int.MaxValue,
@@ -153,10 +142,7 @@ internal sealed class RunOptions
                 ShuffleSeed = parsed.GetValue(seed),
                 Epochs = epochCount,
             },
-            parsed.GetValue(seed), initName, onlyNames, stageNumber, json)
-        {
-            Splits = splits,
-            Float = floatPrecision,
+            Precision = precisionChoice,
         };
     }
 
@@ -229,7 +215,7 @@ internal sealed class RunOptions
         return classes ? dataset.ToClassification() : dataset;
     }
 
-    private static void CheckTask(Dataset dataset, DataSplits splits, Loss lossFunction)
+    private static void CheckTask(Dataset dataset, Loss lossFunction)
     {
         if (dataset.IsClassification && !lossFunction.IsClassification)
         {
@@ -239,20 +225,15 @@ internal sealed class RunOptions
         {
             throw new BackpropException($"--loss cross-entropy needs class labels, but the data ({dataset.Name}) has values; for a CSV file the target column holds the labels.");
         }
-        if (splits.Validation is not null && !lossFunction.IsClassification)
-        {
-            throw new BackpropException("--validation is for classification runs (--loss cross-entropy) for now.");
-        }
     }
 
-    private static bool ReadPrecision(string? text, ParseResult parsed, Loss lossFunction)
+    private static Precision ReadPrecision(string? text, ParseResult parsed)
     {
         var name = text?.Trim().ToLowerInvariant() ?? (DataOptions.IsFashionMnist(parsed.GetValue<string?>("--dataset")) ? "float" : "double");
         return name switch
         {
-            "double" => false,
-            "float" when lossFunction.IsClassification => true,
-            "float" => throw new BackpropException("--precision float is for classification runs (--loss cross-entropy) for now; regression trains in double."),
+            "double" => Precision.Double,
+            "float" => Precision.Float,
             _ => throw new BackpropException($"--precision takes double or float; got '{text}'."),
         };
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Backprop.Diagnostics;
+using Backprop.Runs;
 using Backprop.Serialization;
 using Backprop.Training;
 
@@ -52,54 +53,58 @@ internal sealed class TrainCommand(TextWriter stdout)
                 throw new BackpropException($"{resumed.Value.File}: invalid checkpoint: its options do not parse: {parsed.Errors[0].Message}");
             }
         }
-        var settings = options.Read(parsed, json: parsed.GetValue(json));
+        var spec = options.Read(parsed);
+        var asJson = parsed.GetValue(json);
+        var quiet = outputs.Quiet(parsed);
         var modelFile = parsed.GetValue(output);
         if (modelFile is not null)
         {
             ModelOptions.CheckWritable(modelFile);
         }
-        if (settings.Loss.IsClassification)
-        {
-            // NOTE: refused rather than ignored: a user who asks for pictures must not find none.
-            string[] unsupported = [.. outputs.Drawing(parsed), .. parsed.GetValue(monitor) ? ["--monitor"] : Array.Empty<string>()];
-            if (unsupported.Length > 0)
-            {
-                throw new BackpropException($"{string.Join(" and ", unsupported)} {(unsupported.Length == 1 ? "is" : "are")} for regression runs for now; this run classifies (--loss cross-entropy).");
-            }
-        }
         using var interruption = Interruption.Listen();
-        var plan = checkpoints.Plan(parsed, settings, modelFile, resumed, interruption);
-        if (settings.Loss.IsClassification)
-        {
-            return ClassificationRun.Run(settings, stdout, modelFile, plan, outputs.Quiet(parsed));
-        }
+        var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption);
         var shown = outputs.Read(parsed);
         IReadOnlyList<string> written;
-        TrainingRun run;
-        TrainingResult result;
-        GradientHealthMonitor<double>? health;
+        RunResult result;
+        HealthSource? health;
         try
         {
-            run = TrainingRun.Start(settings);
-            run.Resume = plan.ResumeState<double>();
-            var recorder = shown.Recorder(run);
-            health = parsed.GetValue(monitor) ? new GradientHealthMonitor<double>() : null;
-            var progress = shown.Quiet ? Progress with { Style = ProgressStyle.None }
-                : settings.Json && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-            TrainingMonitor<double>[] monitors = [.. new TrainingMonitor<double>?[] { recorder, health, new CheckpointMonitor<double>(plan) }.OfType<TrainingMonitor<double>>()];
-            result = TrainProgress.Run(run, monitors, progress, stdout, Stderr);
-            interruption.Dispose();
-            if (result.StopReason == StopReason.Interrupted)
+            var run = new TrainingRun(spec) { Resume = plan.ResumeState };
+            run.Monitors.Add(plan);
+            var recorder = shown.Recorder(spec);
+            if (recorder is not null)
             {
-                throw new TrainingInterruptedException(plan.InterruptedLine(result.Steps));
+                run.Monitors.Add(recorder);
+            }
+            health = parsed.GetValue(monitor) ? new HealthSource() : null;
+            if (health is not null)
+            {
+                run.Monitors.Add(health);
+            }
+            if (!asJson && !quiet)
+            {
+                run.Started += start => TrainReport.WriteHeader(stdout, spec, start);
+                if (TrainReport.EpochLines(spec))
+                {
+                    run.EpochCompleted += e => TrainReport.WriteEpoch(stdout, e, spec.Options.Epochs);
+                }
+            }
+            // NOTE: a run that prints a line per epoch on stdout shows no live bar, which would garble them.
+            var progress = quiet || TrainReport.EpochLines(spec) ? Progress with { Style = ProgressStyle.None }
+                : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+            result = TrainProgress.Run(run, progress, stdout, Stderr);
+            interruption.Dispose();
+            if (result.Interrupted)
+            {
+                throw new TrainingInterruptedException(plan.InterruptedLine(result.Result.Steps));
             }
             // Everything is rendered and staged first, then renamed into place together: a failure
             // half-way leaves none of the outputs and every earlier file as it was.
             using var files = new AtomicFileSet();
-            written = shown.Stage(files, run, recorder);
+            written = shown.Stage(files, result, recorder);
             if (modelFile is not null)
             {
-                var bytes = ModelFile.ToBytes(ModelOptions.FromRun(run, result));
+                var bytes = result.ToModelBytes();
                 files.Stage(modelFile, "model", s => s.Write(bytes));
                 written = [.. written, $"Model saved to {modelFile}"];
             }
@@ -110,18 +115,46 @@ internal sealed class TrainCommand(TextWriter stdout)
             // Nothing is left behind by a run that failed or was interrupted, not even the empty folder it made.
             shown.RemoveUnusedFolder();
         }
-        if (settings.Json)
+        var peak = PeakWorkingSet();
+        if (asJson)
         {
-            TrainReport.WriteJson(stdout, run, result, health);
+            TrainReport.WriteJson(stdout, result, peak, health);
         }
         else
         {
-            TrainReport.WriteText(stdout, run, result, health, shown.Quiet);
-            foreach (var line in shown.Quiet ? [] : written)
+            TrainReport.WriteText(stdout, result, peak, health);
+            foreach (var line in quiet ? [] : written)
             {
                 stdout.WriteLine(line);
             }
         }
+        if (result.Diverged)
+        {
+            // NOTE: said on stderr even with --json or --quiet, and with its own exit code, so that a script notices.
+            Stderr.WriteLine($"backprop: warning: training diverged: {result.DivergenceMessage}");
+            return BackpropCli.Diverged;
+        }
         return BackpropCli.Success;
+    }
+
+    private static long PeakWorkingSet()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        return process.PeakWorkingSet64;
+    }
+}
+
+/// <summary>Attaches a <see cref="GradientHealthMonitor{T}"/> of the run's element type (<c>--monitor</c>).</summary>
+internal sealed class HealthSource : IRunMonitorFactory
+{
+    /// <summary>The monitor, once the run has started: a GradientHealthMonitor of float or double.</summary>
+    public object? Monitor { get; private set; }
+
+    public TrainingMonitor<T> Create<T>(Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var monitor = new GradientHealthMonitor<T>();
+        Monitor = monitor;
+        return monitor;
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using Backprop.Optim;
 using Backprop.Plotting;
+using Backprop.Runs;
 using Backprop.Serialization;
 using Backprop.Training;
 
@@ -59,33 +61,35 @@ internal sealed class TrainOutputs
         /// <summary>Whether training must be recorded.</summary>
         public bool Records => PlotFolder is not null || ReportFile is not null;
 
-        /// <summary>A recorder for <paramref name="run"/> when pictures or a report are wanted.</summary>
-        public SnapshotRecorder<double>? Recorder(TrainingRun run)
-            => Records ? new SnapshotRecorder<double>(run.Network, TrainingRecord.Probe(run.Settings.Data, run.Settings.Loss.IsClassification)) : null;
+        /// <summary>Records the run for pictures and the report, when they are wanted.</summary>
+        public SnapshotSource? Recorder(RunSpec spec) => Records ? new SnapshotSource(TrainingRecord.Probe(spec.Data.Train, spec.IsClassification)) : null;
 
         /// <summary>Draws the pictures and the report and stages them in <paramref name="files"/>; returns a line for each thing staged.</summary>
-        public IReadOnlyList<string> Stage(AtomicFileSet files, TrainingRun run, SnapshotRecorder<double>? recorder)
+        public IReadOnlyList<string> Stage(AtomicFileSet files, RunResult run, SnapshotSource? source)
         {
-            if (recorder is null)
+            if (source?.Recorder is not { } recorder)
             {
                 return [];
             }
-            var s = run.Settings;
+            var s = run.Spec;
             var settings = new List<KeyValuePair<string, string>>
             {
-                new("optimizer", TrainReport.OptimizerName(s.Optimizer)),
+                new("optimizer", s.Optimizer.DisplayName()),
                 new("learning rate", F(s.LearningRate)),
-                new("batch", s.Options.BatchSize is { } b && b < s.Data.Count ? $"{b} rows" : "full batch"),
+                new("batch", s.IsMiniBatch ? $"{s.Options.BatchSize} rows" : "full batch"),
                 new("stopping rules", StopRules(s.Options)),
-                new("starting values", s.Stage is { } stage ? $"the lesson's stage {stage}" : s.Init == "lesson" ? "the lesson's" : $"{s.Init} (seed {s.Seed})"),
-                new("trained", s.Only is { } only ? string.Join(", ", only) : s.Stage is { } st ? string.Join(", ", Nn.Lesson.Stage(st).Trained) : "all"),
+                new("starting values", s.Network.DescribeInit()),
+                new("trained", s.Network.DescribeTrained()),
             };
-            var record = new TrainingRecord(s.Data, recorder, s.Loss.DisplayName, s.Loss.IsClassification, run.Network.Describe(), settings);
+            var record = new TrainingRecord(s.Data.Train, recorder, s.Loss.DisplayName, s.IsClassification, run.NetworkDescription, settings)
+            {
+                Classification = Classification(run),
+            };
             var lines = new List<string>();
             if (PlotFolder is not null)
             {
                 TrainingPictures.Stage(files, PlotFolder, record);
-                lines.Add($"Pictures: fit, loss and gradients (PNG and SVG) in {PlotFolder}");
+                lines.Add($"Pictures: {string.Join(", ", TrainingPictures.NamesFor(record))} (PNG and SVG) in {PlotFolder}");
             }
             if (ReportFile is not null)
             {
@@ -94,6 +98,30 @@ internal sealed class TrainOutputs
             }
             return lines;
         }
+    }
+
+    /// <summary>The most confidently misclassified images drawn in a grid.</summary>
+    private const int MisclassifiedImages = 25;
+
+    // A classifier's learning curves, confusion matrix and (for images) its worst mistakes.
+    private static ClassificationRecord? Classification(RunResult run)
+    {
+        if (run.Confusion is not { } confusion || run.ScoredData is not { } scored)
+        {
+            return null;
+        }
+        var record = new ClassificationRecord(run.Epochs, confusion, run.ConfusionSource!);
+        if (run.Spec.Data.ImageSize is { } size && run.PredictedClasses is { } predicted && run.Confidences is { } confidences)
+        {
+            record = record with
+            {
+                Misclassified = Misclassification.MostConfident(scored, [.. predicted], [.. confidences], MisclassifiedImages),
+                Images = scored,
+                ImageHeight = size.Height,
+                ImageWidth = size.Width,
+            };
+        }
+        return record;
     }
 
     private static string StopRules(TrainingOptions o)
@@ -111,5 +139,32 @@ internal sealed class TrainOutputs
         return string.Join("; ", rules);
     }
 
-    private static string F(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    private static string F(double value) => NumberText.Short(value);
+}
+
+/// <summary>Attaches a <see cref="SnapshotRecorder{T}"/> of the run's element type for its pictures and report.</summary>
+internal sealed class SnapshotSource(Tensors.Tensor<double> probe) : IRunMonitorFactory
+{
+    private object? recorder;
+
+    /// <summary>The finished recording in double (a float run's converted), or null before the run.</summary>
+    public SnapshotRecorder<double>? Recorder => recorder switch
+    {
+        SnapshotRecorder<double> d => d,
+        SnapshotRecorder<float> f => SnapshotRecorder<double>.CopyOf(f),
+        _ => null,
+    };
+
+    public TrainingMonitor<T> Create<T>(Trainer<T> trainer) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var values = new T[probe.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = T.CreateChecked(probe.Data[i]);
+        }
+        var monitor = new SnapshotRecorder<T>(trainer.Model, new Tensors.Tensor<T>(values, probe.Shape));
+        recorder = monitor;
+        return monitor;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Backprop.Runs;
 using Backprop.Training;
 using Spectre.Console;
 
@@ -35,17 +36,14 @@ internal sealed record ProgressSettings(ProgressStyle Style, TimeSpan Delay, Tim
 /// loss, steps per second and time left. The monitor only stores the step's numbers; training is
 /// not slowed, and its results are the same bits on any thread.
 /// </summary>
-internal sealed class TrainProgress : TrainingMonitor<double>
+internal sealed class TrainProgress
 {
     private long step;
     private long firstStep = -1;
     private long epoch = 1;
     private long lossBits = BitConverter.DoubleToInt64Bits(double.NaN);
 
-    public override void OnStart(Trainer<double> trainer, double initialLoss)
-        => Volatile.Write(ref lossBits, BitConverter.DoubleToInt64Bits(initialLoss));
-
-    public override void OnStep(Trainer<double> trainer, in StepInfo info)
+    private void OnStep(StepInfo info)
     {
         if (firstStep < 0)
         {
@@ -57,19 +55,21 @@ internal sealed class TrainProgress : TrainingMonitor<double>
         Volatile.Write(ref step, info.Step);
     }
 
-    /// <summary>Trains <paramref name="run"/> with <paramref name="monitors"/>, showing progress as <paramref name="settings"/> say.</summary>
-    public static TrainingResult Run(TrainingRun run, IReadOnlyList<TrainingMonitor<double>> monitors, ProgressSettings settings, TextWriter stdout, TextWriter stderr)
+    /// <summary>Carries out <paramref name="run"/>, showing progress as <paramref name="settings"/> say.</summary>
+    public static RunResult Run(TrainingRun run, ProgressSettings settings, TextWriter stdout, TextWriter stderr)
     {
         if (settings.Style == ProgressStyle.None)
         {
-            return run.Train(monitors: monitors);
+            return run.Run();
         }
         var progress = new TrainProgress();
+        run.StepCompleted += progress.OnStep;
         var clock = Stopwatch.StartNew();
-        var worker = Task.Factory.StartNew(() => run.Train(monitors: [.. monitors, progress]), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (!Finished(worker, settings.Delay))
+        var worker = Task.Factory.StartNew(run.Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // NOTE: nothing shows before the first step: the run's preamble is written first, on the training thread.
+        if (!Finished(worker, settings.Delay) && progress.AwaitFirstStep(worker))
         {
-            var maxSteps = run.Settings.Options.MaxSteps;
+            var maxSteps = run.Spec.Options.MaxSteps;
             if (settings.Style == ProgressStyle.Bar)
             {
                 progress.ShowBar(worker, maxSteps, settings.Interval, stdout);
@@ -84,6 +84,18 @@ internal sealed class TrainProgress : TrainingMonitor<double>
             }
         }
         return worker.GetAwaiter().GetResult();
+    }
+
+    private bool AwaitFirstStep(Task worker)
+    {
+        while (Volatile.Read(ref step) == 0)
+        {
+            if (Finished(worker, TimeSpan.FromMilliseconds(10)))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>e.g. "step 12000 of at most 100000 (epoch 3): loss 0.0123, 45000 steps/s, at most 2 s left".</summary>

@@ -193,9 +193,14 @@ public static class CsvDataset
         return new Dataset(name, new DoubleFeatures([.. inputs], inputNames.Length), targets, inputNames, [targetName], classes);
     }
 
-    // Lines as TextReader.ReadLine splits them (at \n, \r\n or \r), but never longer than MaxLineLength:
+    /// <summary>
+    /// The lines of <paramref name="reader"/> as <see cref="TextReader.ReadLine"/> splits them (at \n,
+    /// \r\n or \r), but never longer than the CSV reader's line limit: other readers of CSV-like
+    /// input (<c>predict --data</c>) split lines exactly as <see cref="Load"/> does.
+    /// </summary>
+    /// <exception cref="BackpropException">A line is longer than the limit (named with <paramref name="source"/>).</exception>
     // NOTE: a file with no line breaks (a binary file, /dev/zero) would otherwise be read into one huge string.
-    internal static IEnumerable<string> Lines(TextReader reader, string source)
+    public static IEnumerable<string> Lines(TextReader reader, string source)
     {
         var buffer = new char[ReadBlock];
         var line = new System.Text.StringBuilder();

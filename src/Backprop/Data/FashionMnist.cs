@@ -17,6 +17,9 @@ public static class FashionMnist
     /// <summary>The Debian package that ships the files.</summary>
     public const string DebianPackage = "dataset-fashion-mnist";
 
+    /// <summary>Each image is <see cref="ImageSide"/> × <see cref="ImageSide"/> grey-scale pixels (784 inputs).</summary>
+    public const int ImageSide = 28;
+
     /// <summary>The ten classes, by label.</summary>
     public static IReadOnlyList<string> ClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];

@@ -477,14 +477,5 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>An optimizer by name: <c>gd</c> (gradient descent), <c>momentum</c>, <c>adam</c>.</summary>
     /// <exception cref="BackpropException">The name is unknown.</exception>
     public static Optimizer<T> Create(string name, IEnumerable<Parameter<T>> parameters, double learningRate)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        return name.Trim().ToUpperInvariant() switch
-        {
-            "GD" or "SGD" or "GRADIENT-DESCENT" => new GradientDescent<T>(parameters, learningRate),
-            "MOMENTUM" => new Momentum<T>(parameters, learningRate),
-            "ADAM" => new Adam<T>(parameters, learningRate),
-            _ => throw new BackpropException($"Unknown optimizer '{name}'; choose one of gd, momentum, adam."),
-        };
-    }
+        => OptimizerKinds.Parse(name).Create(parameters, learningRate);
 }

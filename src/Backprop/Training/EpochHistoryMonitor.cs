@@ -13,7 +13,11 @@ namespace Backprop.Training;
 /// <param name="ValidationLoss">The loss on the validation data after the epoch, or null without validation data.</param>
 /// <param name="ValidationAccuracy">The accuracy on the validation data after the epoch (classification only), or null.</param>
 /// <param name="Seconds">Wall-clock time of the epoch's training steps (not counting the validation pass).</param>
-public readonly record struct EpochRecord(int Epoch, double TrainLoss, double? TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy, double Seconds);
+public readonly record struct EpochRecord(int Epoch, double TrainLoss, double? TrainAccuracy, double? ValidationLoss, double? ValidationAccuracy, double Seconds)
+{
+    /// <summary>For regression with validation data, MSE, RMSE, MAE and R² of the validation rows after the epoch; otherwise null.</summary>
+    public RegressionMetrics? ValidationMetrics { get; init; }
+}
 
 /// <summary>
 /// Records, for every epoch, the training loss and accuracy and (when given validation data) the
@@ -92,7 +96,10 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
             classification && rows > 0 ? (double)correct / rows : null,
             scored?.Loss,
             scored?.Accuracy,
-            seconds);
+            seconds)
+        {
+            ValidationMetrics = scored?.Regression,
+        };
         history.Add(record);
         EpochCompleted?.Invoke(record);
         Reset();

@@ -11,7 +11,11 @@ namespace Backprop.Training;
 /// <param name="Loss">The loss over all the rows (a sum or a mean, as the loss defines it).</param>
 /// <param name="Accuracy">For classification, the fraction of rows whose largest output is the observed class; otherwise null.</param>
 /// <param name="Rows">How many rows were scored.</param>
-public readonly record struct Evaluation(double Loss, double? Accuracy, int Rows);
+public readonly record struct Evaluation(double Loss, double? Accuracy, int Rows)
+{
+    /// <summary>For regression, MSE, RMSE, MAE and R² of the rows; otherwise null.</summary>
+    public RegressionMetrics? Regression { get; init; }
+}
 
 /// <summary>
 /// Scores a model on many rows in chunks, so that memory stays that of one chunk however many rows
@@ -110,6 +114,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         var classification = Loss.IsClassification;
         double total = 0;
         long correct = 0;
+        var regression = classification ? null : new RegressionMetrics.Accumulator();
         for (var start = 0; start < rows; start += ChunkRows)
         {
             var count = Math.Min(ChunkRows, rows - start);
@@ -125,8 +130,20 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
                     LargestProbabilities(chunk.Outputs!.Data, count, confidences.AsSpan(start, count));
                 }
             }
+            else if (chunk.Outputs is { } outputs && outputs.Length == chunk.Targets.Length)
+            {
+                var predicted = outputs.Data;
+                var observed = chunk.Targets.Data;
+                for (var i = 0; i < predicted.Length; i++)
+                {
+                    regression!.Add(double.CreateChecked(predicted[i]), double.CreateChecked(observed[i]));
+                }
+            }
         }
-        return new Evaluation(Loss.SumsOverRows ? total : total / rows, classification ? (double)correct / rows : null, rows);
+        return new Evaluation(Loss.SumsOverRows ? total : total / rows, classification ? (double)correct / rows : null, rows)
+        {
+            Regression = regression?.Result() is { Count: > 0 } metrics ? metrics : null,
+        };
     }
 
     // The softmax probability of each row's largest score: 1 / Σ_j e^(z_j − max z), which cannot overflow.

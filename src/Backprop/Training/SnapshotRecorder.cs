@@ -34,7 +34,7 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
     /// <summary>Networks with at most this many numbers get one gradient norm per number rather than per layer.</summary>
     public const int PerNumberGradientLimit = 12;
 
-    private readonly Module<T> model;
+    private readonly Module<T>? model;
     private readonly ParameterElement<T>[] recorded;
     private readonly Parameter<T>[][] groups;
     private readonly ParameterElement<T>[] perNumber;
@@ -94,6 +94,10 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
     /// <inheritdoc/>
     public override void OnStart(Trainer<T> trainer, double initialLoss)
     {
+        if (model is null)
+        {
+            throw new InvalidOperationException("This recorder holds a copied recording; it cannot record a run.");
+        }
         kept.Clear();
         snapshots = [];
         Result = null;
@@ -189,7 +193,39 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
         return result;
     }
 
-    private double[] Outputs() => Probe is null ? [] : model.Predict(Probe).ToDoubleArray();
+    private double[] Outputs() => Probe is null ? [] : model!.Predict(Probe).ToDoubleArray();
+
+    // A finished recording taken over from a recorder of another element type (see CopyOf).
+    private SnapshotRecorder(Tensor<T>? probe, IReadOnlyList<string> valueNames, IReadOnlyList<string> gradientGroups, int interval, TrainingSnapshot[] snapshots, TrainingResult? result)
+    {
+        (Probe, ValueNames, GradientGroups, Interval, this.snapshots, Result) = (probe, valueNames, gradientGroups, interval, snapshots, result);
+        (recorded, groups, perNumber, maxSnapshots) = ([], [], [], Math.Max(2, snapshots.Length));
+    }
+
+    /// <summary>
+    /// The finished recording of <paramref name="source"/> (a run in another element type, e.g. float)
+    /// as a recorder in <typeparamref name="T"/>: the same snapshots (they are doubles already), names,
+    /// result, and the probe converted. For drawing; it cannot record another run.
+    /// </summary>
+    public static SnapshotRecorder<T> CopyOf<TSource>(SnapshotRecorder<TSource> source) where TSource : unmanaged, IFloatingPointIeee754<TSource>
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source is SnapshotRecorder<T> same)
+        {
+            return same;
+        }
+        Tensor<T>? probe = null;
+        if (source.Probe is { } p)
+        {
+            var values = new T[p.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = T.CreateChecked(p.Data[i]);
+            }
+            probe = new Tensor<T>(values, p.Shape);
+        }
+        return new SnapshotRecorder<T>(probe, source.ValueNames, source.GradientGroups, source.Interval, [.. source.Snapshots], source.Result);
+    }
 
     // layer0.weight → layer0
     private static string LayerName(string parameterName)

@@ -155,11 +155,10 @@ public sealed class ClassificationTests
     [InlineData("--validation 1", "--validation|'1'")]
     [InlineData("--validation -0.1", "--validation")]
     [InlineData("--limit 0", "--limit|'0'")]
-    [InlineData("--precision float", "--precision float|classification")]
     [InlineData("--precision half", "--precision|'half'")]
     [InlineData("--epochs 0", "--epochs|0")]
     [InlineData("--dataset dosage --loss cross-entropy --layers 1,2,3", "3 outputs|2 classes")]
-    [InlineData("--dataset dosage --validation 0.5", "--validation|classification")]
+    [InlineData("--dataset dosage --validation 0.1", "--validation 0.1 of 3 rows leaves 0 for validation")]
     [InlineData("--dataset no-such-file.csv", "no-such-file.csv|cannot read")]
     public void Bad_data_options_give_one_line(string args, string mentions)
     {

@@ -310,7 +310,7 @@ public sealed class DiagnosticsCommandTests
         Assert.Contains("No warnings", text.Stdout, StringComparison.Ordinal);
 
         var json = Run("train", "--monitor", "--lr", "2", "--json");
-        Assert.Equal(0, json.ExitCode);
+        Assert.Equal(3, json.ExitCode); // diverged
         using var doc = JsonDocument.Parse(json.Stdout);
         var health = doc.RootElement.GetProperty("gradientHealth");
         Assert.Equal(LessonNames, health.GetProperty("groups").EnumerateArray().Select(g => g.GetString()!));

@@ -104,20 +104,6 @@ public sealed class MalformedFileTests : IDisposable
         Assert.Equal("backprop: The data (labels.csv) has class labels (cat, dog); the model predicts values, not classes.", message);
     }
 
-    [Theory]
-    [InlineData("--plot PLOTS", "--plot is for regression runs for now; this run classifies (--loss cross-entropy).")]
-    [InlineData("--report PLOTS/run.html --monitor", "--report and --monitor are for regression runs for now; this run classifies (--loss cross-entropy).")]
-    public void Classification_refuses_the_options_it_would_ignore(string options, string expected)
-    {
-        var path = folder.File("labels.csv");
-        File.WriteAllText(path, "x,label\n1,cat\n2,dog\n");
-
-        var message = AssertBadInput(Run(["--data", path, "--layers", "1,4,2", .. options.Replace("PLOTS", folder.Path, StringComparison.Ordinal).Split(' ')]));
-
-        Assert.Equal("backprop: " + expected, message);
-        Assert.Equal([path], Directory.GetFileSystemEntries(folder.Path));
-    }
-
     [Fact]
     public void A_folder_given_as_a_file_is_named_as_a_folder()
     {

@@ -24,7 +24,7 @@ public sealed class PlotAndProgressTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("", run.Stderr);
-        Assert.EndsWith($"Pictures: fit, loss and gradients (PNG and SVG) in {folder["plots"]}\nReport: {folder["run.html"]}\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.EndsWith($"Pictures: fit, loss, gradients (PNG and SVG) in {folder["plots"]}\nReport: {folder["run.html"]}\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Equal(["fit.png", "fit.svg", "gradients.png", "gradients.svg", "loss.png", "loss.svg"], Directory.GetFiles(folder["plots"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("<dt>optimizer</dt><dd>gradient descent</dd>", File.ReadAllText(folder["run.html"]), StringComparison.Ordinal);
     }
@@ -136,7 +136,9 @@ public sealed class PlotAndProgressTests
         Assert.Equal("", run.Stderr);
         Assert.Matches(@"step \d+/30000  loss \S+  \d+ steps/s", run.Stdout);
         Assert.Contains("\u001b[", run.Stdout, StringComparison.Ordinal);
-        var result = run.Stdout[run.Stdout.IndexOf("Training the lesson's network", StringComparison.Ordinal)..];
+        // The preamble comes before the bar; the result after it, with the bar cleared.
+        Assert.StartsWith("Training the lesson's network", run.Stdout, StringComparison.Ordinal);
+        var result = run.Stdout[run.Stdout.IndexOf("Starting SSR", StringComparison.Ordinal)..];
         Assert.DoesNotContain("steps/s", result, StringComparison.Ordinal);
         Assert.Contains("Stopped after 30000 steps", result, StringComparison.Ordinal);
     }

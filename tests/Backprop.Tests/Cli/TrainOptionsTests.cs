@@ -93,8 +93,9 @@ public sealed class TrainOptionsTests
     {
         var run = Run("--lr", "10", "--json");
 
-        Assert.Equal(0, run.ExitCode);
-        Assert.Equal("", run.Stderr);
+        // Exit code 3 and a warning on stderr, so that a script notices; stdout still holds the one JSON object.
+        Assert.Equal(3, run.ExitCode);
+        Assert.Matches(@"^backprop: warning: training diverged: the loss became (NaN|infinite) in step \d+: .*\r?\n$", run.Stderr);
         using var json = System.Text.Json.JsonDocument.Parse(run.Stdout);
         Assert.Equal("diverged", json.RootElement.GetProperty("stopReason").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("loss").ValueKind);
@@ -107,7 +108,7 @@ public sealed class TrainOptionsTests
     {
         var text = Run("--lr", "10", "--target-loss", "0.5", "--batch", "2").Stdout;
 
-        Assert.Contains("on dosage (3 rows), SSR loss, gradient descent with learning rate 10, batches of 2 rows\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("on dosage (3 rows), SSR loss, gradient descent with learning rate 10, batches of 2 rows shuffled with seed 1\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Contains("stopping when every step size is below 0.001, or the loss reaches 0.5, or after 1000 steps\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
         Assert.Matches(@"Stopped after \d+ steps: the loss became (NaN|infinite) in step \d+: [^\n]*\(try a smaller learning rate\)\r?\n", text);
     }

@@ -1,0 +1,112 @@
+using Backprop.Losses;
+using Backprop.Optim;
+using Backprop.Training;
+
+namespace Backprop.Runs;
+
+/// <summary>The numbers a run trains in.</summary>
+public enum Precision
+{
+    /// <summary>64-bit floating point: the lesson's numbers to many digits, gradient checks.</summary>
+    Double,
+
+    /// <summary>32-bit floating point: twice the numbers per vector, half the memory.</summary>
+    Float,
+}
+
+/// <summary>
+/// Everything a training run is asked to do, for every task (regression or classification, float or
+/// double): the data, the network recipe, the loss, the optimizer and its learning rate, the stopping
+/// rules and batching. <see cref="TrainingRun"/> carries it out.
+/// </summary>
+/// <remarks>
+/// Build one in C# or from the command's options (<c>backprop train</c> does exactly that). What
+/// watches the run (progress, logs, pictures, checkpoints) is attached to the <see cref="TrainingRun"/>,
+/// not described here.
+/// </remarks>
+public sealed record RunSpec
+{
+    /// <summary>The training rows, with validation and test rows when there are any.</summary>
+    public required RunData Data { get; init; }
+
+    /// <summary>How to build the network.</summary>
+    public required NetworkRecipe Network { get; init; }
+
+    /// <summary>The loss minimised: <see cref="SumSquaredResiduals"/> by default; <see cref="CrossEntropy"/> classifies.</summary>
+    public Loss Loss { get; init; } = new SumSquaredResiduals();
+
+    /// <summary>The update rule. Default gradient descent.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.GradientDescent;
+
+    /// <summary>The learning rate. Default the lesson's 0.1.</summary>
+    public double LearningRate { get; init; } = Nn.Lesson.LearningRate;
+
+    /// <summary>Stopping rules and batching.</summary>
+    public TrainingOptions Options { get; init; } = new();
+
+    /// <summary>The numbers trained in. Default double.</summary>
+    public Precision Precision { get; init; } = Precision.Double;
+
+    /// <summary>
+    /// The run counts as diverged (<see cref="RunResult.Diverged"/>) when a step's loss exceeds this many
+    /// times the starting loss (<see cref="DivergenceMonitor{T}"/>); null to count only NaN and infinity. Default a million.
+    /// </summary>
+    public double? DivergenceFactor { get; init; } = DivergenceMonitor<double>.DefaultFactor;
+
+    /// <summary>Whether the run classifies (its loss is cross-entropy).</summary>
+    public bool IsClassification => Loss.IsClassification;
+
+    /// <summary>Rows per step: the batch size, or every training row for full batch.</summary>
+    public int BatchRows => Math.Min(Options.BatchSize ?? Data.Train.Count, Data.Train.Count);
+
+    /// <summary>Steps in one pass over the training rows.</summary>
+    public int StepsPerEpoch => Data.Train.Count == 0 ? 1 : (Data.Train.Count + BatchRows - 1) / BatchRows;
+
+    /// <summary>Whether more than one row set makes a step (mini-batches shuffled each epoch).</summary>
+    public bool IsMiniBatch => BatchRows < Data.Train.Count;
+
+    /// <summary>The most steps the stopping rules allow: <see cref="TrainingOptions.MaxSteps"/>, or fewer when <see cref="TrainingOptions.Epochs"/> ends the run sooner.</summary>
+    public long PlannedSteps => Options.Epochs is { } e ? Math.Min(Options.MaxSteps, (long)e * StepsPerEpoch) : Options.MaxSteps;
+
+    /// <summary>Checks that the parts fit together, naming the first problem.</summary>
+    /// <exception cref="BackpropException">The loss does not suit the data, the network does not fit it, or a setting is out of range.</exception>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Data);
+        ArgumentNullException.ThrowIfNull(Network);
+        ArgumentNullException.ThrowIfNull(Loss);
+        ArgumentNullException.ThrowIfNull(Options);
+        var data = Data.Train;
+        if (data.IsClassification && !Loss.IsClassification)
+        {
+            throw new BackpropException($"The data ({data.Name}) has class labels; train it with --loss cross-entropy (its default), not {Loss.Name}.");
+        }
+        if (!data.IsClassification && Loss.IsClassification)
+        {
+            throw new BackpropException($"--loss cross-entropy needs class labels, but the data ({data.Name}) has values; for a CSV file the target column holds the labels.");
+        }
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+        {
+            throw new BackpropException($"--lr must be a positive number; got {LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+        Options.Validate();
+        if (DivergenceFactor is { } f && !(f > 1 && double.IsFinite(f)))
+        {
+            throw new BackpropException($"The divergence factor must be a finite number above 1; got {f.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+        Network.Validate();
+        var layers = Network.Layers;
+        if (layers[0] != data.InputCount)
+        {
+            throw new BackpropException($"--layers starts with {layers[0]} inputs but the data ({data.Name}) has {data.InputCount} input column{(data.InputCount == 1 ? "" : "s")}.");
+        }
+        if (!Loss.IsClassification && layers[^1] != data.TargetCount)
+        {
+            throw new BackpropException($"--layers ends with {layers[^1]} outputs but the data ({data.Name}) has {data.TargetCount} target column.");
+        }
+        if (Loss.IsClassification && data.ClassNames is { } classes && layers[^1] != classes.Count)
+        {
+            throw new BackpropException($"--layers ends with {layers[^1]} outputs but the data ({data.Name}) has {classes.Count} classes: one output per class.");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text.Json;
+using Backprop.Tests.Serialization;
+using static Backprop.Tests.Cli.CliHarness;
+
+namespace Backprop.Tests.Cli;
+
+/// <summary>One run for every task: what regression and classification runs now share on the command line.</summary>
+public sealed class RunTests
+{
+    // y = 2x + 1 on 40 points: a regression that trains in a few epochs.
+    private static string Line() => "x,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => string.Create(CultureInfo.InvariantCulture, $"{i / 40.0},{(2 * i / 40.0) + 1}\n")));
+
+    [Fact]
+    public void A_regression_run_holds_out_validation_rows_and_prints_a_line_per_epoch()
+    {
+        using var csv = new TempCsv(Line());
+
+        var run = Run("--data", csv.Path, "--layers", "1,4,1", "--activation", "tanh", "--loss", "mse", "--validation", "0.25", "--epochs", "3", "--batch", "10");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("on data.csv: 30 training rows, 10 validation rows\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("MSE loss, gradient descent with learning rate 0.1, batches of 10 rows shuffled with seed 1\n", run.Stdout.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        foreach (var epoch in (int[])[1, 2, 3])
+        {
+            Assert.Matches($@"\nEpoch {epoch}/3: train loss [0-9.]+ \| validation loss [0-9.]+, RMSE [0-9.]+, MAE [0-9.]+, R² -?[0-9.]+ \| [0-9.]+ s\r?\n", run.Stdout);
+        }
+        Assert.Contains("Stopped after 9 steps: finished 3 epochs", run.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\nOn the validation rows \(10\): MSE [0-9.e-]+, RMSE [0-9.e-]+, MAE [0-9.e-]+, R² -?[0-9.e-]+\r?\n", run.Stdout);
+    }
+
+    [Fact]
+    public void A_standardised_regression_model_keeps_its_normalisation()
+    {
+        using var csv = new TempCsv(Line());
+        using var folder = new TempFolder();
+        var model = folder.File("m.bpm");
+
+        var trained = Run("--data", csv.Path, "--layers", "1,3,1", "--standardize", "--loss", "mse", "--max-steps", "50", "--out", model, "--json");
+        var predicted = Run("predict", "--model", model, "--data", csv.Path, "--json");
+
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        Assert.True(predicted.ExitCode == 0, predicted.Stderr);
+        // The run predicted on standardised inputs; the saved model standardises raw inputs itself.
+        using var a = JsonDocument.Parse(trained.Stdout);
+        using var b = JsonDocument.Parse(predicted.Stdout);
+        var fromRun = a.RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetDouble()).ToArray();
+        var fromModel = b.RootElement.GetProperty("predictions").EnumerateArray().Select(p => p[0].GetDouble()).ToArray();
+        Assert.Equal(40, fromModel.Length);
+        for (var i = 0; i < fromRun.Length; i++)
+        {
+            Assert.Equal(fromRun[i], fromModel[i], 12);
+        }
+    }
+
+    [Fact]
+    public void A_classification_run_draws_its_pictures_and_report_and_watches_its_gradients()
+    {
+        using var folder = new TempFolder();
+        var csv = folder.File("xor.csv");
+        File.WriteAllText(csv, "a,b,kind\n0,0,low\n0,1,high\n1,0,high\n1,1,low\n0.1,0.1,low\n0.9,0.1,high\n0.1,0.9,high\n0.9,0.9,low\n");
+        var plots = folder.File("plots");
+        var report = folder.File("run.html");
+
+        var run = Run("--data", csv, "--layers", "2,8,2", "--activation", "tanh", "--optimizer", "adam", "--lr", "0.05", "--epochs", "50",
+            "--plot", plots, "--report", report, "--monitor", "--precision", "float");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(
+            ["accuracy", "confusion", "epochs", "fit", "gradients", "loss"],
+            Directory.GetFiles(plots, "*.png").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal));
+        Assert.Contains("Pictures: fit, loss, gradients, epochs, accuracy, confusion (PNG and SVG)", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("<h2>Classification</h2>", File.ReadAllText(report), StringComparison.Ordinal);
+        Assert.Contains("Gradient health (per layer, 50 steps)", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(42 parameters, float)", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_run_whose_loss_grows_by_orders_of_magnitude_warns_and_exits_with_3()
+    {
+        var run = Run("--only", "w3,w4", "--json");
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Matches(@"^backprop: warning: training diverged: the loss grew from 1\.89588 to [0-9.E+]+ \(more than 1E\+06 times\) by step \d+ \(try a smaller learning rate\)\r?\n$", run.Stderr);
+        // The result is still reported, and says how the run ended.
+        using var json = JsonDocument.Parse(run.Stdout);
+        Assert.Equal(1000, json.RootElement.GetProperty("steps").GetInt32());
+    }
+
+    [Fact]
+    public void Help_is_a_command_too()
+    {
+        Assert.Equal(Run("--help").Stdout, Run("help").Stdout);
+        Assert.Equal(Run("train", "--help").Stdout, Run("help", "train").Stdout);
+        Assert.Contains("--optimizer", Run("help", "train").Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("train --optimzer adam", "backprop: Unrecognized command or argument '--optimzer'; did you mean '--optimizer'? (see 'backprop train --help')")]
+    [InlineData("--epoch 3", "backprop: Unrecognized command or argument '--epoch'; did you mean '--epochs'? (see 'backprop --help')")]
+    [InlineData("evalute --model m.bpm", "backprop: Unrecognized command or argument 'evalute'; did you mean 'evaluate'? (see 'backprop --help')")]
+    [InlineData("train --zzzzzz", "backprop: Unrecognized command or argument '--zzzzzz'. (see 'backprop train --help')")]
+    public void A_mistyped_option_gets_a_suggestion(string args, string expected)
+        => Assert.Equal(expected, AssertBadInput(Run(args.Split(' '))));
+
+    [FashionMnistFact]
+    public void Evaluate_scores_a_saved_model_on_the_fashion_mnist_test_set()
+    {
+        using var folder = new TempFolder();
+        var model = folder.File("f.bpm");
+        var trained = Run("--dataset", "fashion-mnist", "--limit", "600", "--layers", "784,16,10", "--optimizer", "adam", "--lr", "0.01", "--epochs", "1", "--batch", "64", "--out", model, "--quiet");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+
+        var run = Run("evaluate", "--model", model, "--dataset", "fashion-mnist", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        Assert.Equal(10000, json.RootElement.GetProperty("rows").GetInt32());
+        Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0.3, 1);
+        Assert.Equal(10000, json.RootElement.GetProperty("confusionMatrix").EnumerateArray().Sum(r => r.EnumerateArray().Sum(c => c.GetInt32())));
+    }
+}
