@@ -97,7 +97,9 @@ internal sealed class CheckpointOptions
                 throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.");
             }
         }
-        return new CheckpointPlan(path, n, Recorded(parsed), settings, interruption, resumed?.Checkpoint);
+        // A default name is the run's only once it has written it: another run may have left a checkpoint there.
+        var isDefault = parsed.GetValue(checkpoint) is null && resumed is null;
+        return new CheckpointPlan(path, n, Recorded(parsed), settings, interruption, resumed?.Checkpoint) { ClaimFirst = isDefault };
     }
 
     // The options as given, with file names made absolute so that a resume from another folder finds them.
@@ -128,9 +130,17 @@ internal sealed class CheckpointOptions
 internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<string> command, TrainSettings settings, Interruption interruption, Checkpoint? resume)
 {
     private string? fingerprint = resume?.DataFingerprint;
+    private string path = path;
 
-    /// <summary>The checkpoint file.</summary>
+    /// <summary>The checkpoint file (after the first save, the one this run wrote).</summary>
     public string Path => path;
+
+    /// <summary>
+    /// Whether the first save must create a new file rather than replace one: a default name
+    /// (<c>backprop.ckpt</c>) may hold another run's checkpoint, which is then kept and this run's goes
+    /// to <c>backprop.2.ckpt</c> (or the next free number).
+    /// </summary>
+    public bool ClaimFirst { get; set; }
 
     /// <summary>Save every this many steps; null for only when interrupted.</summary>
     public int? Every => every;
@@ -146,7 +156,27 @@ internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<stri
     public void Save<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>
     {
         fingerprint ??= DataFingerprint.Of(settings.Splits.Train);
-        new Checkpoint<T>(trainer.CaptureState(), command, fingerprint).Save(path);
+        var checkpoint = new Checkpoint<T>(trainer.CaptureState(), command, fingerprint);
+        if (!ClaimFirst)
+        {
+            checkpoint.Save(path);
+            return;
+        }
+        var bytes = CheckpointFile.ToBytes(checkpoint);
+        for (var n = 1; ; n++)
+        {
+            // backprop.ckpt, backprop.2.ckpt, backprop.3.ckpt, …: created, never replaced, so two runs never share one.
+            var candidate = n == 1 ? path : System.IO.Path.ChangeExtension(path, null) + $".{n}" + System.IO.Path.GetExtension(path);
+            if (AtomicFile.CreateOnce(candidate, "checkpoint", bytes))
+            {
+                (path, ClaimFirst) = (candidate, false);
+                return;
+            }
+            if (n == 1000)
+            {
+                throw new BackpropException($"{path}: cannot write the checkpoint: it and the next 999 numbered names hold other runs' files; give --checkpoint FILE.");
+            }
+        }
     }
 
     /// <summary>The one line printed when the run was interrupted.</summary>

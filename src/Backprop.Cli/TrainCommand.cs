@@ -69,6 +69,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         }
         using var interruption = Interruption.Listen();
         var plan = checkpoints.Plan(parsed, settings, modelFile, resumed, interruption);
+        RunFiles.Check(parsed, modelFile, plan.Path, resumed?.File);
         if (settings.Loss.IsClassification)
         {
             return ClassificationRun.Run(settings, stdout, modelFile, plan, outputs.Quiet(parsed));
