@@ -43,6 +43,11 @@ internal sealed class CheckpointOptions
             throw new BackpropException($"{bad} cannot be given with --resume: the run continues with the options it was started with (only {string.Join(", ", AllowedWithResume)} may be given).");
         }
         var saved = Checkpoint.Load(file);
+        // A run never records these (see NotRecorded): a stored command that has one was not written by a run.
+        if (saved.Command.FirstOrDefault(a => NotRecorded.Contains(a)) is { } stored)
+        {
+            throw new BackpropException($"{file}: invalid checkpoint: its stored options include {stored}, which a resumed run cannot take; the checkpoint was edited.");
+        }
         var names = given.Select(g => g.Name).ToHashSet();
         var args = new List<string>();
         // The stored options, one group per option; those given now replace them (--out, --checkpoint-every).
@@ -92,9 +97,21 @@ internal sealed class CheckpointOptions
             {
                 throw new BackpropException($"{f}: invalid checkpoint: it holds {c.ElementType} numbers but its options train in {type}.");
             }
+            // The stored options must build the network and optimizer whose state the checkpoint holds.
+            var layers = settings.Layers;
+            int[] sizes = [.. layers.Zip(layers.Skip(1)).SelectMany(l => new[] { l.First * l.Second, l.Second })];
+            if (!sizes.SequenceEqual(c.ParameterSizes))
+            {
+                throw new BackpropException($"{f}: invalid checkpoint: its stored options build a {string.Join('-', layers)} network of {sizes.Sum()} numbers but it holds {c.ParameterSizes.Sum()} in {c.ParameterSizes.Count} parameters; the options were edited.");
+            }
+            var optimizer = Optim.Optimizer<double>.Create(settings.Optimizer, [], 1).Name;
+            if (c.OptimizerName != optimizer)
+            {
+                throw new BackpropException($"{f}: invalid checkpoint: it holds {c.OptimizerName}'s state but its stored options train with {optimizer}; the options were edited.");
+            }
             if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(settings.Splits.Train))
             {
-                throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.");
+                throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs): the data file changed since, or the checkpoint's stored options were edited.");
             }
         }
         // A default name is the run's only once it has written it: another run may have left a checkpoint there.

@@ -95,8 +95,8 @@ public static class CsvDataset
         var columns = 0;
         var target = -1;
         var firstLine = 0;
-        Numbers? inputs = null;
-        Numbers? values = null;
+        Column<double>? inputs = null;
+        Column<double>? values = null;
         var labels = new Labels(options.Classification, source);
         while (lines.Next())
         {
@@ -122,8 +122,8 @@ public static class CsvDataset
                 target = TargetByNumber(options.Target, columns, source, n);
                 var isHeader = options.HasHeader ?? (target < 0 || Enumerable.Range(0, columns).Any(c => c != target && !TryNumber(cells[c], out _)));
                 var rows = lineCount is { } count ? count - (isHeader ? 1 : 0) : (int?)null;
-                inputs = new Numbers(rows * (columns - 1));
-                values = new Numbers(rows);
+                inputs = new Column<double>(rows * (columns - 1));
+                values = new Column<double>(rows);
                 if (isHeader)
                 {
                     header = [.. Enumerable.Range(0, columns).Select(c => cells.Text(c))];
@@ -346,16 +346,16 @@ public static class CsvDataset
         }
     }
 
-    /// <summary>Numbers appended one by one into an array made at its final size when the count is known, grown otherwise.</summary>
-    private sealed class Numbers(int? capacity)
+    /// <summary>Values appended one by one into an array made at its final size when the count is known, grown otherwise.</summary>
+    private sealed class Column<T>(int? capacity)
     {
-        private double[] values = new double[capacity ?? 1024];
+        private T[] values = new T[capacity ?? 1024];
 
         public int? Capacity => capacity;
 
         public int Count { get; private set; }
 
-        public void Add(double value)
+        public void Add(T value)
         {
             if (Count == values.Length)
             {
@@ -368,7 +368,9 @@ public static class CsvDataset
             values[Count++] = value;
         }
 
-        public double[] ToArray()
+        public T this[int index] => values[index];
+
+        public T[] ToArray()
         {
             if (Count != values.Length)
             {
@@ -386,12 +388,12 @@ public static class CsvDataset
     {
         private readonly Dictionary<string, int> texts = new(StringComparer.Ordinal);
         private readonly List<string> textNames = [];
-        private List<int>? textIds;
+        private Column<int>? textIds;
         private (int Line, int Column, string Cell, bool Text)? firstBad;
         private int numberCount;
         private int textCount;
 
-        public void Add(ReadOnlySpan<char> cell, Numbers values, int line, int column)
+        public void Add(ReadOnlySpan<char> cell, Column<double> values, int line, int column)
         {
             if (cell.Length == 0)
             {
@@ -408,7 +410,14 @@ public static class CsvDataset
             // Text classes: every label of an explicit classification, and the text labels otherwise.
             if (!isNumber || classification == true)
             {
-                textIds ??= [.. Enumerable.Repeat(-1, values.Count - 1)];
+                if (textIds is null)
+                {
+                    textIds = new Column<int>(values.Capacity);
+                    for (var r = 0; r < values.Count - 1; r++)
+                    {
+                        textIds.Add(-1);
+                    }
+                }
                 textIds.Add(Id(cell));
             }
             else

@@ -15,9 +15,8 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     /// <inheritdoc/>
     public override string Name => "gd";
 
-    /// <inheritdoc/>
-    /// <remarks>A step whose size lr·max|g| overflows is refused: the parameters keep their finite values.</remarks>
-    protected override bool CanUpdate(int index, T gradientMaxMagnitude) => T.IsFinite(lr * gradientMaxMagnitude);
+    // Every step size is lr·|g| ≤ lr·max|g| (rounding is monotonic).
+    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude) => lr * gradientMaxMagnitude;
 
     private protected override bool SupportsChunks => true;
 

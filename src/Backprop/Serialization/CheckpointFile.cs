@@ -178,6 +178,7 @@ public static class CheckpointFile
         }
     }
 
+    // NOTE: JSON has no NaN or infinity: a number that is not finite (only a starting loss can be) is written as null.
     private static void WriteDouble(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsFinite(value))
@@ -186,7 +187,7 @@ public static class CheckpointFile
         }
         else
         {
-            json.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+            json.WriteNull(name);
         }
     }
 
@@ -215,7 +216,7 @@ public static class CheckpointFile
                     _ => throw Bad($"array '{name}' has type '{type}'; a checkpoint holds float32, float64 or int32"),
                 };
                 var shape = Array(spec, "shape");
-                if (shape.GetArrayLength() != 1 || !shape[0].TryGetInt32(out var count) || count < 0)
+                if (shape.GetArrayLength() != 1 || shape[0].ValueKind != JsonValueKind.Number || !shape[0].TryGetInt32(out var count) || count < 0)
                 {
                     throw Bad($"array '{name}' must have a shape of one whole number ≥ 0");
                 }
@@ -258,6 +259,11 @@ public static class CheckpointFile
                                 : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
                         }
                     }
+                    // The model reader's rule: a saved number is finite (a run never keeps a NaN or ∞ parameter or state).
+                    if (FileFrame.FirstNonFinite<T>(values) is var bad and >= 0)
+                    {
+                        throw Bad($"array '{name}' holds {double.CreateTruncating(values[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a checkpoint's numbers are finite");
+                    }
                     var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters : optimizerArrays;
                     list.Add(new(name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..], values));
                 }
@@ -267,6 +273,10 @@ public static class CheckpointFile
                     for (var i = 0; i < count; i++)
                     {
                         history[i] = BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]);
+                        if (!double.IsFinite(history[i]))
+                        {
+                            throw Bad($"array '{name}' holds {history[i].ToString(CultureInfo.InvariantCulture)} at element {i + 1}; a checkpoint's numbers are finite");
+                        }
                     }
                 }
                 else if (name == ShuffleOrder && type == "int32" && order is null)
@@ -301,7 +311,7 @@ public static class CheckpointFile
             {
                 Steps = Int(root, "steps"),
                 Epoch = Int(root, "epoch"),
-                InitialLoss = Double(root, "initialLoss"),
+                InitialLoss = Double(root, "initialLoss", nullIsNaN: true),
                 LossHistory = history ?? throw Bad($"there is no {LossHistory} array"),
                 ShuffleRng = new RngState(words[0], words[1], words[2], words[3], rng.TryGetProperty("spareNormal", out _) ? Double(rng, "spareNormal") : null),
                 ShuffleOrder = order ?? throw Bad($"there is no {ShuffleOrder} array"),
@@ -322,24 +332,25 @@ public static class CheckpointFile
                 : throw Bad($"the header has no text field \"{name}\" where one is needed");
 
         private int Int(JsonElement e, string name)
-            => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) && i >= 0
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i >= 0
                 ? i
                 : throw Bad($"\"{name}\" is not a whole number ≥ 0");
 
-        private double Double(JsonElement e, string name)
+        // A finite JSON number: never text ("NaN"), which a hand-edited file could slip past a reader that parsed it.
+        private double Double(JsonElement e, string name, bool nullIsNaN = false)
         {
             if (e.TryGetProperty(name, out var v))
             {
-                if (v.ValueKind == JsonValueKind.Number)
+                if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d))
                 {
-                    return v.GetDouble();
+                    return d;
                 }
-                if (v.ValueKind == JsonValueKind.String && v.GetString() is "NaN" or "Infinity" or "-Infinity")
+                if (v.ValueKind == JsonValueKind.Null && nullIsNaN)
                 {
-                    return double.Parse(v.GetString()!, CultureInfo.InvariantCulture);
+                    return double.NaN;
                 }
             }
-            throw Bad($"\"{name}\" is not a number");
+            throw Bad($"\"{name}\" is not a finite number");
         }
 
         private JsonElement Array(JsonElement e, string name)

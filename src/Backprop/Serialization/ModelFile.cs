@@ -443,16 +443,7 @@ public static class ModelFile
         }
 
         private static int FirstNonFinite<TValue>(ReadOnlySpan<TValue> values) where TValue : unmanaged, IFloatingPointIeee754<TValue>
-        {
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (!TValue.IsFinite(values[i]))
-                {
-                    return i;
-                }
-            }
-            return -1;
-        }
+            => FileFrame.FirstNonFinite(values);
 
         private static void ReadValues<TValue>(ReadOnlySpan<byte> bytes, string type, Span<TValue> destination) where TValue : unmanaged, IFloatingPointIeee754<TValue>
         {

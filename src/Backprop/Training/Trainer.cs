@@ -287,11 +287,19 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 }
             }
         }
-        // Every gradient is finite: the step of the number with the largest gradient overflowed.
+        // Every gradient is finite: the update would have made a number (or the rule's state) NaN or infinite.
+        var cause = Optimizer.Name == "gd" ? "learning rate × derivative overflowed" : $"{Optimizer.Name}'s update overflowed";
+        if (Optimizer.LastOverflow is { } overflow)
+        {
+            var element = Optimizer.Parameters[overflow.Parameter].ElementNames[overflow.Index];
+            var what = overflow.StateKind is { } kind ? $"{Optimizer.Name}'s {kind} of {element}" : element;
+            return $"the update of step {step} would make {what} {(overflow.IsNaN ? "NaN" : "infinite")} ({cause}); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
+        }
+        // A rule's CanUpdate refused the step: name the number with the largest gradient.
         var largest = Optimizer.Parameters.Where(p => p.Grad is not null)
             .SelectMany(p => Enumerable.Range(0, p.Length).Where(i => p.Trainable[i]).Select(i => (Name: p.ElementNames[i], Size: T.Abs(p.Grad!.Data[i]))))
             .MaxBy(e => e.Size).Name;
-        return $"the update of step {step} would make {largest} infinite (learning rate × derivative overflowed); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
+        return $"the update of step {step} was refused by {Optimizer.Name} for {largest}; training stopped before this update, keeping the last finite parameters";
     }
 
     /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
