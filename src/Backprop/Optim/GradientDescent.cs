@@ -7,16 +7,15 @@ namespace Backprop.Optim;
 /// <summary>
 /// The lesson's rule: step size = learning rate × derivative; new value = old value − step size.
 /// </summary>
+/// <remarks>With <see cref="Optimizer{T}.WeightDecay"/> λ the derivative is g + λ·w (L2, PyTorch's SGD <c>weight_decay</c>).</remarks>
 public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, double learningRate)
     : Optimizer<T>(parameters, learningRate) where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T lr = T.CreateChecked(learningRate);
-
     /// <inheritdoc/>
     public override string Name => "gd";
 
-    // Every step size is lr·|g| ≤ lr·max|g| (rounding is monotonic).
-    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude) => lr * gradientMaxMagnitude;
+    // Every step size is lr·|g| ≤ lr·max|g| (rounding is monotonic); an L2 decay is already in g.
+    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude) => Rate * gradientMaxMagnitude;
 
     private protected override bool SupportsChunks => true;
 
@@ -24,6 +23,7 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     {
         // Every number trained: values − lr·g over whole spans (Update's operations, element for element),
         // and the largest step lr·max|g| (rounding is monotonic, so it is the largest lr·|g|).
+        var lr = Rate;
         TensorPrimitives.MultiplyAdd(gradients, -lr, values, values);
         return lr * gradientMaxMagnitude;
     }
@@ -31,6 +31,7 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
+        var lr = Rate;
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

@@ -138,9 +138,9 @@ internal readonly struct TanhRule<T> : IUnaryRule<T> where T : unmanaged, IFloat
 
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Tanh(x, y);
 
-    // d/dx tanh x = 1 − tanh² x = 1 − y²
+    // d/dx tanh x = 1 − tanh² x = sech² x, from x (1 − y² cancels where tanh saturates)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-        => ActivationKernels.TanhBackward(y, dy, dx, accumulate: true);
+        => ActivationKernels.TanhBackwardFromInput(x, dy, dx, accumulate: true);
 }
 
 /// <summary>y = c·x for a constant c (also division by a constant, and negation).</summary>
