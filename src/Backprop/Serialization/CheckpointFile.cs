@@ -97,6 +97,9 @@ public static class CheckpointFile
             json.WriteNumber("epoch", state.Epoch);
             WriteDouble(json, "initialLoss", state.InitialLoss);
             json.WriteNumber("batchPosition", state.BatchPosition);
+            // The loss history is bounded (every k-th loss and the latest): its k and how many losses it has seen.
+            json.WriteNumber("lossHistoryInterval", state.LossHistory.Interval);
+            json.WriteNumber("lossHistoryCount", state.LossHistory.TotalCount);
             if (state.Finished is { } finished)
             {
                 json.WriteString("finished", finished.ToString());
@@ -312,7 +315,7 @@ public static class CheckpointFile
                 Steps = Int(root, "steps"),
                 Epoch = Int(root, "epoch"),
                 InitialLoss = Double(root, "initialLoss", nullIsNaN: true),
-                LossHistory = history ?? throw Bad($"there is no {LossHistory} array"),
+                LossHistory = ReadHistory(history ?? throw Bad($"there is no {LossHistory} array")),
                 ShuffleRng = new RngState(words[0], words[1], words[2], words[3], rng.TryGetProperty("spareNormal", out _) ? Double(rng, "spareNormal") : null),
                 ShuffleOrder = order ?? throw Bad($"there is no {ShuffleOrder} array"),
                 BatchPosition = Int(root, "batchPosition"),
@@ -324,6 +327,18 @@ public static class CheckpointFile
                 .Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : throw Bad("\"command\" is not a list of text")).ToList();
             var fingerprint = root.TryGetProperty("dataFingerprint", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             return new Checkpoint<T>(state, command, fingerprint);
+        }
+
+        // Checkpoints written before the history was bounded hold every loss (and no interval).
+        private Training.LossHistory ReadHistory(double[] kept)
+        {
+            if (!root.TryGetProperty("lossHistoryInterval", out _))
+            {
+                return Training.LossHistory.Of(kept);
+            }
+            var (interval, count) = (Int(root, "lossHistoryInterval"), Int(root, "lossHistoryCount"));
+            return Training.LossHistory.Restore(kept, interval, count)
+                ?? throw Bad($"the loss history of {kept.Length} losses does not fit lossHistoryInterval {interval} and lossHistoryCount {count}");
         }
 
         private string String(JsonElement e, string name)

@@ -122,7 +122,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException($"With {parallel.Size} processes every batch needs at least {parallel.Size} rows (one per process); batches of {batchSize} rows of {rows} leave {(batchSize < parallel.Size ? batchSize : rows % batchSize)} rows in a batch.");
         }
-        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed, parallel), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
+        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed, parallel), new LossHistory());
         if (resumeFrom is not null)
         {
             Restore(run, resumeFrom, rows);
@@ -244,7 +244,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Steps = run.Steps,
             Epoch = run.Epoch,
             InitialLoss = run.InitialLoss,
-            LossHistory = [.. run.History],
+            LossHistory = run.History.Clone(),
             ShuffleRng = run.Batches.Rng.State,
             ShuffleOrder = [.. run.Batches.Order],
             BatchPosition = run.Batches.Position,
@@ -273,9 +273,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException($"The saved state's row order is not an order of the {rows} rows of this data.");
         }
-        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.Count > state.Steps + 1)
+        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.TotalCount > state.Steps + 1)
         {
-            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.Count} losses.");
+            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.TotalCount} losses.");
         }
         Optimizer.SetState(state.Optimizer);
         for (var i = 0; i < parameters.Count; i++)
@@ -284,7 +284,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         run.Batches.Resume(new Rng(state.ShuffleRng), state.ShuffleOrder, state.BatchPosition);
         (run.Steps, run.Epoch, run.InitialLoss, run.Reason) = (state.Steps, state.Epoch, state.InitialLoss, state.Finished);
-        run.History.AddRange(state.LossHistory);
+        run.History.CopyFrom(state.LossHistory);
     }
 
     private static bool IsPermutation(IReadOnlyList<int> order)
@@ -334,11 +334,11 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
-    private sealed class Run(BatchSource batches, List<double> history)
+    private sealed class Run(BatchSource batches, LossHistory history)
     {
         public BatchSource Batches { get; } = batches;
 
-        public List<double> History { get; } = history;
+        public LossHistory History { get; } = history;
 
         public int Steps { get; set; }
 
