@@ -44,6 +44,11 @@ internal sealed class CheckpointOptions
             throw new BackpropException($"{bad} cannot be given with --resume: the run continues with the options it was started with (only {string.Join(", ", AllowedWithResume)} may be given).");
         }
         var saved = Checkpoint.Load(file);
+        // A run never records these (see NotRecorded): a stored command that has one was not written by a run.
+        if (saved.Command.FirstOrDefault(a => NotRecorded.Contains(a)) is { } stored)
+        {
+            throw new BackpropException($"{file}: invalid checkpoint: its stored options include {stored}, which a resumed run cannot take; the checkpoint was edited.");
+        }
         var names = given.Select(g => g.Name).ToHashSet();
         var args = new List<string>();
         // The stored options, one group per option; those given now replace them (--out, --checkpoint-every).
@@ -93,12 +98,26 @@ internal sealed class CheckpointOptions
             {
                 throw new BackpropException($"{f}: invalid checkpoint: it holds {c.ElementType} numbers but its options train in {type}.");
             }
+            // The stored options must build the network and optimizer whose state the checkpoint holds.
+            var layers = spec.Network.Layers;
+            int[] sizes = [.. layers.Zip(layers.Skip(1)).SelectMany(l => new[] { l.First * l.Second, l.Second })];
+            if (!sizes.SequenceEqual(c.ParameterSizes))
+            {
+                throw new BackpropException($"{f}: invalid checkpoint: its stored options build a {string.Join('-', layers)} network of {sizes.Sum()} numbers but it holds {c.ParameterSizes.Sum()} in {c.ParameterSizes.Count} parameters; the options were edited.");
+            }
+            var optimizer = spec.Optimizer.Create<double>([], 1).Name;
+            if (c.OptimizerName != optimizer)
+            {
+                throw new BackpropException($"{f}: invalid checkpoint: it holds {c.OptimizerName}'s state but its stored options train with {optimizer}; the options were edited.");
+            }
             if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(spec.Data.Train))
             {
-                throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.");
+                throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs): the data file changed since, or the checkpoint's stored options were edited.");
             }
         }
-        return new CheckpointPlan(path, n, Recorded(parsed), spec, interruption, resumed?.Checkpoint);
+        // A default name is the run's only once it has written it: another run may have left a checkpoint there.
+        var isDefault = parsed.GetValue(checkpoint) is null && resumed is null;
+        return new CheckpointPlan(path, n, Recorded(parsed), spec, interruption, resumed?.Checkpoint) { ClaimFirst = isDefault };
     }
 
     // The options as given, with file names made absolute so that a resume from another folder finds them.
@@ -132,9 +151,17 @@ internal sealed class CheckpointOptions
 internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<string> command, RunSpec spec, Interruption interruption, Checkpoint? resume) : IRunMonitorFactory
 {
     private string? fingerprint = resume?.DataFingerprint;
+    private string path = path;
 
-    /// <summary>The checkpoint file.</summary>
+    /// <summary>The checkpoint file (after the first save, the one this run wrote).</summary>
     public string Path => path;
+
+    /// <summary>
+    /// Whether the first save must create a new file rather than replace one: a default name
+    /// (<c>backprop.ckpt</c>) may hold another run's checkpoint, which is then kept and this run's goes
+    /// to <c>backprop.2.ckpt</c> (or the next free number).
+    /// </summary>
+    public bool ClaimFirst { get; set; }
 
     /// <summary>Save every this many steps; null for only when interrupted.</summary>
     public int? Every => every;
@@ -152,7 +179,27 @@ internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<stri
     public void Save<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>
     {
         fingerprint ??= DataFingerprint.Of(spec.Data.Train);
-        new Checkpoint<T>(trainer.CaptureState(), command, fingerprint).Save(path);
+        var checkpoint = new Checkpoint<T>(trainer.CaptureState(), command, fingerprint);
+        if (!ClaimFirst)
+        {
+            checkpoint.Save(path);
+            return;
+        }
+        var bytes = CheckpointFile.ToBytes(checkpoint);
+        for (var n = 1; ; n++)
+        {
+            // backprop.ckpt, backprop.2.ckpt, backprop.3.ckpt, …: created, never replaced, so two runs never share one.
+            var candidate = n == 1 ? path : System.IO.Path.ChangeExtension(path, null) + $".{n}" + System.IO.Path.GetExtension(path);
+            if (AtomicFile.CreateOnce(candidate, "checkpoint", bytes))
+            {
+                (path, ClaimFirst) = (candidate, false);
+                return;
+            }
+            if (n == 1000)
+            {
+                throw new BackpropException($"{path}: cannot write the checkpoint: it and the next 999 numbered names hold other runs' files; give --checkpoint FILE.");
+            }
+        }
     }
 
     /// <summary>The one line printed when the run was interrupted.</summary>

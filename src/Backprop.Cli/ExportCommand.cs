@@ -25,8 +25,11 @@ internal sealed class ExportCommand(TextWriter stdout)
 
     private int Invoke(ParseResult parsed)
     {
-        var loaded = Model<double>.Load(parsed.GetValue(model)!);
         var path = parsed.GetValue(onnx)!;
+        var paths = new OutputPlan();
+        paths.Input(parsed.GetValue(model)!, "--model");
+        paths.Output(path, "--onnx");
+        var loaded = Model<double>.Load(parsed.GetValue(model)!);
         loaded.ExportOnnx(path);
         string[] outputs = loaded.IsClassifier ? ["output", "probabilities"] : ["output"];
         if (parsed.GetValue(json))

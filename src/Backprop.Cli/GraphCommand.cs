@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Backprop.Scalar;
@@ -58,6 +57,19 @@ internal sealed class GraphCommand(TextWriter stdout)
         var dot = Dot(graph, nodes);
         var svgFile = parsed.GetValue(svg);
         var dotFile = parsed.GetValue(output);
+        var paths = new OutputPlan();
+        if (parsed.GetValue<FileInfo?>("--data") is { } dataFile)
+        {
+            paths.Input(dataFile.FullName, "--data");
+        }
+        if (dotFile is not null)
+        {
+            paths.Output(dotFile.FullName, "--output");
+        }
+        if (svgFile is not null)
+        {
+            paths.Output(svgFile.FullName, "--svg");
+        }
         // Both files or neither: each is staged beside its target and renamed once both are ready.
         using var files = new AtomicFileSet();
         var written = new List<string>();
@@ -155,33 +167,11 @@ internal sealed class GraphCommand(TextWriter stdout)
 
     private static void RunDot(string program, string dot, string svgPath)
     {
-        var start = new ProcessStartInfo(program)
+        var (exitCode, errors) = ChildProgram.Run(program, ["-Tsvg", "-o", svgPath], dot);
+        if (exitCode != 0)
         {
-            RedirectStandardInput = true,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-Tsvg");
-        start.ArgumentList.Add("-o");
-        start.ArgumentList.Add(svgPath);
-        using var process = Process.Start(start) ?? throw new BackpropException($"Could not start {program}.");
-        var errors = process.StandardError.ReadToEndAsync();
-        try
-        {
-            process.StandardInput.Write(dot);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // It stopped reading (exited early): its exit code and error output say why.
-        }
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            var first = errors.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
-            throw new BackpropException($"{program} failed with exit code {process.ExitCode}: {first.Trim()}");
+            var first = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+            throw new BackpropException($"{program} failed with exit code {exitCode}: {first.Trim()}");
         }
     }
 

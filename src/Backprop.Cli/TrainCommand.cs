@@ -63,6 +63,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         }
         using var interruption = Interruption.Listen();
         var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption);
+        RunFiles.Check(parsed, modelFile, plan.Path, resumed?.File);
         var shown = outputs.Read(parsed);
         IReadOnlyList<string> written;
         RunResult result;

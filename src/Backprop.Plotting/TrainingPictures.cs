@@ -210,6 +210,7 @@ public static class TrainingPictures
     /// </summary>
     internal static (double[] Steps, double[] Losses) LossCurve(TrainingResult result, int maxPoints)
     {
+        // The history keeps every k-th loss of a long run (and the latest): each kept loss knows its step.
         var history = result.LossHistory;
         var count = history.Count + 1;
         var stride = Math.Max(1, (count + maxPoints - 1) / maxPoints);
@@ -217,7 +218,7 @@ public static class TrainingPictures
         var losses = new List<double>();
         for (var i = 0; i < history.Count; i += stride)
         {
-            steps.Add(i);
+            steps.Add(history.StepOf(i));
             losses.Add(history[i]);
         }
         steps.Add(result.Steps);

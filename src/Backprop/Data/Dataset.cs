@@ -236,7 +236,7 @@ public sealed class Dataset
 }
 
 /// <summary>Per-column means and standard deviations, fitted on training data and applied to every split.</summary>
-/// <remarks>x′ = (x − mean) / deviation, with the population deviation; a constant column keeps deviation 1 (it is only centred).</remarks>
+/// <remarks>x′ = (x − mean) / deviation, with the population deviation; a constant column (deviation below <see cref="Serialization.InputNormalization.MinStdDev"/>) keeps deviation 1 (it is only centred).</remarks>
 public sealed class Standardization
 {
     private Standardization(double[] means, double[] deviations)
@@ -278,7 +278,13 @@ public sealed class Standardization
                 squares[c] += d * d;
             }
         }
-        var deviations = squares.Select(s => Math.Sqrt(s / n) is var sd && sd > 0 ? sd : 1.0).ToArray();
+        // A deviation too small to divide by (0, subnormal: see InputNormalization.MinStdDev) is a
+        // constant column: it is only centred.
+        var deviations = squares.Select(s => Math.Sqrt(s / n) is var sd && sd >= Serialization.InputNormalization.MinStdDev ? sd : 1.0).ToArray();
+        if (Array.FindIndex(deviations, d => !double.IsFinite(d)) is var wide and >= 0)
+        {
+            throw new BackpropException($"{data.Name}: input column '{data.InputNames[wide]}' cannot be standardised: its values are so far apart that their deviation overflows.");
+        }
         return new Standardization(means, deviations);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Kernels;
 using Backprop.Nn;
 
@@ -69,6 +70,24 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         State(firstMoments, index);
         State(secondMoments, index);
     }
+
+    // m′ = β₁m + (1 − β₁)g and v′ = β₂v + (1 − β₂)g² are at most max(|m|, |g|) and max(v, g²); the
+    // step lr·(m′/c₁)/(√(v′/c₂) + ε) is at most lr·max|m′|/(c₁ε), with c₁ = 1 − β₁ᵗ of the coming step t;
+    // AdamW's factor 1 − lr·λ keeps |value| from growing only while it is at most 1 in size.
+    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude)
+    {
+        var m = firstMoments[index] is { } first ? T.Abs(TensorPrimitives.MaxMagnitude<T>(first.AsSpan(start, count))) : T.Zero;
+        var v = secondMoments[index] is { } second ? T.Abs(TensorPrimitives.MaxMagnitude<T>(second.AsSpan(start, count))) : T.Zero;
+        var (m1, v1) = (T.Max(m, gradientMaxMagnitude), T.Max(v, gradientMaxMagnitude * gradientMaxMagnitude));
+        if (!T.IsFinite(Four * m1) || !T.IsFinite(Four * v1))
+        {
+            return T.PositiveInfinity;
+        }
+        var k = AdamCoefficients<T>.Create(LearningRate, beta1, beta2, epsilon, StepCount + 1, IsDecayed(index) ? WeightDecay : 0);
+        return T.Abs(k.Decay) > T.One ? T.PositiveInfinity : k.LearningRate * (m1 / k.C1) / k.Epsilon;
+    }
+
+    private static readonly T Four = T.CreateTruncating(4);
 
     private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
         => OptimizerKernels.Adam(values, gradients, firstMoments[index].AsSpan(start, values.Length), secondMoments[index].AsSpan(start, values.Length),

@@ -14,9 +14,8 @@ public sealed class GradientDescent<T>(IEnumerable<Parameter<T>> parameters, dou
     /// <inheritdoc/>
     public override string Name => "gd";
 
-    /// <inheritdoc/>
-    /// <remarks>A step whose size lr·max|g| overflows is refused: the parameters keep their finite values.</remarks>
-    protected override bool CanUpdate(int index, T gradientMaxMagnitude) => T.IsFinite(Rate * gradientMaxMagnitude);
+    // Every step size is lr·|g| ≤ lr·max|g| (rounding is monotonic); an L2 decay is already in g.
+    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude) => Rate * gradientMaxMagnitude;
 
     private protected override bool SupportsChunks => true;
 

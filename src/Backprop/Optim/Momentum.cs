@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using Backprop.Kernels;
 using Backprop.Nn;
 
@@ -38,6 +39,16 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
     private protected override bool SupportsChunks => true;
 
     private protected override void PrepareChunks(int index) => State(velocities, index);
+
+    // |μv + g| ≤ μ·max|v| + max|g|, and the step is lr times it.
+    private protected override T StepBound(int index, int start, int count, T gradientMaxMagnitude)
+    {
+        var v = velocities[index] is { } state ? T.Abs(TensorPrimitives.MaxMagnitude<T>(state.AsSpan(start, count))) : T.Zero;
+        var velocity = (mu * v) + gradientMaxMagnitude;
+        return T.IsFinite(Four * velocity) ? Rate * velocity : T.PositiveInfinity;
+    }
+
+    private static readonly T Four = T.CreateTruncating(4);
 
     private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
         => OptimizerKernels.Momentum(values, gradients, velocities[index].AsSpan(start, values.Length), Rate, mu);

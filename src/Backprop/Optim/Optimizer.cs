@@ -21,6 +21,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly T[] gradientMax;
     private readonly (int Parameter, int Start, int Count)[] chunks;
     private readonly T[] chunkMax;
+    private readonly bool[] chunkSafe;
     private readonly T[] chunkLargest;
     private readonly ChunkJob job;
     private readonly long totalLength;
@@ -45,6 +46,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         chunks = [.. pieces];
         chunkMax = new T[chunks.Length];
+        chunkSafe = new bool[chunks.Length];
         chunkLargest = new T[chunks.Length];
         job = new ChunkJob(this);
     }
@@ -199,28 +201,58 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Whether the last <see cref="Step"/> changed nothing because a trained number's gradient was NaN
-    /// or infinite, or its step would have been (see <see cref="CanUpdate"/>): the parameters keep their last finite values.
+    /// or infinite (or <see cref="CanUpdate"/> refused it), or the update would have made a number or
+    /// the rule's state NaN or infinite (<see cref="LastOverflow"/>): the parameters keep their last finite values.
     /// </summary>
     public bool LastStepSkipped { get; private set; }
 
     /// <summary>
     /// Applies one update to every trainable number, all from the current gradients. Numbers held
     /// fixed and parameters without a gradient are left as they are. When a trained number's gradient
-    /// is NaN or infinite, nothing changes at all and <see cref="LastStepSkipped"/> says so.
+    /// is NaN or infinite, or the update would make a number (or the rule's state) NaN or infinite,
+    /// nothing changes at all and <see cref="LastStepSkipped"/> says so.
     /// With <see cref="MaxGradientNorm"/> or an L2 <see cref="WeightDecay"/>, the gradients are first
     /// clipped and decayed in place (so after the step they hold what the rule used).
     /// </summary>
+    /// <remarks>
+    /// Every step first bounds what it can do: for each parameter (or chunk of one) the largest
+    /// |value| plus the rule's bound on the largest |step| (<see cref="StepBound"/>). When that is far
+    /// from overflowing — every ordinary step — the update runs in place. Otherwise the parameters and
+    /// the rule's state are copied first, the update is made and checked, and put back if anything
+    /// became NaN or infinite: "divergence keeps the last finite parameters" holds for every rule and
+    /// every step, the first included.
+    /// </remarks>
     public void Step()
     {
         PrepareGradients();
         var threads = Parallelism.MaxDegreeOfParallelism;
-        if (threads > 1 && SupportsChunks && totalLength >= ParallelThreshold && EveryNumberTrained())
+        var chunked = threads > 1 && SupportsChunks && totalLength >= ParallelThreshold && EveryNumberTrained();
+        var safe = chunked ? CheckInChunks(threads) : Check();
+        if (LastStepSkipped)
         {
-            StepInChunks(threads);
             return;
         }
-        // NOTE: every gradient is checked before any number changes, so a NaN or ∞ leaves every parameter
-        // as it was. One vectorised pass; gradient descent reuses its result for the step size.
+        if (safe)
+        {
+            Apply(chunked, threads);
+            return;
+        }
+        GuardedApply(chunked, threads);
+    }
+
+    /// <summary>
+    /// The number the last skipped step would have made NaN or infinite: its parameter's index in
+    /// <see cref="Parameters"/>, its index, the rule's state kind (null for the value itself) and whether it would be NaN;
+    /// null when the step was skipped for a gradient, or not skipped.
+    /// </summary>
+    public (int Parameter, int Index, string? StateKind, bool IsNaN)? LastOverflow { get; private set; }
+
+    // NOTE: every gradient is checked before any number changes, so a NaN or ∞ leaves every parameter
+    // as it was. One vectorised pass; gradient descent reuses its result for the step size.
+    private bool Check()
+    {
+        LastOverflow = null;
+        var safe = true;
         for (var i = 0; i < parameters.Length; i++)
         {
             var p = parameters[i];
@@ -234,12 +266,77 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (!MayUpdate(i, max))
             {
                 LastStepSkipped = true;
-                return;
+                return false;
+            }
+            safe = safe && IsSafe(i, p.Data, 0, max);
+        }
+        LastStepSkipped = false;
+        return safe;
+    }
+
+    /// <summary>
+    /// <see cref="Check"/> shared out between threads in chunks of the parameters: the largest
+    /// |gradient| of every chunk and whether its update is safe. Every number gets the operations it
+    /// gets in one piece (the rules are element by element, and a maximum does not depend on the order
+    /// it is taken in), so the results are the same bits at any thread count.
+    /// </summary>
+    private bool CheckInChunks(int threads)
+    {
+        LastOverflow = null;
+        job.Phase = ChunkPhase.Check;
+        WorkerPool.Shared.Run(job, chunks.Length, threads);
+        Array.Fill(gradientMax, T.Zero);
+        var safe = true;
+        for (var c = 0; c < chunks.Length; c++)
+        {
+            ref var max = ref gradientMax[chunks[c].Parameter];
+            max = T.Max(max, chunkMax[c]);
+            safe &= chunkSafe[c];
+        }
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (!MayUpdate(i, gradientMax[i]))
+            {
+                LastStepSkipped = true;
+                return false;
             }
         }
         LastStepSkipped = false;
+        return safe;
+    }
+
+    // No number of this piece can become NaN or infinite when |value| + |step| is far from overflowing
+    // (a factor of 4 covers the rounding of the update's few operations).
+    private bool IsSafe(int index, ReadOnlySpan<T> values, int start, T gradientMaxMagnitude)
+    {
+        var bound = StepBound(index, start, values.Length, gradientMaxMagnitude);
+        var largest = values.Length == 0 ? T.Zero : T.Abs(TensorPrimitives.MaxMagnitude(values));
+        return T.IsFinite(Four * (largest + bound));
+    }
+
+    private static readonly T Four = T.CreateTruncating(4);
+
+    /// <summary>The update itself, in place: one piece per parameter, or in chunks on the worker pool.</summary>
+    private void Apply(bool chunked, int threads)
+    {
         StepCount++;
         BeginStep();
+        if (chunked)
+        {
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                PrepareChunks(i);
+            }
+            job.Phase = ChunkPhase.Update;
+            WorkerPool.Shared.Run(job, chunks.Length, threads);
+            var most = T.Zero;
+            foreach (var size in chunkLargest)
+            {
+                most = T.Max(most, size);
+            }
+            LastMaxStepSize = double.CreateChecked(most);
+            return;
+        }
         var largest = 0.0;
         for (var i = 0; i < parameters.Length; i++)
         {
@@ -249,7 +346,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 continue;
             }
             // A fully trained parameter of a built-in rule goes through the rule's span kernel in one
-            // piece (what StepInChunks does a chunk at a time); others through Update, which skips fixed numbers.
+            // piece (what the chunks do a chunk at a time); others through Update, which skips fixed numbers.
             double size;
             if (SupportsChunks && p.IsFullyTrainable)
             {
@@ -266,45 +363,82 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>
-    /// <see cref="Step"/> shared out between threads in chunks of the parameters: first the largest
-    /// |gradient| of every chunk, then the update of every chunk. Every number gets the operations it
-    /// gets in one piece (the rules are element by element, and a maximum does not depend on the order
-    /// it is taken in), so the results are the same bits at any thread count.
+    /// An update that might overflow: the values and the rule's state are copied, the update is made
+    /// and checked, and everything is put back if a number became NaN or infinite. Rare (the last
+    /// step of a diverging run), so the copies are made only here.
     /// </summary>
-    private void StepInChunks(int threads)
+    private void GuardedApply(bool chunked, int threads)
     {
-        job.Phase = ChunkPhase.Check;
-        WorkerPool.Shared.Run(job, chunks.Length, threads);
-        Array.Fill(gradientMax, T.Zero);
-        for (var c = 0; c < chunks.Length; c++)
-        {
-            ref var max = ref gradientMax[chunks[c].Parameter];
-            max = T.Max(max, chunkMax[c]);
-        }
+        var stores = StateStores;
+        var savedValues = new T[]?[parameters.Length];
+        var savedStates = stores.Select(_ => new T[]?[parameters.Length]).ToArray();
         for (var i = 0; i < parameters.Length; i++)
         {
-            if (!MayUpdate(i, gradientMax[i]))
+            savedValues[i] = parameters[i].Grad is null ? null : parameters[i].Data.ToArray();
+            for (var k = 0; k < stores.Count; k++)
             {
-                LastStepSkipped = true;
-                return;
+                savedStates[k][i] = stores[k].Store[i] is { } state ? [.. state] : null;
             }
         }
-        LastStepSkipped = false;
-        StepCount++;
-        BeginStep();
+        var (count, size) = (StepCount, LastMaxStepSize);
+        Apply(chunked, threads);
+        if (FirstNonFinite(stores) is not { } bad)
+        {
+            return;
+        }
         for (var i = 0; i < parameters.Length; i++)
         {
-            PrepareChunks(i);
+            savedValues[i]?.CopyTo(parameters[i].Data);
+            for (var k = 0; k < stores.Count; k++)
+            {
+                stores[k].Store[i] = savedStates[k][i];
+            }
         }
-        job.Phase = ChunkPhase.Update;
-        WorkerPool.Shared.Run(job, chunks.Length, threads);
-        var largest = T.Zero;
-        foreach (var size in chunkLargest)
-        {
-            largest = T.Max(largest, size);
-        }
-        LastMaxStepSize = double.CreateChecked(largest);
+        (StepCount, LastMaxStepSize, LastStepSkipped, LastOverflow) = (count, size, true, bad);
     }
+
+    private (int Parameter, int Index, string? StateKind, bool IsNaN)? FirstNonFinite(IReadOnlyList<(string Kind, T[]?[] Store)> stores)
+    {
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (parameters[i].Grad is null)
+            {
+                continue;
+            }
+            if (IndexOfNonFinite(parameters[i].Data) is var at and >= 0)
+            {
+                return (i, at, null, T.IsNaN(parameters[i].Data[at]));
+            }
+            foreach (var (kind, store) in stores)
+            {
+                if (store[i] is { } state && IndexOfNonFinite(state) is var s and >= 0)
+                {
+                    return (i, s, kind, T.IsNaN(state[s]));
+                }
+            }
+        }
+        return null;
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<T> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// A bound on |step| for numbers [start, start + count) of parameter <paramref name="index"/> in
+    /// the coming step, given their largest |gradient|; infinity when the rule cannot bound it, or its
+    /// own state might overflow. The step then runs guarded (copied, checked, undone if needed).
+    /// </summary>
+    /// <remarks>Called before any number changes; a bound that is too large only costs a copy, never a wrong result.</remarks>
+    private protected virtual T StepBound(int index, int start, int count, T gradientMaxMagnitude) => T.PositiveInfinity;
 
     /// <summary>Whether parameter <paramref name="index"/>, with largest |gradient| <paramref name="max"/>, lets the step go ahead.</summary>
     private bool MayUpdate(int index, T max)
@@ -344,7 +478,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Zero,
     }
 
-    /// <summary>The passes of <see cref="StepInChunks"/> and <see cref="ZeroGrad"/> as numbered tasks for the worker pool.</summary>
+    /// <summary>The passes of <see cref="CheckInChunks"/>, <see cref="Apply"/> and <see cref="ZeroGrad"/> as numbered tasks for the worker pool.</summary>
     private sealed class ChunkJob(Optimizer<T> owner) : IParallelJob
     {
         public ChunkPhase Phase { get; set; }
@@ -357,7 +491,9 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
             switch (Phase)
             {
                 case ChunkPhase.Check:
-                    owner.chunkMax[task] = T.Abs(TensorPrimitives.MaxMagnitude<T>(gradients));
+                    var max = T.Abs(TensorPrimitives.MaxMagnitude<T>(gradients));
+                    owner.chunkMax[task] = max;
+                    owner.chunkSafe[task] = owner.IsSafe(index, p.Data.Slice(start, count), start, max);
                     break;
                 case ChunkPhase.Update:
                     owner.chunkLargest[task] = owner.UpdateChunk(index, p.Data.Slice(start, count), gradients, start, owner.chunkMax[task]);

@@ -32,6 +32,12 @@ public abstract class Checkpoint
     /// <summary>Updates made before the checkpoint was taken.</summary>
     public abstract int Steps { get; }
 
+    /// <summary>The optimizer whose state it holds (<c>gd</c>, <c>momentum</c>, <c>adam</c>).</summary>
+    public abstract string OptimizerName { get; }
+
+    /// <summary>How many numbers each saved parameter holds, in order: to check that a run's network fits the state.</summary>
+    public abstract IReadOnlyList<int> ParameterSizes { get; }
+
     /// <summary>Saves the checkpoint atomically (see <see cref="CheckpointFile"/>).</summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
     public void Save(string path) => CheckpointFile.Save(this, path);
@@ -60,4 +66,10 @@ public sealed class Checkpoint<T> : Checkpoint where T : unmanaged, IFloatingPoi
 
     /// <inheritdoc/>
     public override int Steps => State.Steps;
+
+    /// <inheritdoc/>
+    public override string OptimizerName => State.Optimizer.Name;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<int> ParameterSizes => [.. State.Parameters.Select(p => p.Value.Length)];
 }

@@ -103,6 +103,9 @@ public static class CheckpointFile
             json.WriteNumber("epoch", state.Epoch);
             WriteDouble(json, "initialLoss", state.InitialLoss);
             json.WriteNumber("batchPosition", state.BatchPosition);
+            // The loss history is bounded (every k-th loss and the latest): its k and how many losses it has seen.
+            json.WriteNumber("lossHistoryInterval", state.LossHistory.Interval);
+            json.WriteNumber("lossHistoryCount", state.LossHistory.TotalCount);
             if (state.Finished is { } finished)
             {
                 json.WriteString("finished", finished.ToString());
@@ -201,6 +204,7 @@ public static class CheckpointFile
         json.WriteEndObject();
     }
 
+    // NOTE: JSON has no NaN or infinity: a number that is not finite (only a starting loss can be) is written as null.
     private static void WriteDouble(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsFinite(value))
@@ -209,7 +213,7 @@ public static class CheckpointFile
         }
         else
         {
-            json.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+            json.WriteNull(name);
         }
     }
 
@@ -238,7 +242,7 @@ public static class CheckpointFile
                     _ => throw Bad($"array '{name}' has type '{type}'; a checkpoint holds float32, float64 or int32"),
                 };
                 var shape = Array(spec, "shape");
-                if (shape.GetArrayLength() != 1 || !shape[0].TryGetInt32(out var count) || count < 0)
+                if (shape.GetArrayLength() != 1 || shape[0].ValueKind != JsonValueKind.Number || !shape[0].TryGetInt32(out var count) || count < 0)
                 {
                     throw Bad($"array '{name}' must have a shape of one whole number ≥ 0");
                 }
@@ -282,6 +286,11 @@ public static class CheckpointFile
                                 : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
                         }
                     }
+                    // The model reader's rule: a saved number is finite (a run never keeps a NaN or ∞ parameter, buffer or state).
+                    if (FileFrame.FirstNonFinite<T>(values) is var bad and >= 0)
+                    {
+                        throw Bad($"array '{name}' holds {double.CreateTruncating(values[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a checkpoint's numbers are finite");
+                    }
                     var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters
                         : name.StartsWith(BufferPrefix, StringComparison.Ordinal) ? buffers
                         : optimizerArrays;
@@ -293,6 +302,10 @@ public static class CheckpointFile
                     for (var i = 0; i < count; i++)
                     {
                         history[i] = BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]);
+                        if (!double.IsFinite(history[i]))
+                        {
+                            throw Bad($"array '{name}' holds {history[i].ToString(CultureInfo.InvariantCulture)} at element {i + 1}; a checkpoint's numbers are finite");
+                        }
                     }
                 }
                 else if (name == ShuffleOrder && type == "int32" && order is null)
@@ -333,8 +346,8 @@ public static class CheckpointFile
             {
                 Steps = Int(root, "steps"),
                 Epoch = Int(root, "epoch"),
-                InitialLoss = Double(root, "initialLoss"),
-                LossHistory = history ?? throw Bad($"there is no {LossHistory} array"),
+                InitialLoss = Double(root, "initialLoss", nullIsNaN: true),
+                LossHistory = ReadHistory(history ?? throw Bad($"there is no {LossHistory} array")),
                 ShuffleRng = shuffleRng,
                 ShuffleOrder = order ?? throw Bad($"there is no {ShuffleOrder} array"),
                 BatchPosition = Int(root, "batchPosition"),
@@ -348,6 +361,18 @@ public static class CheckpointFile
                 .Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : throw Bad("\"command\" is not a list of text")).ToList();
             var fingerprint = root.TryGetProperty("dataFingerprint", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             return new Checkpoint<T>(state, command, fingerprint);
+        }
+
+        // Checkpoints written before the history was bounded hold every loss (and no interval).
+        private Training.LossHistory ReadHistory(double[] kept)
+        {
+            if (!root.TryGetProperty("lossHistoryInterval", out _))
+            {
+                return Training.LossHistory.Of(kept);
+            }
+            var (interval, count) = (Int(root, "lossHistoryInterval"), Int(root, "lossHistoryCount"));
+            return Training.LossHistory.Restore(kept, interval, count)
+                ?? throw Bad($"the loss history of {kept.Length} losses does not fit lossHistoryInterval {interval} and lossHistoryCount {count}");
         }
 
         private RngState ReadRng(JsonElement rng, string what)
@@ -371,24 +396,25 @@ public static class CheckpointFile
                 : throw Bad($"the header has no text field \"{name}\" where one is needed");
 
         private int Int(JsonElement e, string name)
-            => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var i) && i >= 0
+            => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i >= 0
                 ? i
                 : throw Bad($"\"{name}\" is not a whole number ≥ 0");
 
-        private double Double(JsonElement e, string name)
+        // A finite JSON number: never text ("NaN"), which a hand-edited file could slip past a reader that parsed it.
+        private double Double(JsonElement e, string name, bool nullIsNaN = false)
         {
             if (e.TryGetProperty(name, out var v))
             {
-                if (v.ValueKind == JsonValueKind.Number)
+                if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d))
                 {
-                    return v.GetDouble();
+                    return d;
                 }
-                if (v.ValueKind == JsonValueKind.String && v.GetString() is "NaN" or "Infinity" or "-Infinity")
+                if (v.ValueKind == JsonValueKind.Null && nullIsNaN)
                 {
-                    return double.Parse(v.GetString()!, CultureInfo.InvariantCulture);
+                    return double.NaN;
                 }
             }
-            throw Bad($"\"{name}\" is not a number");
+            throw Bad($"\"{name}\" is not a finite number");
         }
 
         private JsonElement Array(JsonElement e, string name)

@@ -128,6 +128,19 @@ internal static class FileFrame
         }
     }
 
+    /// <summary>The index of the first number that is NaN or infinite, or −1: the readers' rule that saved numbers are finite.</summary>
+    public static int FirstNonFinite<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     // NOTE: JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
     {

@@ -10,7 +10,7 @@ public sealed class InputNormalization
     private readonly double[] stdDev;
 
     /// <summary>Creates the normalisation from one mean and one standard deviation per input.</summary>
-    /// <exception cref="BackpropException">The lists differ in length, are empty, or hold a non-finite mean or a standard deviation that is not positive and finite.</exception>
+    /// <exception cref="BackpropException">The lists differ in length, are empty, or hold a non-finite mean or a standard deviation that is not finite or is below <see cref="MinStdDev"/>.</exception>
     public InputNormalization(IReadOnlyList<double> mean, IReadOnlyList<double> stdDev)
     {
         ArgumentNullException.ThrowIfNull(mean);
@@ -25,14 +25,19 @@ public sealed class InputNormalization
             {
                 throw new BackpropException($"Input normalisation: the mean of input {i + 1} is {mean[i]}; it must be a finite number.");
             }
-            if (!(stdDev[i] > 0) || !double.IsFinite(stdDev[i]))
+            // NOTE: a subnormal or tiny deviation passes "positive and finite" but divides inputs into infinities
+            // (and is 0 in float32): the smallest allowed is float32's smallest normal number.
+            if (!(stdDev[i] >= MinStdDev) || !double.IsFinite(stdDev[i]))
             {
-                throw new BackpropException($"Input normalisation: the standard deviation of input {i + 1} is {stdDev[i]}; it must be a positive finite number.");
+                throw new BackpropException($"Input normalisation: the standard deviation of input {i + 1} is {stdDev[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be a finite number of at least {MinStdDev.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             }
         }
         this.mean = [.. mean];
         this.stdDev = [.. stdDev];
     }
+
+    /// <summary>The smallest standard deviation accepted: float32's smallest normal number, about 1.2e-38.</summary>
+    public const double MinStdDev = 1.1754943508222875e-38;
 
     /// <summary>Number of inputs.</summary>
     public int Count => mean.Length;

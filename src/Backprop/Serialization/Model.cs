@@ -17,6 +17,7 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly InputNormalization? normalization;
     private readonly IReadOnlyList<string>? classNames;
+    private readonly ModelMetadata metadata = new();
 
     /// <summary>Wraps <paramref name="network"/>; set the other properties with an object initializer.</summary>
     /// <exception cref="BackpropException">The network has a layer a model file cannot hold.</exception>
@@ -59,6 +60,14 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
             {
                 throw new BackpropException($"The input normalisation is for {value.Count} inputs; the network takes {InputCount}.");
             }
+            for (var i = 0; value is not null && i < value.Count; i++)
+            {
+                // Predictions compute in T: the numbers must survive the conversion (a float32 model of double data).
+                if (!T.IsFinite(T.CreateTruncating(value.Mean[i])) || !T.IsNormal(T.CreateTruncating(value.StdDev[i])))
+                {
+                    throw new BackpropException($"The input normalisation of input {i + 1} (mean {value.Mean[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}, standard deviation {value.StdDev[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}) does not fit in {(typeof(T) == typeof(float) ? "float32" : "float64")}.");
+                }
+            }
             normalization = value;
         }
     }
@@ -90,7 +99,24 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     /// <summary>Where the model came from: library version, seed, data fingerprint, loss, date, column names.</summary>
-    public ModelMetadata Metadata { get; init; } = new();
+    /// <exception cref="BackpropException">It names a different number of input or output columns than the network has.</exception>
+    public ModelMetadata Metadata
+    {
+        get => metadata;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (value.InputNames is { } inputs && inputs.Count != InputCount)
+            {
+                throw new BackpropException($"metadata.inputNames names {inputs.Count} input column{(inputs.Count == 1 ? "" : "s")}; the network takes {InputCount}.");
+            }
+            if (value.OutputNames is { } outputs && outputs.Count != OutputCount)
+            {
+                throw new BackpropException($"metadata.outputNames names {outputs.Count} output column{(outputs.Count == 1 ? "" : "s")}; the network has {OutputCount}.");
+            }
+            metadata = value;
+        }
+    }
 
     /// <summary>Whether the model is a classifier (it has class names).</summary>
     public bool IsClassifier => classNames is not null;

@@ -345,7 +345,30 @@ public static class ModelFile
             }
             var metadata = ReadMetadata(root.TryGetProperty("metadata", out var m) ? m : default);
             IReadOnlyList<string>? classNames = root.TryGetProperty("classNames", out var c) ? Strings(c, "classNames") : null;
-            return Checked(() => new Model<T>(network) { Normalization = normalization, ClassNames = classNames, Metadata = metadata });
+            var model = Checked(() => new Model<T>(network) { Normalization = normalization, ClassNames = classNames, Metadata = metadata });
+            CheckSummary(model, sizes.Take(parameters.Count).Select(a => a.Type));
+            return model;
+        }
+
+        // The header's summary fields must agree with the layers: a reader that trusted them would be misled.
+        private void CheckSummary(Model<T> model, IEnumerable<string> parameterTypes)
+        {
+            var elementType = String(root, "elementType");
+            if (elementType is not ("float32" or "float64"))
+            {
+                throw Bad($"\"elementType\" is '{elementType}'; a model holds float32 or float64");
+            }
+            if (parameterTypes.FirstOrDefault(t => t != elementType) is { } other)
+            {
+                throw Bad($"\"elementType\" says {elementType} but the parameters are {other}");
+            }
+            foreach (var (field, actual) in new[] { ("inputs", model.InputCount), ("outputs", model.OutputCount) })
+            {
+                if (!root.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var stated) || stated != actual)
+                {
+                    throw Bad($"\"{field}\" is {(root.TryGetProperty(field, out var shown) ? shown.GetRawText() : "missing")}; the layers have {actual}");
+                }
+            }
         }
 
         private List<(string Type, int Inputs, int Outputs, Activation Activation)> ReadLayers(JsonElement layers)
@@ -420,16 +443,7 @@ public static class ModelFile
         }
 
         private static int FirstNonFinite<TValue>(ReadOnlySpan<TValue> values) where TValue : unmanaged, IFloatingPointIeee754<TValue>
-        {
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (!TValue.IsFinite(values[i]))
-                {
-                    return i;
-                }
-            }
-            return -1;
-        }
+            => FileFrame.FirstNonFinite(values);
 
         private static void ReadValues<TValue>(ReadOnlySpan<byte> bytes, string type, Span<TValue> destination) where TValue : unmanaged, IFloatingPointIeee754<TValue>
         {

@@ -40,6 +40,7 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
     private readonly ParameterElement<T>[] perNumber;
     private readonly int maxSnapshots;
     private readonly List<(int Step, double[] Values, double[] GradientNorms, double[] Outputs)> kept = [];
+    private readonly Dictionary<int, double> lossAt = [];
     private double[]? pendingGradients;
     private TrainingSnapshot[] snapshots = [];
 
@@ -99,6 +100,7 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
             throw new InvalidOperationException("This recorder holds a copied recording; it cannot record a run.");
         }
         kept.Clear();
+        lossAt.Clear();
         snapshots = [];
         Result = null;
         Interval = 1;
@@ -108,6 +110,12 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
     /// <inheritdoc/>
     public override void OnGradients(Trainer<T> trainer, int step, double loss, Graph<T> graph)
     {
+        // This step's forward pass scored the values of the snapshot just before it (the loss
+        // history keeps only every k-th loss of a long run, so the recorder keeps its own).
+        if (kept.Count > 0 && kept[^1].Step == step - 1)
+        {
+            lossAt[step - 1] = loss;
+        }
         if (step % Interval == 0)
         {
             pendingGradients = GradientNorms();
@@ -141,14 +149,14 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
             // The parameters still hold the gradients of the last backward pass.
             kept.Add((result.Steps, Values(), GradientNorms(), Outputs()));
         }
-        var history = result.LossHistory;
         snapshots = [.. kept.Select((s, i) => new TrainingSnapshot(
             s.Step,
-            i == kept.Count - 1 ? result.FinalLoss : s.Step == 0 ? result.InitialLoss : s.Step < history.Count ? history[s.Step] : result.FinalLoss,
+            i == kept.Count - 1 ? result.FinalLoss : s.Step == 0 ? result.InitialLoss : lossAt.TryGetValue(s.Step, out var loss) ? loss : result.FinalLoss,
             s.Values,
             s.GradientNorms,
             s.Outputs))];
         kept.Clear();
+        lossAt.Clear();
         Result = result;
     }
 

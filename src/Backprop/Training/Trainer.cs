@@ -126,7 +126,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException($"With {parallel.Size} processes every batch needs at least {parallel.Size} rows (one per process); batches of {batchSize} rows of {rows} leave {(batchSize < parallel.Size ? batchSize : rows % batchSize)} rows in a batch.");
         }
-        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed, parallel), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
+        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed, parallel), new LossHistory());
         if (resumeFrom is not null)
         {
             Restore(run, resumeFrom, rows);
@@ -248,7 +248,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Steps = run.Steps,
             Epoch = run.Epoch,
             InitialLoss = run.InitialLoss,
-            LossHistory = [.. run.History],
+            LossHistory = run.History.Clone(),
             ShuffleRng = run.Batches.Rng.State,
             ShuffleOrder = [.. run.Batches.Order],
             BatchPosition = run.Batches.Position,
@@ -283,9 +283,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException($"The saved state's row order is not an order of the {rows} rows of this data.");
         }
-        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.Count > state.Steps + 1)
+        if (state.Steps < 0 || state.Epoch < 1 || state.BatchPosition < 0 || state.BatchPosition > rows || state.LossHistory.TotalCount > state.Steps + 1)
         {
-            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.Count} losses.");
+            throw new BackpropException($"The saved state is inconsistent: step {state.Steps}, epoch {state.Epoch}, batch position {state.BatchPosition} of {rows} rows, {state.LossHistory.TotalCount} losses.");
         }
         Optimizer.SetState(state.Optimizer);
         for (var i = 0; i < parameters.Count; i++)
@@ -302,7 +302,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         run.Batches.Resume(new Rng(state.ShuffleRng), state.ShuffleOrder, state.BatchPosition);
         (run.Steps, run.Epoch, run.InitialLoss, run.Reason) = (state.Steps, state.Epoch, state.InitialLoss, state.Finished);
-        run.History.AddRange(state.LossHistory);
+        run.History.CopyFrom(state.LossHistory);
     }
 
     // The saved state's buffers or generators must be the network's, by name and size, in order.
@@ -354,19 +354,27 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 }
             }
         }
-        // Every gradient is finite: the step of the number with the largest gradient overflowed.
+        // Every gradient is finite: the update would have made a number (or the rule's state) NaN or infinite.
+        var cause = Optimizer.Name == "gd" ? "learning rate × derivative overflowed" : $"{Optimizer.Name}'s update overflowed";
+        if (Optimizer.LastOverflow is { } overflow)
+        {
+            var element = Optimizer.Parameters[overflow.Parameter].ElementNames[overflow.Index];
+            var what = overflow.StateKind is { } kind ? $"{Optimizer.Name}'s {kind} of {element}" : element;
+            return $"the update of step {step} would make {what} {(overflow.IsNaN ? "NaN" : "infinite")} ({cause}); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
+        }
+        // A rule's CanUpdate refused the step: name the number with the largest gradient.
         var largest = Optimizer.Parameters.Where(p => p.Grad is not null)
             .SelectMany(p => Enumerable.Range(0, p.Length).Where(i => p.Trainable[i]).Select(i => (Name: p.ElementNames[i], Size: T.Abs(p.Grad!.Data[i]))))
             .MaxBy(e => e.Size).Name;
-        return $"the update of step {step} would make {largest} infinite (learning rate × derivative overflowed); training stopped before this update, keeping the last finite parameters (try a smaller learning rate)";
+        return $"the update of step {step} was refused by {Optimizer.Name} for {largest}; training stopped before this update, keeping the last finite parameters";
     }
 
     /// <summary>A run's counters and history, kept so that <see cref="CaptureState"/> can read them.</summary>
-    private sealed class Run(BatchSource batches, List<double> history)
+    private sealed class Run(BatchSource batches, LossHistory history)
     {
         public BatchSource Batches { get; } = batches;
 
-        public List<double> History { get; } = history;
+        public LossHistory History { get; } = history;
 
         public int Steps { get; set; }
 

@@ -42,8 +42,10 @@ public readonly record struct StepInfo(int Step, int Epoch, double Loss, double 
 /// <param name="InitialLoss">Loss on all the data at the starting values.</param>
 /// <param name="FinalLoss">Loss on all the data at the final values.</param>
 /// <param name="LossHistory">
-/// The loss of each step's forward pass (the batch's loss for mini-batches); when training stops at
-/// the target loss, the last entry is the loss that met it, with no update after it.
+/// The loss of each step's forward pass (the batch's loss for mini-batches), every one for runs of up
+/// to <see cref="Training.LossHistory.MaxKept"/> steps and every k-th (k doubling) beyond, with the
+/// latest always kept (<see cref="Training.LossHistory.StepOf"/> gives each one's step); when training
+/// stops at the target loss, the last entry is the loss that met it, with no update after it.
 /// </param>
 public sealed record TrainingResult(
     int Steps,
@@ -51,4 +53,4 @@ public sealed record TrainingResult(
     string StopMessage,
     double InitialLoss,
     double FinalLoss,
-    IReadOnlyList<double> LossHistory);
+    LossHistory LossHistory);

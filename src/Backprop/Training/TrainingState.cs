@@ -21,8 +21,8 @@ public sealed record TrainingState<T> where T : unmanaged, IFloatingPointIeee754
     /// <summary>The loss on all the data at the starting values (the run's, not the resumed part's).</summary>
     public required double InitialLoss { get; init; }
 
-    /// <summary>The loss of every step so far.</summary>
-    public required IReadOnlyList<double> LossHistory { get; init; }
+    /// <summary>The losses so far, as the run keeps them (bounded: see <see cref="Training.LossHistory"/>).</summary>
+    public required LossHistory LossHistory { get; init; }
 
     /// <summary>The shuffling generator, ready for the next epoch's shuffle.</summary>
     public required RngState ShuffleRng { get; init; }

@@ -249,6 +249,35 @@ public sealed class DiagnosticsCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("2", "did not finish within 2 seconds and was stopped; nothing was written (BACKPROP_CHILD_TIMEOUT sets the limit in seconds).")]
+    [InlineData("soon", "BACKPROP_CHILD_TIMEOUT must be a positive number of seconds; it is 'soon'.")]
+    public async Task Graph_svg_stops_a_dot_program_that_never_ends(string limit, string expected)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var folder = Directory.CreateTempSubdirectory("harden-slowdot-");
+        try
+        {
+            var program = Path.Combine(folder.FullName, "slow-dot");
+            File.WriteAllText(program, "#!/bin/sh\nexec sleep 600\n");
+            File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var svg = Path.Combine(folder.FullName, "g.svg");
+
+            var run = await RunWithEnvironmentAsync(new() { ["GRAPHVIZ_DOT"] = program, ["BACKPROP_CHILD_TIMEOUT"] = limit }, "graph", "--svg", svg);
+
+            var message = AssertBadInput(run);
+            Assert.Equal(limit == "2" ? $"backprop: {program} {expected}" : $"backprop: {expected}", message);
+            Assert.Equal(["slow-dot"], folder.GetFiles().Select(f => f.Name));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static bool DotInstalled()
         => Environment.GetEnvironmentVariable("GRAPHVIZ_DOT") is { Length: > 0 } d ? File.Exists(d)
             : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Any(p => File.Exists(Path.Combine(p, "dot")));

@@ -142,7 +142,7 @@ public sealed partial class InterruptTests
 
         var message = AssertBadInput(Run("train", "--resume", folder.File("c.ckpt")));
 
-        Assert.Equal($"backprop: {folder.File("c.ckpt")}: the training data is not the data this checkpoint was trained on (its fingerprint differs); the data file changed since.", message);
+        Assert.Equal($"backprop: {folder.File("c.ckpt")}: the training data is not the data this checkpoint was trained on (its fingerprint differs): the data file changed since, or the checkpoint's stored options were edited.", message);
     }
 
     [Fact]

@@ -116,6 +116,30 @@ public sealed class ParallelStepTests
             Assert.True(before![p].AsSpan().SequenceEqual(run.Values[p]), $"{rule}: parameter {p} changed");
         }
     }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    [InlineData("adam")]
+    public void A_step_in_chunks_that_would_overflow_one_number_changes_none(string rule) => WithThreads(2, () =>
+    {
+        var p = new Parameter<double>("big", new Shape(300_000));
+        p.Data.Fill(0.5);
+        p[250_000] = 1.5e308;
+        var optimizer = Optimizer<double>.Create(rule, [p], 1e308);
+        var gradient = new double[p.Length];
+        gradient.AsSpan().Fill(1e-300);
+        gradient[250_000] = -1;
+        (p * Tensor<double>.FromArray(gradient, p.Length)).Sum().Backward();
+
+        optimizer.Step();
+
+        Assert.True(optimizer.LastStepSkipped);
+        Assert.Equal((0, 250_000, (string?)null, false), optimizer.LastOverflow);
+        Assert.Equal(1.5e308, p[250_000]);
+        Assert.All(p.Data[..250_000].ToArray(), v => Assert.Equal(0.5, v));
+        return 0;
+    });
 }
 
 /// <summary>Tests that set <see cref="Parallelism.MaxDegreeOfParallelism"/> run alone, so no other test changes it under them.</summary>

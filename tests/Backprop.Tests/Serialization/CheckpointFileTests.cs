@@ -139,5 +139,41 @@ public sealed class CheckpointFileTests
         Assert.Equal("the checkpoint header is not valid UTF-8 at byte 17.", LoadError(bytes));
     }
 
+    [Fact]
+    public void A_number_that_is_not_finite_is_refused_though_the_checksum_matches()
+    {
+        var good = CheckpointFile.ToBytes(Captured<double>());
+        var headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(good.AsSpan(12));
+        var header = good[16..(16 + headerLength)];
+        var payload = good[(16 + headerLength)..^32];
+        var nan = (byte[])payload.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(nan, double.NaN);
+        var infinite = (byte[])payload.Clone();
+        // The 1-3-1 network's parameters are 10 numbers; Adam's first moments come next.
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(infinite.AsSpan(80), double.PositiveInfinity);
+
+        Assert.Equal("invalid checkpoint: array 'parameter/layer0.weight' holds NaN at element 1; a checkpoint's numbers are finite.", LoadError(FileFrame.Assemble(CheckpointFile.Magic, 1, header, nan)));
+        Assert.Equal("invalid checkpoint: array 'optimizer/m/layer0.weight' holds Infinity at element 1; a checkpoint's numbers are finite.", LoadError(FileFrame.Assemble(CheckpointFile.Magic, 1, header, infinite)));
+    }
+
+    [Theory]
+    [InlineData("\"initialLoss\": [^,]+,", "\"initialLoss\": \"NaN\",", "\"initialLoss\" is not a finite number.")]
+    [InlineData("\"initialLoss\": [^,]+,", "\"initialLoss\": \"1\",", "\"initialLoss\" is not a finite number.")]
+    [InlineData("\"initialLoss\": [^,]+,", "\"initialLoss\": 1e400,", "\"initialLoss\" is not a finite number.")]
+    [InlineData("\"lastMaxStepSize\": [^,\\n]+", "\"lastMaxStepSize\": \"Infinity\"", "\"lastMaxStepSize\" is not a finite number.")]
+    [InlineData("\"steps\": 5", "\"steps\": \"5\"", "\"steps\" is not a whole number ≥ 0.")]
+    [InlineData("\"batchPosition\": [0-9]+", "\"batchPosition\": 2.5", "\"batchPosition\" is not a whole number ≥ 0.")]
+    [InlineData("\"shape\": \\[\\s*3", "\"shape\": [\"3\"", "array 'parameter/layer0.weight' must have a shape of one whole number ≥ 0.")]
+    public void Numbers_given_as_text_or_out_of_range_are_refused(string pattern, string replacement, string expected)
+    {
+        var good = CheckpointFile.ToBytes(Captured<double>());
+        var headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(good.AsSpan(12));
+        var header = Encoding.UTF8.GetString(good, 16, headerLength);
+        var edited = new System.Text.RegularExpressions.Regex(pattern).Replace(header, replacement, 1);
+        Assert.NotEqual(header, edited);
+
+        Assert.Equal("invalid checkpoint: " + expected, LoadError(FileFrame.Assemble(CheckpointFile.Magic, 1, Encoding.UTF8.GetBytes(edited), good[(16 + headerLength)..^32])));
+    }
+
     private static byte[] CheckpointAssemble(string header) => FileFrame.Assemble(CheckpointFile.Magic, 1, Encoding.UTF8.GetBytes(header), []);
 }

@@ -136,6 +136,15 @@ public sealed class ModelFileErrorTests
     [InlineData("\"finalLoss\": ", "\"finalLoss\": \"low\", \"was\": ", "metadata.finalLoss is not a finite number")]
     [InlineData("\"seed\": \"1\"", "\"seed\": 1", "metadata.seed is not a whole number in a string")]
     [InlineData("\"layers\": [", "\"layers\": 7, \"was\": [", "the header has no list \"layers\"")]
+    [InlineData("\"inputs\": 1,", "\"inputs\": 3,", "\"inputs\" is 3; the layers have 1.")]
+    [InlineData("\"inputs\": 1,", "\"inputs\": \"1\",", "\"inputs\" is \"1\"; the layers have 1.")]
+    [InlineData("\"inputs\": 1,", "", "\"inputs\" is missing; the layers have 1.")]
+    [InlineData("\"outputs\": 1,", "\"outputs\": 5,", "\"outputs\" is 5; the layers have 1.")]
+    [InlineData("\"elementType\": \"float64\"", "\"elementType\": \"float32\"", "\"elementType\" says float32 but the parameters are float64.")]
+    [InlineData("\"elementType\": \"float64\"", "\"elementType\": \"int8\"", "\"elementType\" is 'int8'; a model holds float32 or float64.")]
+    [InlineData("\"inputNames\": [", "\"inputNames\": [\"Extra\", ", "invalid model file: metadata.inputNames names 2 input columns; the network takes 1.")]
+    [InlineData("\"inputNames\": [\n      \"Dosage\"\n    ]", "\"inputNames\": []", "invalid model file: metadata.inputNames names 0 input columns; the network takes 1.")]
+    [InlineData("\"outputNames\": [", "\"outputNames\": [\"Extra\", ", "invalid model file: metadata.outputNames names 2 output columns; the network has 1.")]
     public void An_inconsistent_header_is_named_precisely(string find, string replace, string expected)
     {
         var bytes = EditedLesson(h =>
@@ -149,6 +158,36 @@ public sealed class ModelFileErrorTests
 
         Assert.Contains("invalid model file: ", message, StringComparison.Ordinal);
         Assert.Contains(expected, message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1e-320, "1E-320")]
+    [InlineData(0.0, "0")]
+    [InlineData(1e-39, "1E-39")]
+    public void A_normalisation_deviation_too_small_to_divide_by_is_refused(double deviation, string shown)
+    {
+        var model = new Model<double>(TrainedLesson().Network) { Normalization = new InputNormalization([0.5], [0.25]) };
+        var bytes = ModelFile.ToBytes(model);
+        var headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        var payload = bytes[(16 + headerLength)..^32];
+        BinaryPrimitives.WriteDoubleLittleEndian(payload.AsSpan(payload.Length - 8), deviation);   // normalization.stdDev, the last number
+
+        var message = LoadError(ModelFile.Assemble(bytes[16..(16 + headerLength)], payload));
+
+        Assert.EndsWith($"invalid model file: Input normalisation: the standard deviation of input 1 is {shown}; it must be a finite number of at least 1.1754943508222875E-38.", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_double_model_whose_normalisation_does_not_fit_in_float_is_refused_as_float()
+    {
+        var model = new Model<double>(TrainedLesson().Network) { Normalization = new InputNormalization([1e300], [1]) };
+        using var folder = new TempFolder();
+        var path = folder.File("wide.bpm");
+        model.Save(path);
+
+        Assert.Equal(1e300, Model<double>.Load(path).Normalization!.Mean[0]);
+        var error = Assert.Throws<BackpropException>(() => Model<float>.Load(path));
+        Assert.Equal($"{path}: invalid model file: The input normalisation of input 1 (mean 1E+300, standard deviation 1) does not fit in float32.", error.Message);
     }
 
     [Fact]
