@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Numerics;
+using Backprop.Optim;
 using Backprop.Runs;
 using Backprop.Serialization;
 using Backprop.Training;
