@@ -61,6 +61,15 @@ internal sealed class WorkerPool
     [ThreadStatic]
     private static bool waitsWarmed;
 
+    /// <summary>
+    /// Whether this thread is running a job's tasks (a worker, or a caller inside <see cref="Run"/>).
+    /// NOTE: a task that starts a job of its own (a GEMM inside a convolution's task) runs it inline:
+    /// the lock is re-entrant, and a nested job would otherwise replace the running job's task counter
+    /// under its workers, and a worker would wait on the lock its caller holds.
+    /// </summary>
+    [ThreadStatic]
+    private static bool insideJob;
+
     private WorkerPool()
     {
         // NOTE: an event allocates its lock object the first time a thread blocks on it (24 bytes), and
@@ -89,7 +98,7 @@ internal sealed class WorkerPool
     public void Run(IParallelJob job, int tasks, int threads)
     {
         var helpers = Math.Min(threads, tasks) - 1;
-        if (helpers <= 0)
+        if (helpers <= 0 || insideJob)
         {
             for (var t = 0; t < tasks; t++)
             {
@@ -120,11 +129,16 @@ internal sealed class WorkerPool
             }
             try
             {
+                insideJob = true;
                 Work();
             }
             catch (Exception e)
             {
                 Interlocked.CompareExchange(ref failure, e, null);
+            }
+            finally
+            {
+                insideJob = false;
             }
             // Close: the even generation after it, keeping the count of workers inside.
             long before;
@@ -229,6 +243,7 @@ internal sealed class WorkerPool
 
         private void Loop()
         {
+            insideJob = true;
             while (true)
             {
                 var spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
