@@ -74,7 +74,19 @@ public class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Tensor<T>? Grad => grad is null ? null : gradTensor ??= new Tensor<T>(grad, Shape);
 
     /// <summary>The gradient storage, allocated on first use.</summary>
-    internal T[] GradData => grad ??= new T[data.Length];
+    /// <remarks>
+    /// NOTE: the first use may come from several worker threads at once (a convolution's images, pooling's
+    /// planes, batch norm's channels each add into their part of one input gradient), so exactly one array
+    /// must win: with a plain <c>??=</c> two threads could each make one, and the part written into the
+    /// losing array was lost (a whole image's input gradient read as zeros, now and then).
+    /// </remarks>
+    internal T[] GradData => grad ?? AllocateGrad();
+
+    private T[] AllocateGrad()
+    {
+        Interlocked.CompareExchange(ref grad, new T[data.Length], null);
+        return grad;
+    }
 
     /// <summary>The raw storage (internal: kernels work on it directly).</summary>
     internal T[] Storage => data;

@@ -175,6 +175,33 @@ public sealed class ConvOpTests
     }
 
     [Fact]
+    public void Every_image_reaches_an_input_gradient_that_the_workers_allocate_on_first_use()
+    {
+        // A fresh input has no gradient array yet: the images' tasks, on two threads, make it on first
+        // use. Each round must give the one-thread gradient (with a racing allocation, one image's
+        // gradient went into an array that was then dropped, and read as zeros, in about 1 round in 20).
+        var rng = new Rng(11);
+        var source = Uniform(rng, -1, 1, [2, 2, 5, 4]);
+        var w = Uniform(rng, -1, 1, [3, 2, 3, 3]);
+        var b = Uniform(rng, -0.5, 0.5, [3]);
+        var weights = Uniform(rng, -1.5, 1.5, [2, 3, 5, 4]);
+        double[] InputGradient(int threads) => WithThreads(threads, () =>
+        {
+            var x = new Tensor<double>(source.ToDoubleArray(), source.Shape, requiresGrad: true);
+            (TensorOps.Conv2d<double, Backprop.Tensors.Ops.ReluActivation<double>>(x, w, b, 1, 1) * weights).Sum().Backward();
+            return x.Grad!.ToDoubleArray();
+        });
+
+        var expected = InputGradient(1);
+        Assert.Contains(expected.Take(40), v => v != 0);
+        Assert.Contains(expected.Skip(40), v => v != 0);
+        for (var round = 0; round < 200; round++)
+        {
+            Assert.Equal(expected, InputGradient(2));
+        }
+    }
+
+    [Fact]
     public void A_replayed_conv2d_recomputes_from_the_new_input()
     {
         var (x, w, b) = Operands([3, 2, 5, 5, 2, 3, 3, 1, 1], 9);

@@ -176,4 +176,28 @@ public sealed class TensorTests
 
         Assert.Null(t.Grad);
     }
+
+    [Fact]
+    public void Threads_that_first_touch_a_gradient_at_once_all_get_the_same_array()
+    {
+        // Ops add into disjoint parts of one gradient from several worker threads; the array made on
+        // first use must be the one every thread writes into.
+        for (var round = 0; round < 500; round++)
+        {
+            var t = new Tensor<double>(new Shape(64), requiresGrad: true);
+            var seen = new double[4][];
+            using var start = new Barrier(seen.Length);
+            var threads = Enumerable.Range(0, seen.Length).Select(i => new Thread(() =>
+            {
+                start.SignalAndWait();
+                seen[i] = t.GradData;
+                seen[i][i] = i + 1;
+            })).ToList();
+            threads.ForEach(th => th.Start());
+            threads.ForEach(th => th.Join());
+
+            Assert.All(seen, a => Assert.Same(t.GradData, a));
+            Assert.Equal([1.0, 2.0, 3.0, 4.0], t.GradData.Take(4));
+        }
+    }
 }

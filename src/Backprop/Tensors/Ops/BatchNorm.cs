@@ -32,9 +32,6 @@ internal sealed class BatchNormOp<T> : Op<T>, IParallelJob where T : unmanaged, 
 {
     private const int ParallelThreshold = 1 << 15;
 
-    // See the NOTE in Run.
-    private const bool ParallelChannels = false;
-
     private readonly Tensor<T> x, gamma, beta, runningMean, runningVar;
     private readonly bool training;
     private readonly T momentum, epsilon;
@@ -147,10 +144,7 @@ internal sealed class BatchNormOp<T> : Op<T>, IParallelJob where T : unmanaged, 
             RunFeatures();
             return;
         }
-        // NOTE: channels run on one thread for now. On the worker pool, BatchNormThreadTests saw the input
-        // gradient of [16, 12, 16, 16] differ between 1 and 2 threads in 2 of about 5 full-suite runs on a
-        // loaded machine, and the cause is not found yet; one thread keeps the bits the same everywhere.
-        var threads = ParallelChannels && x.Length >= ParallelThreshold ? Math.Min(Parallelism.MaxDegreeOfParallelism, channels) : 1;
+        var threads = x.Length >= ParallelThreshold ? Math.Min(Parallelism.MaxDegreeOfParallelism, channels) : 1;
         if (threads <= 1)
         {
             for (var ch = 0; ch < channels; ch++)
