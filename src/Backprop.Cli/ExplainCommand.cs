@@ -15,7 +15,7 @@ internal sealed class ExplainCommand(TextWriter stdout)
     private readonly RunOptions options = new();
     private readonly Option<int> step = new("--step") { Description = "The training step to explain (1 for the first, at the starting values)", DefaultValueFactory = _ => 1, HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
     private readonly Option<string?> param = new("--param") { Description = "Explain only these parameters, e.g. w1 or w1,b3 (default: every trained parameter)", HelpName = "NAMES" };
-    private readonly Option<string> view = new("--view") { Description = "paths (the lesson's products along each path), recurrence (layer by layer), or auto: paths unless many paths reach a parameter", DefaultValueFactory = _ => "auto", HelpName = "auto|paths|recurrence" };
+    private readonly Option<string> view = new("--view") { Description = "paths (the lesson's products along each path), recurrence (layer by layer), or auto: paths unless many paths reach a parameter or their tables are wider than the terminal", DefaultValueFactory = _ => "auto", HelpName = "auto|paths|recurrence" };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
 
     public Command Create()
@@ -84,13 +84,25 @@ internal sealed class ExplainCommand(TextWriter stdout)
         {
             names = [.. run.Parameters().Select(p => p.Element.Name)];
         }
-        var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
         var updates = names.ToDictionary(n => n, n =>
         {
             var i = elements.FindIndex(e => e.Name == n);
-            return new ParameterUpdate(capture.Before[i], capture.After[i], elements[i].IsTrainable);
+            var key = elements[i].Parameter.Name;
+            var index = elements[i].Index;
+            return new ParameterUpdate(capture.Before[i], capture.After[i], elements[i].IsTrainable,
+                capture.StateBefore!.Arrays.Where(a => a.Key.EndsWith("/" + key, StringComparison.Ordinal)).ToDictionary(a => a.Key[..a.Key.IndexOf('/', StringComparison.Ordinal)], a => a.Value[index]),
+                capture.StateAfter!.Arrays.Where(a => a.Key.EndsWith("/" + key, StringComparison.Ordinal)).ToDictionary(a => a.Key[..a.Key.IndexOf('/', StringComparison.Ordinal)], a => a.Value[index]));
         });
-        var report = new ExplainReport(run, stepNumber, explanation, updates);
+        var forward = ForwardPassTable.Read(graph);
+        var width = TerminalWidth();
+        var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
+        var report = new ExplainReport(run, stepNumber, explanation, updates, forward, capture.Optimizer!, width);
+        // --view auto: the paths while their tables fit the terminal, else the recurrence.
+        if (viewChoice == ExplanationView.Auto && report.WidestPathTable() > width)
+        {
+            explanation = ChainRule.Explain(graph, names, ExplanationView.Recurrence, tensorGradients);
+            report = new ExplainReport(run, stepNumber, explanation, updates, forward, capture.Optimizer!, width);
+        }
         if (settings.Json)
         {
             report.WriteJson(stdout);
@@ -102,9 +114,42 @@ internal sealed class ExplainCommand(TextWriter stdout)
         return BackpropCli.Success;
     }
 
-    /// <summary>Keeps the values, the tensor engine's gradients and the updated values of one step, then stops training.</summary>
+    /// <summary>
+    /// The width text may take: $COLUMNS when set, else the terminal's width when stdout is one, else 100
+    /// (a pipe or a file has no width; 100 keeps the lesson's tables and is still readable).
+    /// </summary>
+    internal static int TerminalWidth()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var columns) && columns > 0)
+        {
+            return columns;
+        }
+        if (!Console.IsOutputRedirected)
+        {
+            try
+            {
+                if (Console.WindowWidth > 0)
+                {
+                    return Console.WindowWidth;
+                }
+            }
+            catch (IOException)
+            {
+                // No terminal after all.
+            }
+        }
+        return 100;
+    }
+
+    /// <summary>Keeps the values, the tensor engine's gradients, the optimizer's state and the updated values of one step, then stops training.</summary>
     private sealed class StepCapture(int step) : TrainingMonitor<double>
     {
+        public Optim.Optimizer<double>? Optimizer { get; private set; }
+
+        public Optim.OptimizerState<double>? StateBefore { get; private set; }
+
+        public Optim.OptimizerState<double>? StateAfter { get; private set; }
+
         public double[]? Before { get; private set; }
 
         public double[]? Gradients { get; private set; }
@@ -117,6 +162,8 @@ internal sealed class ExplainCommand(TextWriter stdout)
             {
                 Before = [.. trainer.Model.Elements().Select(e => e.Value)];
                 Gradients = [.. trainer.Model.Elements().Select(e => e.Gradient)];
+                Optimizer = trainer.Optimizer;
+                StateBefore = trainer.Optimizer.GetState();
             }
         }
 
@@ -125,11 +172,23 @@ internal sealed class ExplainCommand(TextWriter stdout)
             if (info.Step == step)
             {
                 After = [.. trainer.Model.Elements().Select(e => e.Value)];
+                StateAfter = trainer.Optimizer.GetState();
                 trainer.RequestStop(StopReason.Stopped, $"step {step} explained");
             }
         }
     }
 }
 
-/// <summary>A parameter's value before and after the explained step.</summary>
-internal readonly record struct ParameterUpdate(double Old, double New, bool Trained);
+/// <summary>
+/// A parameter's value before and after the explained step, and its optimizer state by kind (momentum's
+/// <c>velocity</c>, Adam's <c>m</c> and <c>v</c>) before and after it; none for gradient descent.
+/// </summary>
+internal readonly record struct ParameterUpdate(
+    double Old, double New, bool Trained, IReadOnlyDictionary<string, double> StateBefore, IReadOnlyDictionary<string, double> StateAfter)
+{
+    /// <summary>The state of <paramref name="kind"/> before the step; 0 before the first (the state starts at 0).</summary>
+    public double Before(string kind) => StateBefore.GetValueOrDefault(kind);
+
+    /// <summary>The state of <paramref name="kind"/> after the step.</summary>
+    public double After(string kind) => StateAfter.GetValueOrDefault(kind);
+}

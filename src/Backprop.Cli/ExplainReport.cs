@@ -2,15 +2,16 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Backprop.Diagnostics;
+using Backprop.Optim;
 
 namespace Backprop.Cli;
 
 /// <summary>Writes <c>backprop explain</c>'s transcript as text for people or as one JSON object.</summary>
-internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates)
+internal sealed class ExplainReport(
+    TrainingRun run, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates,
+    ForwardPassTable forward, Optimizer<double> optimizer, int width)
 {
     private const int MaxPointRows = 20;
-
-    private bool GradientDescent => run.Settings.Optimizer.Trim().ToUpperInvariant() is "GD" or "SGD" or "GRADIENT-DESCENT";
 
     public void WriteText(TextWriter stdout)
     {
@@ -20,6 +21,7 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         stdout.WriteLine($"Step {step} of training {what}{run.Network.Describe()}");
         stdout.WriteLine($"on {s.Data.Name} ({s.Data.Count} rows), {e.Loss} = {F(e.LossValue)} at the values before this step");
         stdout.WriteLine();
+        WriteForward(stdout);
         if (e.View == ExplanationView.Recurrence)
         {
             WriteRecurrence(stdout);
@@ -40,6 +42,41 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
             }
         }
     }
+
+    // The forward pass, so that each number the derivatives use can be followed from the input.
+    private void WriteForward(TextWriter stdout)
+    {
+        var (header, rows) = ForwardRows();
+        if (TextTable.Width(header, rows, MaxPointRows) > width)
+        {
+            stdout.WriteLine($"The forward pass computes {forward.Columns.Count} numbers per data point, too many to show side by side here (all of them are in --json).");
+            stdout.WriteLine();
+            return;
+        }
+        stdout.WriteLine("The forward pass at these values, data point by data point:");
+        TextTable.Write(stdout, header, rows, MaxPointRows, "data points (all of them are in --json)");
+        stdout.WriteLine();
+    }
+
+    private (List<string> Header, List<IReadOnlyList<string>> Rows) ForwardRows()
+        => (["i", .. forward.Columns],
+            [.. forward.Rows.Select((r, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), .. r.Select(F)])]);
+
+    private (List<string> Header, List<IReadOnlyList<string>> Rows) PathRows(ChainRulePath path)
+    {
+        List<string> header = ["i", .. path.Terms.Select(t => t.Name), "product"];
+        var rows = new List<IReadOnlyList<string>>();
+        for (var i = 0; i < explanation.PointCount; i++)
+        {
+            rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), .. path.Terms.Select(t => F(t.Values[i])), F(path.Products[i])]);
+        }
+        return (header, rows);
+    }
+
+    /// <summary>The width of the widest table of path products this report would write (0 in the recurrence view).</summary>
+    public int WidestPathTable()
+        => explanation.View == ExplanationView.Recurrence ? 0
+            : explanation.Parameters.SelectMany(p => p.Paths).Select(path => PathRows(path)).Select(t => TextTable.Width(t.Header, t.Rows, MaxPointRows)).DefaultIfEmpty(0).Max();
 
     private void WriteRecurrence(TextWriter stdout)
     {
@@ -78,12 +115,7 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         stdout.WriteLine();
         foreach (var path in p.Paths)
         {
-            List<string> header = ["i", .. path.Terms.Select(t => t.Name), "product"];
-            var rows = new List<IReadOnlyList<string>>();
-            for (var i = 0; i < explanation.PointCount; i++)
-            {
-                rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), .. path.Terms.Select(t => F(t.Values[i])), F(path.Products[i])]);
-            }
+            var (header, rows) = PathRows(path);
             TextTable.Write(stdout, header, rows, MaxPointRows, "data points (all of them are in --json)");
         }
         var perPoint = p.PerPoint.Take(MaxPointRows).Select(F).ToList();
@@ -95,17 +127,46 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         {
             stdout.WriteLine($"  {p.Parameter} is fixed (not trained): it stays {F(u.Old)}.");
         }
-        else if (GradientDescent)
-        {
-            var stepSize = run.Settings.LearningRate * p.Sum;
-            stdout.WriteLine($"  step size = learning rate × derivative = {F(run.Settings.LearningRate)} × {F(p.Sum)} = {F(stepSize)}");
-            stdout.WriteLine($"  new {p.Parameter} = old − step size = {F(u.Old)} − {Signed(stepSize)} = {F(u.New)}");
-        }
         else
         {
-            stdout.WriteLine($"  {OptimizerName()} changes {p.Parameter} by {F(u.New - u.Old)} (its own rule, not learning rate × derivative): new {p.Parameter} = {F(u.New)}");
+            foreach (var line in UpdateLines(p, u))
+            {
+                stdout.WriteLine($"  {line}");
+            }
         }
         stdout.WriteLine();
+    }
+
+    /// <summary>The update rule's arithmetic for one number, with this step's numbers.</summary>
+    private IEnumerable<string> UpdateLines(ParameterDerivative p, ParameterUpdate u)
+    {
+        var lr = optimizer.LearningRate;
+        var g = p.Sum;
+        var stepSize = u.Old - u.New;
+        switch (optimizer)
+        {
+            case Momentum<double> momentum:
+                var mu = momentum.MomentumFactor;
+                yield return $"velocity v = momentum × old v + derivative = {F(mu)} × {Signed(u.Before("velocity"))} + {Signed(g)} = {F(u.After("velocity"))}";
+                yield return $"step size = learning rate × v = {F(lr)} × {Signed(u.After("velocity"))} = {F(stepSize)}";
+                break;
+            case Adam<double> adam:
+                var t = optimizer.StepCount;
+                double m = u.After("m"), v = u.After("v");
+                double c1 = 1 - Math.Pow(adam.Beta1, t), c2 = 1 - Math.Pow(adam.Beta2, t);
+                double mHat = m / c1, vHat = v / c2;
+                yield return $"Adam's step t = {t}: running averages m (of the derivative) and v (of its square), bias-corrected to m̂ and v̂";
+                yield return $"m = β₁ × old m + (1 − β₁) × derivative = {F(adam.Beta1)} × {Signed(u.Before("m"))} + {F(1 - adam.Beta1)} × {Signed(g)} = {F(m)}";
+                yield return $"v = β₂ × old v + (1 − β₂) × derivative² = {F(adam.Beta2)} × {F(u.Before("v"))} + {F(1 - adam.Beta2)} × {F(g * g)} = {F(v)}";
+                yield return $"m̂ = m / (1 − β₁^t) = {Signed(m)} / {F(c1)} = {F(mHat)}";
+                yield return $"v̂ = v / (1 − β₂^t) = {F(v)} / {F(c2)} = {F(vHat)}";
+                yield return $"step size = learning rate × m̂ / (√v̂ + ε) = {F(lr)} × {Signed(mHat)} / ({F(Math.Sqrt(vHat))} + {F(adam.Epsilon)}) = {F(stepSize)}";
+                break;
+            default:
+                yield return $"step size = learning rate × derivative = {F(lr)} × {Signed(g)} = {F(stepSize)}";
+                break;
+        }
+        yield return $"new {p.Parameter} = old − step size = {F(u.Old)} − {Signed(stepSize)} = {F(u.New)}";
     }
 
     public void WriteJson(TextWriter stdout)
@@ -120,8 +181,17 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
             Number(json, "lossValue", e.LossValue);
             json.WriteNumber("points", e.PointCount);
             json.WriteString("view", e.View == ExplanationView.Paths ? "paths" : "recurrence");
-            json.WriteString("optimizer", run.Settings.Optimizer.Trim().ToLowerInvariant());
-            Number(json, "learningRate", run.Settings.LearningRate);
+            json.WriteString("optimizer", optimizer.Name);
+            Number(json, "learningRate", optimizer.LearningRate);
+            json.WriteStartObject("forward");
+            Strings(json, "columns", forward.Columns);
+            json.WriteStartArray("rows");
+            foreach (var row in forward.Rows)
+            {
+                Numbers(json, null, row);
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
             json.WriteStartArray("units");
             foreach (var unit in e.Units)
             {
@@ -181,9 +251,13 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
                 Number(json, "sum", p.Sum);
                 Number(json, "backprop", p.Backprop);
                 json.WriteBoolean("trained", u.Trained);
-                if (u.Trained && GradientDescent)
+                if (u.Trained)
                 {
-                    Number(json, "stepSize", run.Settings.LearningRate * p.Sum);
+                    Number(json, "stepSize", u.Old - u.New);
+                    foreach (var (kind, after) in u.StateAfter)
+                    {
+                        Number(json, kind, after);
+                    }
                 }
                 Number(json, "newValue", u.New);
                 json.WriteEndObject();
@@ -211,8 +285,6 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         }
     }
 
-    private string OptimizerName() => string.Equals(run.Settings.Optimizer.Trim(), "adam", StringComparison.OrdinalIgnoreCase) ? "Adam" : "Momentum";
-
     private static void Number(Utf8JsonWriter json, string name, double value)
     {
         json.WritePropertyName(name);
@@ -226,9 +298,16 @@ internal sealed class ExplainReport(TrainingRun run, int step, ChainRuleExplanat
         }
     }
 
-    private static void Numbers(Utf8JsonWriter json, string name, IReadOnlyList<double> values)
+    private static void Numbers(Utf8JsonWriter json, string? name, IReadOnlyList<double> values)
     {
-        json.WriteStartArray(name);
+        if (name is null)
+        {
+            json.WriteStartArray();
+        }
+        else
+        {
+            json.WriteStartArray(name);
+        }
         foreach (var v in values)
         {
             if (double.IsFinite(v))
