@@ -33,9 +33,22 @@ public sealed class Rng
 
     /// <summary>
     /// Everything the generator will draw next depends on: saving it and creating a generator from it
-    /// later continues the sequence exactly (checkpoints use it to resume shuffling).
+    /// (or setting it back) later continues the sequence exactly (checkpoints use it to resume
+    /// shuffling and Dropout's masks).
     /// </summary>
-    public RngState State => new(s0, s1, s2, s3, spareNormal);
+    /// <exception cref="ArgumentException">Set to an all-zero state, which xoshiro256** never reaches.</exception>
+    public RngState State
+    {
+        get => new(s0, s1, s2, s3, spareNormal);
+        set
+        {
+            if ((value.S0 | value.S1 | value.S2 | value.S3) == 0)
+            {
+                throw new ArgumentException("A generator's state cannot be all zero.", nameof(value));
+            }
+            (s0, s1, s2, s3, spareNormal) = (value.S0, value.S1, value.S2, value.S3, value.SpareNormal);
+        }
+    }
 
     private static ulong SplitMix64(ref ulong x)
     {

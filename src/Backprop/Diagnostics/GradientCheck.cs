@@ -79,7 +79,8 @@ public static class GradientCheck
     /// <paramref name="loss"/> on <paramref name="inputs"/> and <paramref name="targets"/> by
     /// back-propagation against central finite differences. Use it on your own modules and ops.
     /// </summary>
-    /// <param name="model">The network; its values are left as they were.</param>
+    /// <param name="model">The network, checked in its current mode (training or evaluation); its values,
+    /// buffers and generators are left as they were, and every evaluation draws the same Dropout masks.</param>
     /// <param name="loss">The loss.</param>
     /// <param name="inputs">[rows, inputs].</param>
     /// <param name="targets">[rows, outputs], or class indices for cross-entropy.</param>
@@ -99,7 +100,28 @@ public static class GradientCheck
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(step);
         var parameters = model.Parameters().ToList<Tensor<double>>();
-        var rows = Compare(() => loss.Compute(model.Forward(inputs), targets), parameters, step);
+        // NOTE: every evaluation starts from the same generators (the same Dropout masks) and buffers
+        // (BatchNorm's running statistics, which a training-mode forward pass updates), so the finite
+        // differences see one function; both are left as they were.
+        var generators = model.Generators().Select(g => (g.Value, g.Value.State)).ToList();
+        var buffers = model.Buffers().Select(b => (Tensor: b, Values: b.Data.ToArray())).ToList();
+        void Reset()
+        {
+            foreach (var (generator, state) in generators)
+            {
+                generator.State = state;
+            }
+            foreach (var (buffer, values) in buffers)
+            {
+                values.CopyTo(buffer.Data);
+            }
+        }
+        var rows = Compare(() =>
+        {
+            Reset();
+            return loss.Compute(model.Forward(inputs), targets);
+        }, parameters, step);
+        Reset();
         var names = model.Elements().Select(e => e.Name).ToList();
         return [.. rows.Select((r, i) => r with { Name = names[i] })];
     }

@@ -6,20 +6,87 @@ namespace Backprop.Nn;
 /// <summary>
 /// A piece of a network: a function of its input tensor and of its parameters.
 /// </summary>
+/// <remarks>
+/// <para>
+/// A module of your own overrides <see cref="Forward"/> (composing <see cref="TensorOps"/> and other
+/// modules) and <see cref="Children"/>; its parameters, buffers, generators and training mode then
+/// come from its children by default.
+/// </para>
+/// <para>
+/// A module is training (<see cref="Train"/>, the default) or evaluating (<see cref="Eval"/>), as in
+/// PyTorch: Dropout drops only in training, BatchNorm uses the batch's statistics in training and its
+/// running statistics in evaluation. The mode is read when the forward pass is computed, so a graph
+/// recorded in one mode replays in that mode: <c>Trainer</c> records and replays in training mode,
+/// <c>Evaluator</c>, <see cref="Predict"/> and <c>Model.Predict</c> in evaluation mode.
+/// </para>
+/// </remarks>
 public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Computes the output for a batch of inputs [rows, features].</summary>
+    /// <summary>Computes the output for a batch of inputs (rows first: [rows, features], [rows, channels, height, width], …).</summary>
     public abstract Tensor<T> Forward(Tensor<T> input);
 
-    /// <summary>Computes the output without recording anything for back-propagation (evaluation, prediction).</summary>
+    /// <summary>
+    /// Computes the output in evaluation mode without recording anything for back-propagation
+    /// (evaluation, prediction); the module's mode is restored afterwards.
+    /// </summary>
     public Tensor<T> Predict(Tensor<T> input)
     {
+        using var mode = InMode(training: false);
         using var scope = Autograd.GradMode.NoGrad();
         return Forward(input);
     }
 
+    /// <summary>True while the module is training (the default), false after <see cref="Eval"/>.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>Puts this module and every module inside it in training mode (<paramref name="training"/> true) or evaluation mode.</summary>
+    /// <returns>This module.</returns>
+    public Module<T> Train(bool training = true)
+    {
+        IsTraining = training;
+        foreach (var child in Children())
+        {
+            child.Train(training);
+        }
+        return this;
+    }
+
+    /// <summary>Puts this module and every module inside it in evaluation mode: <c>Train(false)</c>.</summary>
+    /// <returns>This module.</returns>
+    public Module<T> Eval() => Train(false);
+
+    /// <summary>
+    /// Switches the whole module to <paramref name="training"/> mode if it is not in it, until the returned scope is disposed.
+    /// </summary>
+    internal ModeScope<T> InMode(bool training)
+    {
+        if (IsTraining == training)
+        {
+            return default;
+        }
+        Train(training);
+        return new ModeScope<T>(this, !training);
+    }
+
     /// <summary>The parameters of this module and of the modules inside it, in a stable order.</summary>
-    public virtual IEnumerable<Parameter<T>> Parameters() => [];
+    /// <remarks>By default, the parameters of <see cref="Children"/>, in order.</remarks>
+    public virtual IEnumerable<Parameter<T>> Parameters() => Children().SelectMany(c => c.Parameters());
+
+    /// <summary>
+    /// Named tensors that are part of the module's state but not trained, such as BatchNorm's running
+    /// mean and variance (<c>layer1.runningMean</c>), of this module and the modules inside it, in a stable order.
+    /// Checkpoints and model files carry them beside the parameters.
+    /// </summary>
+    /// <remarks>By default, the buffers of <see cref="Children"/>, in order.</remarks>
+    public virtual IEnumerable<Tensor<T>> Buffers() => Children().SelectMany(c => c.Buffers());
+
+    /// <summary>
+    /// The random generators the forward pass draws from (Dropout's masks), named
+    /// <c>layer2.generator</c>, of this module and the modules inside it, in a stable order. Checkpoints
+    /// save their states so that a resumed run draws what the uninterrupted run would have drawn.
+    /// </summary>
+    /// <remarks>By default, the generators of <see cref="Children"/>, in order.</remarks>
+    public virtual IEnumerable<KeyValuePair<string, Rng>> Generators() => Children().SelectMany(c => c.Generators());
 
     /// <summary>The modules directly inside this one.</summary>
     public virtual IEnumerable<Module<T>> Children() => [];
@@ -28,8 +95,14 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract string Describe();
 
     /// <summary>Names this module's parameters with <paramref name="prefix"/> (e.g. <c>layer0</c>).</summary>
+    /// <remarks>By default, the i-th of <see cref="Children"/> is named <c>{prefix}.{i}</c> (<c>layer2.0.weight</c>).</remarks>
     public virtual void SetName(string prefix)
     {
+        var i = 0;
+        foreach (var child in Children())
+        {
+            child.SetName($"{prefix}.{i++}");
+        }
     }
 
     /// <summary>Sets the gradient of every parameter to zero.</summary>
@@ -86,6 +159,12 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
             e.Parameter.SetTrainable(e.Index, true);
         }
     }
+}
+
+/// <summary>Restores a module's mode when disposed (see <see cref="Module{T}.InMode"/>); a default scope does nothing.</summary>
+internal readonly struct ModeScope<T>(Module<T>? module, bool training) : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public void Dispose() => module?.Train(training);
 }
 
 /// <summary>One number of a parameter: the parameter and its index in storage order.</summary>

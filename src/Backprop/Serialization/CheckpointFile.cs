@@ -28,6 +28,7 @@ public static class CheckpointFile
     private static readonly FrameWords Words = new("checkpoint", "checkpoint", "an empty one", "the checkpoint");
     private const string ParameterPrefix = "parameter/";
     private const string OptimizerPrefix = "optimizer/";
+    private const string BufferPrefix = "buffer/";
     private const string LossHistory = "lossHistory";
     private const string ShuffleOrder = "shuffleOrder";
 
@@ -57,6 +58,11 @@ public static class CheckpointFile
         foreach (var (name, values) in state.Parameters)
         {
             arrays.Add((ParameterPrefix + name, type, values.Length));
+            FileFrame.WriteValues<T>(payload, values);
+        }
+        foreach (var (name, values) in state.Buffers)
+        {
+            arrays.Add((BufferPrefix + name, type, values.Length));
             FileFrame.WriteValues<T>(payload, values);
         }
         foreach (var (name, values) in state.Optimizer.Arrays)
@@ -101,19 +107,19 @@ public static class CheckpointFile
             {
                 json.WriteString("finished", finished.ToString());
             }
-            json.WriteStartObject("shuffleRng");
-            json.WriteStartArray("state");
-            foreach (var word in new[] { state.ShuffleRng.S0, state.ShuffleRng.S1, state.ShuffleRng.S2, state.ShuffleRng.S3 })
+            json.WritePropertyName("shuffleRng");
+            WriteRng(json, state.ShuffleRng);
+            if (state.Generators.Count > 0)
             {
-                // NOTE: strings, because JSON readers commonly lose precision above 2^53.
-                json.WriteStringValue(word.ToString("x16", CultureInfo.InvariantCulture));
+                // The network's own generators (Dropout's masks), by name.
+                json.WriteStartObject("generators");
+                foreach (var (name, generator) in state.Generators)
+                {
+                    json.WritePropertyName(name);
+                    WriteRng(json, generator);
+                }
+                json.WriteEndObject();
             }
-            json.WriteEndArray();
-            if (state.ShuffleRng.SpareNormal is { } spare)
-            {
-                WriteDouble(json, "spareNormal", spare);
-            }
-            json.WriteEndObject();
             json.WriteStartObject("optimizer");
             json.WriteString("name", state.Optimizer.Name);
             json.WriteNumber("stepCount", state.Optimizer.StepCount);
@@ -178,6 +184,23 @@ public static class CheckpointFile
         }
     }
 
+    private static void WriteRng(Utf8JsonWriter json, RngState rng)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("state");
+        foreach (var word in new[] { rng.S0, rng.S1, rng.S2, rng.S3 })
+        {
+            // NOTE: strings, because JSON readers commonly lose precision above 2^53.
+            json.WriteStringValue(word.ToString("x16", CultureInfo.InvariantCulture));
+        }
+        json.WriteEndArray();
+        if (rng.SpareNormal is { } spare)
+        {
+            WriteDouble(json, "spareNormal", spare);
+        }
+        json.WriteEndObject();
+    }
+
     private static void WriteDouble(Utf8JsonWriter json, string name, double value)
     {
         if (double.IsFinite(value))
@@ -229,6 +252,7 @@ public static class CheckpointFile
             }
             var parameters = new List<KeyValuePair<string, T[]>>();
             var optimizerArrays = new List<KeyValuePair<string, T[]>>();
+            var buffers = new List<KeyValuePair<string, T[]>>();
             double[]? history = null;
             int[]? order = null;
             var offset = 0;
@@ -237,7 +261,7 @@ public static class CheckpointFile
                 var size = (type == "float64" ? 8 : 4) * count;
                 var slice = bytes.Slice(offset, size);
                 offset += size;
-                if (name.StartsWith(ParameterPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+                if (name.StartsWith(ParameterPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(BufferPrefix, StringComparison.Ordinal))
                 {
                     if (type != ElementType)
                     {
@@ -258,7 +282,9 @@ public static class CheckpointFile
                                 : T.CreateTruncating(BinaryPrimitives.ReadDoubleLittleEndian(slice[(i * 8)..]));
                         }
                     }
-                    var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters : optimizerArrays;
+                    var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters
+                        : name.StartsWith(BufferPrefix, StringComparison.Ordinal) ? buffers
+                        : optimizerArrays;
                     list.Add(new(name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..], values));
                 }
                 else if (name == LossHistory && type == "float64" && history is null)
@@ -282,12 +308,18 @@ public static class CheckpointFile
                     throw Bad($"unexpected array '{name}' ({type})");
                 }
             }
-            var rng = Object(root, "shuffleRng");
-            var words = Array(rng, "state").EnumerateArray().Select(w => w.ValueKind == JsonValueKind.String
-                && ulong.TryParse(w.GetString(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : throw Bad("shuffleRng.state holds something other than hexadecimal words")).ToArray();
-            if (words.Length != 4 || words.All(w => w == 0))
+            var shuffleRng = ReadRng(Object(root, "shuffleRng"), "shuffleRng");
+            var generators = new List<KeyValuePair<string, RngState>>();
+            if (root.TryGetProperty("generators", out var g))
             {
-                throw Bad("shuffleRng.state must be four hexadecimal words, not all zero");
+                if (g.ValueKind != JsonValueKind.Object)
+                {
+                    throw Bad("\"generators\" is not an object of named generators");
+                }
+                foreach (var generator in g.EnumerateObject())
+                {
+                    generators.Add(new(generator.Name, ReadRng(generator.Value, $"generators.{generator.Name}")));
+                }
             }
             var optimizer = Object(root, "optimizer");
             StopReason? finished = null;
@@ -303,17 +335,34 @@ public static class CheckpointFile
                 Epoch = Int(root, "epoch"),
                 InitialLoss = Double(root, "initialLoss"),
                 LossHistory = history ?? throw Bad($"there is no {LossHistory} array"),
-                ShuffleRng = new RngState(words[0], words[1], words[2], words[3], rng.TryGetProperty("spareNormal", out _) ? Double(rng, "spareNormal") : null),
+                ShuffleRng = shuffleRng,
                 ShuffleOrder = order ?? throw Bad($"there is no {ShuffleOrder} array"),
                 BatchPosition = Int(root, "batchPosition"),
                 Finished = finished,
                 Optimizer = new OptimizerState<T>(String(optimizer, "name"), Int(optimizer, "stepCount"), Double(optimizer, "lastMaxStepSize"), optimizerArrays),
                 Parameters = parameters,
+                Buffers = buffers,
+                Generators = generators,
             };
             var command = Array(root, "command").EnumerateArray()
                 .Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : throw Bad("\"command\" is not a list of text")).ToList();
             var fingerprint = root.TryGetProperty("dataFingerprint", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             return new Checkpoint<T>(state, command, fingerprint);
+        }
+
+        private RngState ReadRng(JsonElement rng, string what)
+        {
+            if (rng.ValueKind != JsonValueKind.Object)
+            {
+                throw Bad($"{what} is not an object");
+            }
+            var words = Array(rng, "state").EnumerateArray().Select(w => w.ValueKind == JsonValueKind.String
+                && ulong.TryParse(w.GetString(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : throw Bad($"{what}.state holds something other than hexadecimal words")).ToArray();
+            if (words.Length != 4 || words.All(w => w == 0))
+            {
+                throw Bad($"{what}.state must be four hexadecimal words, not all zero");
+            }
+            return new RngState(words[0], words[1], words[2], words[3], rng.TryGetProperty("spareNormal", out _) ? Double(rng, "spareNormal") : null);
         }
 
         private string String(JsonElement e, string name)

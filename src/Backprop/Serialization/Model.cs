@@ -96,8 +96,8 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool IsClassifier => classNames is not null;
 
     /// <summary>
-    /// The network's outputs [rows, outputs] for raw inputs [rows, inputs]: the inputs are normalised
-    /// first when the model has a <see cref="Normalization"/>. For a classifier these are logits;
+    /// The network's outputs [rows, outputs] for raw inputs [rows, inputs], computed in evaluation mode
+    /// (<see cref="Module{T}.Predict"/>): the inputs are normalised first when the model has a <see cref="Normalization"/>. For a classifier these are logits;
     /// see <see cref="PredictProbabilities"/>.
     /// </summary>
     /// <exception cref="BackpropException">The inputs are not rows of <see cref="InputCount"/> numbers.</exception>
@@ -163,7 +163,12 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <c>probabilities</c> [batch, classes].
     /// </summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
-    public void ExportOnnx(string path) => OnnxExporter.Export(this, path);
+    public void ExportOnnx(string path)
+    {
+        // Export describes the network as it predicts: in evaluation mode (no Dropout, BatchNorm's running statistics).
+        using var mode = Network.InMode(training: false);
+        OnnxExporter.Export(this, path);
+    }
 
     private Tensor<T> Normalize(Tensor<T> inputs)
     {

@@ -7,7 +7,7 @@ namespace Backprop.Tensors;
 /// The differentiable operations on tensors. Each records itself when gradients are wanted; its
 /// derivative rule sits beside its forward computation in <c>Tensors/Ops</c>.
 /// </summary>
-public static class TensorOps
+public static partial class TensorOps
 {
     /// <summary>a + b element-wise; b (or a) may be a row broadcast over rows, or a single value.</summary>
     public static Tensor<T> Add<T>(Tensor<T> a, Tensor<T> b) where T : unmanaged, IFloatingPointIeee754<T>

@@ -18,6 +18,7 @@ public readonly record struct Evaluation(double Loss, double? Accuracy, int Rows
 /// there are: the loss, and for classification the accuracy and a <see cref="ConfusionMatrix"/>.
 /// </summary>
 /// <remarks>
+/// The model is scored in evaluation mode (<see cref="Module{T}.Eval"/>); its mode is restored afterwards.
 /// Each chunk size's forward pass is recorded once and replayed on the next chunk's rows
 /// (<see cref="Graph{T}.Forward"/>), so scoring allocates nothing after the first chunk. Chunk losses
 /// combine as the loss defines (<see cref="Loss.SumsOverRows"/>): added for a sum, weighted by rows for a mean.
@@ -102,6 +103,9 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException("There are no rows to evaluate.");
         }
+        // Evaluation mode (Dropout off, BatchNorm's running statistics), restored afterwards; the chunks'
+        // graphs are recorded and replayed in it.
+        using var mode = Model.InMode(training: false);
         var classification = Loss.IsClassification;
         double total = 0;
         long correct = 0;

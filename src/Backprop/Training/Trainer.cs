@@ -51,8 +51,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public IDataParallel<T>? DataParallel { get; set; }
 
     /// <summary>
-    /// The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, without
-    /// recording gradients. More than <see cref="EvaluationChunkRows"/> rows are scored in chunks
+    /// The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, in evaluation
+    /// mode (<see cref="Module{T}.Eval"/>, the model's mode restored afterwards) and without recording gradients. More than <see cref="EvaluationChunkRows"/> rows are scored in chunks
     /// (<see cref="Evaluator{T}"/>), so a large dataset never needs the memory of all its rows at once.
     /// </summary>
     public double Evaluate(Tensor<T> inputs, Tensor<T> targets)
@@ -62,6 +62,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             return Evaluator.Evaluate(inputs, targets).Loss;
         }
+        using var mode = Model.InMode(training: false);
         using var scope = GradMode.NoGrad();
         return double.CreateChecked(Loss.Compute(Model.Forward(inputs), targets).Item());
     }
@@ -116,6 +117,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
+        // Training mode for the steps (Dropout drops, BatchNorm uses batch statistics); the mode the
+        // model had is restored at the end. Evaluations in between switch to evaluation mode and back.
+        using var mode = Model.InMode(training: true);
         var batchSize = Math.Min(options.BatchSize ?? rows, rows);
         var parallel = DataParallel is { Size: > 1 } p ? p : null;
         if (parallel is not null && (batchSize < parallel.Size || rows % batchSize is > 0 and var last && last < parallel.Size))
@@ -251,6 +255,8 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Finished = run.Reason,
             Optimizer = Optimizer.GetState(),
             Parameters = [.. Model.Parameters().Select(p => new KeyValuePair<string, T[]>(p.Name ?? "", p.Data.ToArray()))],
+            Buffers = [.. Model.Buffers().Select(b => new KeyValuePair<string, T[]>(b.Name ?? "", b.Data.ToArray()))],
+            Generators = [.. Model.Generators().Select(g => new KeyValuePair<string, RngState>(g.Key, g.Value.State))],
         };
     }
 
@@ -269,6 +275,10 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 throw new BackpropException($"The saved state's parameter {i + 1} is {name} with {values.Length} numbers; the network's is {parameters[i].Name} with {parameters[i].Length}.");
             }
         }
+        var buffers = Model.Buffers().ToList();
+        CheckNames("buffers", state.Buffers.Select(b => (b.Key, b.Value.Length)).ToList(), buffers.Select(b => (b.Name ?? "", b.Length)).ToList());
+        var generators = Model.Generators().ToList();
+        CheckNames("random generators", state.Generators.Select(g => (g.Key, 0)).ToList(), generators.Select(g => (g.Key, 0)).ToList());
         if (state.ShuffleOrder.Count != rows || !IsPermutation(state.ShuffleOrder))
         {
             throw new BackpropException($"The saved state's row order is not an order of the {rows} rows of this data.");
@@ -282,10 +292,36 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             state.Parameters[i].Value.CopyTo(parameters[i].Data);
         }
+        for (var i = 0; i < buffers.Count; i++)
+        {
+            state.Buffers[i].Value.CopyTo(buffers[i].Data);
+        }
+        for (var i = 0; i < generators.Count; i++)
+        {
+            generators[i].Value.State = state.Generators[i].Value;
+        }
         run.Batches.Resume(new Rng(state.ShuffleRng), state.ShuffleOrder, state.BatchPosition);
         (run.Steps, run.Epoch, run.InitialLoss, run.Reason) = (state.Steps, state.Epoch, state.InitialLoss, state.Finished);
         run.History.AddRange(state.LossHistory);
     }
+
+    // The saved state's buffers or generators must be the network's, by name and size, in order.
+    private static void CheckNames(string what, List<(string Name, int Length)> saved, List<(string Name, int Length)> network)
+    {
+        if (saved.Count != network.Count)
+        {
+            throw new BackpropException($"The saved state has {saved.Count} {what}; the network has {network.Count}.");
+        }
+        for (var i = 0; i < saved.Count; i++)
+        {
+            if (saved[i] != network[i])
+            {
+                throw new BackpropException($"The saved state's {what} {i + 1} is {Describe(saved[i])}; the network's is {Describe(network[i])}.");
+            }
+        }
+    }
+
+    private static string Describe((string Name, int Length) item) => item.Length == 0 ? item.Name : $"{item.Name} with {item.Length} numbers";
 
     private static bool IsPermutation(IReadOnlyList<int> order)
     {
@@ -487,8 +523,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             return batch.Graph;
         }
 
+        // NOTE: a graph replays in the mode it was recorded in (Dropout and BatchNorm choose their
+        // operation when recorded), so it is recorded in training mode even if a monitor left the model evaluating.
         private static Graph<T> Record(Trainer<T> trainer, Tensor<T> x, Tensor<T> y)
-            => new(trainer.Loss.Compute(trainer.Model.Forward(x), y));
+        {
+            using var mode = trainer.Model.InMode(training: true);
+            return new(trainer.Loss.Compute(trainer.Model.Forward(x), y));
+        }
 
         private static Shape Reshaped(Shape shape, int rows)
         {

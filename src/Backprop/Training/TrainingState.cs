@@ -41,4 +41,10 @@ public sealed record TrainingState<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>Every parameter's numbers, by parameter name, in <see cref="Nn.Module{T}.Parameters"/> order.</summary>
     public required IReadOnlyList<KeyValuePair<string, T[]>> Parameters { get; init; }
+
+    /// <summary>Every buffer's numbers (BatchNorm's running statistics), by name, in <see cref="Nn.Module{T}.Buffers"/> order.</summary>
+    public IReadOnlyList<KeyValuePair<string, T[]>> Buffers { get; init; } = [];
+
+    /// <summary>Every random generator's state (Dropout's masks), by name, in <see cref="Nn.Module{T}.Generators"/> order.</summary>
+    public IReadOnlyList<KeyValuePair<string, RngState>> Generators { get; init; } = [];
 }

@@ -105,4 +105,25 @@ public sealed class AllocationTests
 
         Assert.All(bytes, b => Assert.Equal(0, b));
     }
+
+    [Fact]
+    public void A_mini_batch_step_with_batch_norm_and_dropout_allocates_nothing()
+    {
+        // New dropout masks and running statistics every step, into the arrays of the recorded graphs.
+        var rng = new Rng(9);
+        var x = Normal<float>(rng, 50, 6);
+        var labels = new Tensor<float>(new Shape(50));
+        for (var i = 0; i < 50; i++)
+        {
+            labels.Data[i] = rng.NextInt(3);
+        }
+        var network = new Sequential<float>(
+            new Dense<float>(6, 32), new BatchNorm1d<float>(32), new ActivationLayer<float>(Activation.Relu), new Dropout<float>(0.3, 2), new Dense<float>(32, 3));
+        new HeInitializer(9).Initialize(network);
+
+        // Batches of 16, 16, 16, 2.
+        var bytes = AllocatedPerStep(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.01), x, labels, steps: 40, warmup: 8, batch: 16);
+
+        Assert.All(bytes, b => Assert.Equal(0, b));
+    }
 }
