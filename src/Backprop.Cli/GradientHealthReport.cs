@@ -25,8 +25,10 @@ internal static class GradientHealthReport
         stdout.WriteLine();
         if (health.Steps > 0)
         {
-            stdout.WriteLine("Gradient norm by step (all steps are in --json):");
-            var steps = SampleSteps(health.Steps);
+            stdout.WriteLine(health.RecordedSteps.Count == health.Steps
+                ? "Gradient norm by step (all steps are in --json):"
+                : $"Gradient norm by step (--json has {health.RecordedSteps.Count} of the {health.Steps} steps: every {health.RecordedSteps[1] - health.RecordedSteps[0]}th and the last):");
+            var steps = SampleSteps(health.RecordedSteps);
             TextTable.Write(stdout, ["Step", .. health.Groups],
                 [.. steps.Select(s => (IReadOnlyList<string>)[s.ToString(CultureInfo.InvariantCulture), .. health.NormsAt(s).Select(G)])]);
             stdout.WriteLine();
@@ -49,8 +51,14 @@ internal static class GradientHealthReport
             json.WriteStringValue(g);
         }
         json.WriteEndArray();
+        json.WriteStartArray("steps");
+        foreach (var s in health.RecordedSteps)
+        {
+            json.WriteNumberValue(s);
+        }
+        json.WriteEndArray();
         json.WriteStartArray("norms");
-        for (var s = 1; s <= health.Steps; s++)
+        foreach (var s in health.RecordedSteps)
         {
             json.WriteStartArray();
             foreach (var n in health.NormsAt(s))
@@ -109,8 +117,9 @@ internal static class GradientHealthReport
     }
 
     // The first step, the last, and evenly spaced steps between.
-    private static List<int> SampleSteps(int steps)
-        => [.. Enumerable.Range(0, SampledSteps).Select(k => 1 + (int)Math.Round((steps - 1) * (double)k / (SampledSteps - 1))).Distinct()];
+    // About SampledSteps of the recorded steps, evenly spread, the first and the last included.
+    private static List<int> SampleSteps(IReadOnlyList<int> recorded)
+        => [.. Enumerable.Range(0, SampledSteps).Select(k => recorded[(int)Math.Round((recorded.Count - 1) * (double)k / (SampledSteps - 1))]).Distinct()];
 
     private static string Kind(GradientWarningKind kind) => kind switch
     {

@@ -85,12 +85,21 @@ public sealed record DeadReluSummary(string Name, int Units, double Last, double
 /// and a stop, before any update, as soon as a gradient or a parameter is NaN or infinite — keeping the
 /// last finite parameters and naming the parameter and the operation where it appeared.
 /// </summary>
-/// <remarks>Only trained numbers are watched. Norms are kept for every step (see <see cref="NormsAt"/>).</remarks>
+/// <remarks>
+/// Only trained numbers are watched. The summary (first, last, smallest and largest norm, vanishing
+/// steps) covers every step; the norms themselves are kept in bounded memory, as the loss history is:
+/// every step up to <see cref="MaxKeptSteps"/>, then every k-th step with k doubling, and the latest
+/// (see <see cref="RecordedSteps"/> and <see cref="NormsAt"/>).
+/// </remarks>
 public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly GradientHealthOptions options;
     private readonly List<(string Name, List<(Parameter<T> Parameter, int Index)> Numbers)> groups = [];
     private readonly List<double> norms = [];
+    private readonly List<int> keptSteps = [];
+    private bool hasTail;
+    private int interval = 1;
+    private double[] first = [], last = [], min = [], max = [];
     private readonly List<GradientWarning> warnings = [];
     private readonly List<(string Name, int Units, double Last, double Max)> relus = [];
     private int[] belowFor = [];
@@ -116,18 +125,30 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
     /// <summary>True when each trained number is watched on its own (small networks), false when layer by layer.</summary>
     public bool PerNumber { get; private set; }
 
-    /// <summary>The number of steps whose gradients were recorded.</summary>
-    public int Steps => groups.Count == 0 ? 0 : norms.Count / groups.Count;
+    /// <summary>The most steps whose norms are kept on the grid of every k-th step (the latest is kept besides).</summary>
+    public const int MaxKeptSteps = 4096;
+
+    /// <summary>The number of steps whose gradients were seen.</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>The steps whose norms are kept, in order: every step of a short run; of a long one every k-th (k a power of 2) and the last.</summary>
+    public IReadOnlyList<int> RecordedSteps => keptSteps;
 
     /// <summary>The warnings raised, in order.</summary>
     public IReadOnlyList<GradientWarning> Warnings => warnings;
 
-    /// <summary>The gradient norm of each group at step <paramref name="step"/> (from 1), in <see cref="Groups"/> order.</summary>
+    /// <summary>The gradient norm of each group at step <paramref name="step"/> (from 1; one of <see cref="RecordedSteps"/>), in <see cref="Groups"/> order.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The step was not seen, or its norms were not kept.</exception>
     public IReadOnlyList<double> NormsAt(int step)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(step, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(step, Steps);
-        return norms.GetRange((step - 1) * groups.Count, groups.Count);
+        var row = keptSteps.BinarySearch(step);
+        if (row < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, $"The norms of step {step} were not kept (a long run keeps every {interval}th step and the last; see RecordedSteps).");
+        }
+        return norms.GetRange(row * groups.Count, groups.Count);
     }
 
     /// <summary>Each group's norms over the run.</summary>
@@ -136,11 +157,10 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         var result = new List<GradientGroupSummary>();
         for (var g = 0; g < groups.Count; g++)
         {
-            var series = Enumerable.Range(0, Steps).Select(s => norms[(s * groups.Count) + g]).ToList();
             var kinds = warnings.Where(w => w.Group == groups[g].Name).Select(w => w.Kind).Distinct().ToList();
-            result.Add(series.Count == 0
+            result.Add(Steps == 0
                 ? new GradientGroupSummary(groups[g].Name, double.NaN, double.NaN, double.NaN, double.NaN, 0, kinds)
-                : new GradientGroupSummary(groups[g].Name, series[0], series[^1], series.Min(), series.Max(), vanishingSteps[g], kinds));
+                : new GradientGroupSummary(groups[g].Name, first[g], last[g], min[g], max[g], vanishingSteps[g], kinds));
         }
         return result;
     }
@@ -154,6 +174,10 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         ArgumentNullException.ThrowIfNull(trainer);
         groups.Clear();
         norms.Clear();
+        keptSteps.Clear();
+        hasTail = false;
+        interval = 1;
+        Steps = 0;
         warnings.Clear();
         relus.Clear();
         warned = [];
@@ -176,6 +200,10 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         vanishingSteps = new int[groups.Count];
         snapshot = new T[watched.Count];
         current = new double[groups.Count];
+        first = new double[groups.Count];
+        last = new double[groups.Count];
+        min = new double[groups.Count];
+        max = new double[groups.Count];
     }
 
     /// <inheritdoc/>
@@ -212,11 +240,17 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
         {
             largest = current[g] > current[largest] ? g : largest;
         }
+        var previousSeen = Steps > 0;
+        Steps++;
+        Keep(Steps);
         for (var g = 0; g < groups.Count; g++)
         {
             var norm = current[g];
-            var previous = Steps > 0 ? norms[((Steps - 1) * groups.Count) + g] : double.NaN;
-            norms.Add(norm);
+            var previous = previousSeen ? last[g] : double.NaN;
+            first[g] = previousSeen ? first[g] : norm;
+            min[g] = previousSeen ? Math.Min(min[g], norm) : norm;
+            max[g] = previousSeen ? Math.Max(max[g], norm) : norm;
+            last[g] = norm;
             if (norm < options.VanishingThreshold)
             {
                 vanishingSteps[g]++;
@@ -242,6 +276,41 @@ public sealed class GradientHealthMonitor<T> : TrainingMonitor<T> where T : unma
             }
         }
         DeadUnits(step, graph);
+    }
+
+    // Keeps this step's norms (in `current`) when it is on the grid, or as the latest, dropping the
+    // previous latest; past MaxKeptSteps the grid thins to every other kept step.
+    private void Keep(int step)
+    {
+        var width = groups.Count;
+        if (hasTail)
+        {
+            keptSteps.RemoveAt(keptSteps.Count - 1);
+            norms.RemoveRange(norms.Count - width, width);
+            hasTail = false;
+        }
+        hasTail = (step - 1) % interval != 0;
+        keptSteps.Add(step);
+        norms.AddRange(current);
+        if (!hasTail && keptSteps.Count > MaxKeptSteps)
+        {
+            interval *= 2;
+            var kept = 0;
+            for (var row = 0; row < keptSteps.Count; row++)
+            {
+                if ((keptSteps[row] - 1) % interval == 0)
+                {
+                    keptSteps[kept] = keptSteps[row];
+                    for (var g = 0; g < width; g++)
+                    {
+                        norms[(kept * width) + g] = norms[(row * width) + g];
+                    }
+                    kept++;
+                }
+            }
+            keptSteps.RemoveRange(kept, keptSteps.Count - kept);
+            norms.RemoveRange(kept * width, norms.Count - (kept * width));
+        }
     }
 
     /// <inheritdoc/>

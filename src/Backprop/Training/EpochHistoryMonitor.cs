@@ -27,11 +27,17 @@ public readonly record struct EpochRecord(int Epoch, double TrainLoss, double? T
 /// The training figures are those of each batch's forward pass during the epoch, as the weights
 /// change — they cost nothing extra (Keras reports the same). The validation data is scored after the
 /// epoch's last step, in chunks, with the weights as they are then.
+/// The history is kept in bounded memory, as the loss history is: every epoch up to
+/// <see cref="MaxKept"/>, then every k-th epoch (k doubling) and the latest; a full-batch run of
+/// millions of steps has an epoch per step. <see cref="EpochCompleted"/> sees every epoch.
 /// </remarks>
 public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dataset? validation;
     private readonly List<EpochRecord> history = [];
+    private bool hasTail;
+    private int interval = 1;
+    private int firstEpoch;
     private readonly Stopwatch clock = new();
     private Evaluator<T>? evaluator;
     private double lossSum;
@@ -42,7 +48,10 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
     /// <summary>Creates the monitor; <paramref name="validation"/> is scored after every epoch when given.</summary>
     public EpochHistoryMonitor(Dataset? validation = null) => this.validation = validation;
 
-    /// <summary>The epochs recorded so far.</summary>
+    /// <summary>The most epochs kept on the grid of every k-th epoch (the latest is kept besides).</summary>
+    public const int MaxKept = 4096;
+
+    /// <summary>The epochs kept so far, in order: every epoch of a short run; of a long one every k-th (k a power of 2) and the latest.</summary>
     public IReadOnlyList<EpochRecord> History => history;
 
     /// <summary>Called with each epoch's record as soon as it is complete (for progress lines).</summary>
@@ -53,6 +62,8 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
     {
         ArgumentNullException.ThrowIfNull(trainer);
         history.Clear();
+        hasTail = false;
+        interval = 1;
         evaluator = trainer.Evaluator;
         Reset();
         clock.Restart();
@@ -100,10 +111,31 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
         {
             ValidationMetrics = scored?.Regression,
         };
-        history.Add(record);
+        Keep(record);
         EpochCompleted?.Invoke(record);
         Reset();
         clock.Restart();
+    }
+
+    private void Keep(EpochRecord record)
+    {
+        if (hasTail)
+        {
+            history.RemoveAt(history.Count - 1);
+        }
+        if (history.Count == 0)
+        {
+            firstEpoch = record.Epoch;
+        }
+        hasTail = (record.Epoch - firstEpoch) % interval != 0;
+        history.Add(record);
+        if (!hasTail && history.Count > MaxKept)
+        {
+            interval *= 2;
+            var start = firstEpoch;
+            var step = interval;
+            history.RemoveAll(r => (r.Epoch - start) % step != 0);
+        }
     }
 
     private void Reset()

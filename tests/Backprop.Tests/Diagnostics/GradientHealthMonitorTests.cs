@@ -127,4 +127,50 @@ public sealed class GradientHealthMonitorTests
     [Fact]
     public void Thresholds_out_of_range_are_refused()
         => Assert.Throws<BackpropException>(() => new GradientHealthMonitor<double>(new GradientHealthOptions { GrowthFactor = 0.5 }));
+
+    /// <summary>Each number's largest |gradient| over every step.</summary>
+    private sealed class LargestGradient : TrainingMonitor<double>
+    {
+        public Dictionary<string, double> Max { get; } = [];
+
+        public override void OnGradients(Trainer<double> trainer, int step, double loss, Backprop.Autograd.Graph<double> graph)
+        {
+            foreach (var e in trainer.Model.Elements())
+            {
+                Max[e.Name] = Math.Max(Max.GetValueOrDefault(e.Name), Math.Abs(e.Gradient));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_long_run_keeps_a_bounded_thinned_record_of_norms_and_a_summary_of_every_step()
+    {
+        // 10,000 full-batch steps of the lesson: more than MaxKeptSteps, so the norms are thinned.
+        var network = Lesson.CreateNetwork<double>();
+        var health = new GradientHealthMonitor<double>();
+        var largest = new LargestGradient();
+        var trainer = new Trainer<double>(network, new SumSquaredResiduals(), new GradientDescent<double>(network.Parameters(), 0.1));
+
+        var result = trainer.Fit(X, Y, new TrainingOptions { MaxSteps = 10_000, MinStepSize = null }, [health, largest]);
+
+        Assert.Equal(10_000, result.Steps);
+        Assert.Equal(10_000, health.Steps);
+        var kept = health.RecordedSteps;
+        Assert.InRange(kept.Count, GradientHealthMonitor<double>.MaxKeptSteps / 2, GradientHealthMonitor<double>.MaxKeptSteps + 1);
+        Assert.Equal(1, kept[0]);
+        Assert.Equal(10_000, kept[^1]);
+        var interval = kept[1] - kept[0];
+        Assert.Equal(4, interval); // 10,000 steps need a grid of every 4th step to fit 4,096
+        Assert.All(kept.SkipLast(1), s => Assert.Equal(0, (s - 1) % interval));
+        Assert.Throws<ArgumentOutOfRangeException>(() => health.NormsAt(2));
+        // The summary covers every step, kept or not: per number (the lesson is watched number by
+        // number) the largest norm is the largest |gradient| of any step.
+        Assert.True(health.PerNumber);
+        foreach (var g in health.Summary())
+        {
+            Assert.Equal(largest.Max[g.Name], g.Max);
+            Assert.Equal(g.Last, health.NormsAt(10_000)[health.Groups.ToList().IndexOf(g.Name)]);
+            Assert.Equal(g.First, health.NormsAt(1)[health.Groups.ToList().IndexOf(g.Name)]);
+        }
+    }
 }

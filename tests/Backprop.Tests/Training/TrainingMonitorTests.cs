@@ -82,4 +82,25 @@ public sealed class TrainingMonitorTests
         Assert.Equal(["epoch 1", "epoch 2"], recorder.Calls.Where(c => c.StartsWith("epoch", StringComparison.Ordinal)));
         Assert.Contains("step 4 epoch 2", recorder.Calls);
     }
+
+    [Fact]
+    public void The_epoch_history_of_a_long_run_is_bounded_thinned_and_ends_at_the_last_epoch()
+    {
+        // Full batch: one epoch per step, so 10,000 steps make 10,000 epochs, more than MaxKept.
+        var network = Lesson.CreateNetwork<double>();
+        var history = new EpochHistoryMonitor<double>();
+        var seen = 0;
+        history.EpochCompleted += _ => seen++;
+        var trainer = new Trainer<double>(network, new SumSquaredResiduals(), new GradientDescent<double>(network.Parameters(), 0.1));
+
+        trainer.Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = 10_000, MinStepSize = null }, [history]);
+
+        Assert.Equal(10_000, seen);
+        var kept = history.History;
+        Assert.InRange(kept.Count, EpochHistoryMonitor<double>.MaxKept / 2, EpochHistoryMonitor<double>.MaxKept + 1);
+        Assert.Equal(1, kept[0].Epoch);
+        Assert.Equal(10_000, kept[^1].Epoch);
+        Assert.All(kept.SkipLast(1), r => Assert.Equal(0, (r.Epoch - 1) % 4));
+        Assert.Equal(kept.Count - 1, kept.SkipLast(1).Select(r => r.Epoch).Distinct().Count());
+    }
 }
