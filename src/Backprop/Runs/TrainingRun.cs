@@ -144,7 +144,7 @@ public class TrainingRun
                 elements[i].Parameter.Data[elements[i].Index] = before[i];
             }
         }
-        return new CapturedStep(step, outcome.Network, outcome.Result, capture.Before, capture.Gradients, capture.After);
+        return new CapturedStep(step, outcome.Network, outcome.Result, capture.Before, capture.Gradients, capture.After, capture.Optimizer, capture.StateBefore, capture.StateAfter);
     }
 
     /// <summary>The trainer of <paramref name="network"/>; override to train another way (e.g. data-parallel).</summary>
