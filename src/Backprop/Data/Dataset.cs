@@ -108,6 +108,27 @@ public sealed class Dataset
         return features[(row * InputCount) + column];
     }
 
+    /// <summary>
+    /// The inputs and targets as tensors for training, which only reads them: in double, over the
+    /// dataset's own arrays (no copy: a 100 MB CSV is not held twice); otherwise converted copies.
+    /// </summary>
+    internal (Tensor<T> Inputs, Tensor<T> Targets) TrainingTensors<T>() where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double) && features is DoubleFeatures d && d.Values.Length == Count * InputCount)
+        {
+            return (Tensor<T>.Over((T[])(object)d.Values, new Shape(Count, InputCount)), Tensor<T>.Over((T[])(object)targets, new Shape(Count, TargetCount)));
+        }
+        return (InputTensor<T>(), TargetTensor<T>());
+    }
+
+    /// <summary>Rows <paramref name="start"/> … <paramref name="start"/> + <paramref name="count"/> − 1 of the inputs as a [count, inputs] tensor (a copy).</summary>
+    internal Tensor<T> InputRows<T>(int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var t = new Tensor<T>(new Shape(count, InputCount));
+        features.CopyRows(start, count, t.Data);
+        return t;
+    }
+
     /// <summary>The inputs as a [count, inputs] tensor.</summary>
     public Tensor<T> InputTensor<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {

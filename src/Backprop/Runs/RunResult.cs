@@ -146,16 +146,26 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
         return Lesson.IsLessonShaped(Network) ? [.. list.OrderBy(p => Lesson.ParameterNames.ToList().IndexOf(p.Name))] : [.. list];
     }
 
+    private const int PredictionChunkRows = 8192;
+
     /// <inheritdoc/>
     public override double[] Predict(Data.Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var outputs = Network.Predict(TrainingRun.AsExamples(data.InputTensor<T>(), Spec.Network.InputShape));
-        var values = new double[outputs.Length];
-        for (var i = 0; i < values.Length; i++)
+        // In chunks of rows: a copy of a chunk's inputs and its forward pass, never of the whole data
+        // set (a 100 MB CSV in one forward pass would hold every layer's outputs for a million rows).
+        double[]? values = null;
+        for (var start = 0; start < data.Count; start += PredictionChunkRows)
         {
-            values[i] = double.CreateChecked(outputs.Data[i]);
+            var count = Math.Min(PredictionChunkRows, data.Count - start);
+            var outputs = Network.Predict(TrainingRun.AsExamples(data.InputRows<T>(start, count), Spec.Network.InputShape));
+            var width = outputs.Length / count;
+            values ??= new double[(long)data.Count * width];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                values[((long)start * width) + i] = double.CreateChecked(outputs.Data[i]);
+            }
         }
-        return values;
+        return values ?? [];
     }
 }

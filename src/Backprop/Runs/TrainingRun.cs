@@ -155,7 +155,7 @@ public class TrainingRun
     protected virtual (Tensor<T> Inputs, Tensor<T> Targets) TrainingTensors<T>(Dataset train) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(train);
-        return (train.InputTensor<T>(), train.TargetTensor<T>());
+        return train.TrainingTensors<T>();
     }
 
     /// <summary>Rows [N, inputs] seen as examples [N, …<paramref name="example"/>] (images [N, C, H, W]): a view, nothing copied.</summary>

@@ -43,6 +43,16 @@ public class Tensor<T> where T : unmanaged, IFloatingPointIeee754<T>
         data = storage;
     }
 
+    /// <summary>A tensor over <paramref name="storage"/> itself, not a copy: writes to either are seen by both.</summary>
+    internal static Tensor<T> Over(T[] storage, Shape shape)
+    {
+        if (storage.Length != shape.Length)
+        {
+            throw new ArgumentException($"Shape {shape} holds {shape.Length} values; the array has {storage.Length}.", nameof(shape));
+        }
+        return new Tensor<T>(storage, shape);
+    }
+
     /// <summary>The tensor's dimensions.</summary>
     public Shape Shape { get; }
 

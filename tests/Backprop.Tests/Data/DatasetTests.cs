@@ -133,4 +133,34 @@ public sealed class DatasetTests
         Assert.Equal([-2 / Math.Sqrt(8.0 / 3), 0, 0, 0, 2 / Math.Sqrt(8.0 / 3), 0], train.Standardize(s).Inputs.ToArray());
         Assert.Equal([-1 / Math.Sqrt(8.0 / 3), 2], test.Standardize(s).Inputs.ToArray());
     }
+
+    [Fact]
+    public void Training_tensors_in_double_share_the_datasets_arrays_and_in_float_are_copies()
+    {
+        var data = new Dataset("d", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [7.0, 8.0, 9.0], ["a", "b"], ["y"]);
+
+        var (x, y) = data.TrainingTensors<double>();
+        var (xf, yf) = data.TrainingTensors<float>();
+
+        Assert.Equal(new Shape(3, 2), x.Shape);
+        Assert.Equal(new Shape(3, 1), y.Shape);
+        Assert.Equal(data.Inputs.ToArray(), x.ToDoubleArray());
+        Assert.Equal(data.Targets.ToArray(), y.ToDoubleArray());
+        // The same storage: no second copy of a large data set while it trains.
+        Assert.True(x.Data.Overlaps(data.Inputs));
+        Assert.True(y.Data.Overlaps(data.Targets));
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], xf.Data.ToArray());
+        Assert.Equal([7f, 8f, 9f], yf.Data.ToArray());
+    }
+
+    [Fact]
+    public void Rows_of_the_inputs_come_out_as_a_tensor_of_those_rows()
+    {
+        var data = new Dataset("d", [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [7.0, 8.0, 9.0], ["a", "b"], ["y"]);
+
+        var rows = data.InputRows<double>(1, 2);
+
+        Assert.Equal(new Shape(2, 2), rows.Shape);
+        Assert.Equal([3.0, 4.0, 5.0, 6.0], rows.ToDoubleArray());
+    }
 }

@@ -165,4 +165,24 @@ public sealed class TrainingRunTests
         Assert.Equal(12, spec.PlannedSteps);
         Assert.Equal(10, (spec with { Options = spec.Options with { MaxSteps = 10 } }).PlannedSteps);
     }
+
+    [Fact]
+    public void Predictions_over_many_rows_come_in_chunks_with_the_bits_of_one_forward_pass()
+    {
+        // 20,000 rows: more than two chunks of 8,192, the last one short.
+        var rng = new Rng(5);
+        var inputs = new double[20_000 * 3];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            inputs[i] = rng.NextUniform(-1, 1);
+        }
+        var data = new Dataset("many", inputs, new double[40_000], ["a", "b", "c"], ["y", "z"]);
+        var spec = new RunSpec { Data = new RunData(data), Network = new NetworkRecipe([3, 4, 2], Activation.Tanh), Options = new TrainingOptions { MaxSteps = 2 } };
+        var run = (RunResult<double>)new TrainingRun(spec).Run();
+
+        var predicted = run.Predict(data);
+
+        var whole = run.Network.Predict(data.InputTensor<double>()).ToDoubleArray();
+        Assert.Equal(whole, predicted);
+    }
 }
