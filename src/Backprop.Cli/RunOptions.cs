@@ -130,7 +130,7 @@ internal sealed class RunOptions
             _ = Lesson.Stage(s);
         }
         var lessonShaped = sizes.SequenceEqual(Lesson.LayerSizes);
-        initName ??= lessonShaped ? "lesson" : ClassificationRun.DefaultInit(lossFunction, Activations.Parse(parsed.GetValue(activation)!));
+        initName ??= lessonShaped ? "lesson" : ClassificationRun.DefaultInit(lossFunction, Activation.Parse(parsed.GetValue(activation)!));
         if (initName == "lesson" && !lessonShaped)
         {
             throw new BackpropException($"--init lesson gives the lesson's starting values, which fit only layers 1,2,1; the network here has layers {string.Join(",", sizes)}.");
@@ -142,7 +142,7 @@ internal sealed class RunOptions
         var optimizerName = training ? parsed.GetValue(optimizer)! : "gd";
         _ = Optimizer<double>.Create(optimizerName, [], lr);
         return new TrainSettings(
-            dataset, sizes, Activations.Parse(parsed.GetValue(activation)!), lossFunction, optimizerName, lr,
+            dataset, sizes, Activation.Parse(parsed.GetValue(activation)!), lossFunction, optimizerName, lr,
             new TrainingOptions
             {
                 // With --epochs, the lesson's step limits apply only when asked for.

@@ -24,6 +24,20 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The modules directly inside this one.</summary>
     public virtual IEnumerable<Module<T>> Children() => [];
 
+    /// <summary>
+    /// The registered kind this module is (<see cref="DenseKind"/>, an <see cref="Activation"/>, …),
+    /// through which model files, ONNX export and the summary handle it; null for a container or a
+    /// module of your own that no kind describes.
+    /// </summary>
+    public virtual LayerKind? Kind => null;
+
+    /// <summary>
+    /// State that is not trained but is part of the model (e.g. batch norm's running statistics), each
+    /// tensor named like a parameter (<c>layer1.runningMean</c>), in a stable order; this module's and
+    /// its children's. Model files and checkpoints save them after the parameters.
+    /// </summary>
+    public virtual IEnumerable<Tensor<T>> Buffers() => Children().SelectMany(c => c.Buffers());
+
     /// <summary>A short description, e.g. <c>Dense(1 → 2, SoftPlus)</c>.</summary>
     public abstract string Describe();
 

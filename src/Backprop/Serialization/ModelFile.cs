@@ -232,15 +232,12 @@ public static class ModelFile
         json.WriteEndArray();
     }
 
-    internal static string ActivationName(Activation a) => a switch
-    {
-        Activation.Identity => "identity",
-        Activation.SoftPlus => "softplus",
-        Activation.Relu => "relu",
-        Activation.Sigmoid => "sigmoid",
-        Activation.Tanh => "tanh",
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a, null),
-    };
+    /// <summary>The registered kind of <paramref name="layer"/>.</summary>
+    /// <exception cref="BackpropException">It has none.</exception>
+    internal static LayerKind KindOf<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>
+        => layer.Kind ?? throw new BackpropException($"A model can hold layers of registered kinds only; {layer.Describe()} has none.");
+
+    internal static string ActivationName(Activation a) => a.Name;
 
     /// <summary>Interprets a header whose checksum has been verified, then the arrays it describes.</summary>
     private sealed class Reader<T>(string source, JsonElement root, ReadOnlyMemory<byte> memory) where T : unmanaged, IFloatingPointIeee754<T>
@@ -450,15 +447,8 @@ public static class ModelFile
             }
         }
 
-        private Activation ParseActivation(string name) => name switch
-        {
-            "identity" => Activation.Identity,
-            "softplus" => Activation.SoftPlus,
-            "relu" => Activation.Relu,
-            "sigmoid" => Activation.Sigmoid,
-            "tanh" => Activation.Tanh,
-            _ => throw Bad($"unknown activation '{name}'"),
-        };
+        private Activation ParseActivation(string name)
+            => LayerRegistry.Activations.FirstOrDefault(a => a.Name == name) ?? throw Bad($"unknown activation '{name}'");
 
         private TResult Checked<TResult>(Func<TResult> create)
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Backprop.Nn;
 using Backprop.Tensors.Ops;
 
 namespace Backprop.Tensors;
@@ -38,7 +39,7 @@ public static class TensorOps
     /// recorded as one operation.
     /// </summary>
     public static Tensor<T> Linear<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T> bias) where T : unmanaged, IFloatingPointIeee754<T>
-        => Linear<T, IdentityActivation<T>>(x, weight, bias);
+        => Linear<T, IdentityLinearRule<T>>(x, weight, bias);
 
     /// <summary>f(x·W + b) as one operation, f applied in place and its derivative in place on the way back.</summary>
     internal static Tensor<T> Linear<T, TActivation>(Tensor<T> x, Tensor<T> weight, Tensor<T> bias)

@@ -1,0 +1,60 @@
+using System.Numerics;
+using Backprop.Kernels;
+using Backprop.Scalar;
+using Backprop.Tensors;
+using Backprop.Tensors.Ops;
+
+namespace Backprop.Nn;
+
+/// <summary>tanh x = (eˣ − e^−x)/(eˣ + e^−x).</summary>
+public sealed class TanhActivation : Activation
+{
+    private TanhActivation()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static TanhActivation Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "tanh";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "Tanh";
+
+    /// <inheritdoc/>
+    public override string? OnnxOperator => "Tanh";
+
+    /// <inheritdoc/>
+    public override Tensor<T> Apply<T>(Tensor<T> x) => x.Tanh();
+
+    /// <inheritdoc/>
+    public override Tensor<T> Linear<T>(Tensor<T> x, Tensor<T> weight, Tensor<T> bias) => TensorOps.Linear<T, TanhLinearRule<T>>(x, weight, bias);
+
+    /// <inheritdoc/>
+    public override Value Apply(Value x, string name) => x.Tanh(name);
+}
+
+internal readonly struct TanhRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static string Name => "tanh";
+
+    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Tanh(x, y);
+
+    // d/dx tanh x = 1 − tanh² x = 1 − y²
+    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        => ActivationKernels.TanhBackward(y, dy, dx, accumulate: true);
+}
+
+internal readonly struct TanhLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static string Name => "linear_tanh";
+
+    public static bool KeepsDerivative => false;
+
+    public static void Apply(Span<T> z, Span<T> derivative) => ActivationKernels.Tanh(z, z);
+
+    // d/dz tanh z = 1 − y²
+    public static void ToPreActivationGradient(ReadOnlySpan<T> y, ReadOnlySpan<T> derivative, Span<T> dy)
+        => ActivationKernels.TanhBackward(y, dy, dy);
+}
