@@ -23,8 +23,15 @@ public static class TrainingPictures
     /// <summary>The lesson's green squiggle.</summary>
     internal static readonly Color Green = Color.FromHex("#1a9641");
 
-    /// <summary>The names of the pictures, without extension.</summary>
+    /// <summary>The names of the pictures of every run, without extension.</summary>
     public static IReadOnlyList<string> Names { get; } = ["fit", "loss", "gradients"];
+
+    /// <summary>The names of the pictures drawn for <paramref name="record"/>: <see cref="Names"/>, then a classifier's (<see cref="ClassificationPictures.NamesFor"/>).</summary>
+    public static IReadOnlyList<string> NamesFor(TrainingRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.Classification is { } c ? [.. Names, .. ClassificationPictures.NamesFor(c)] : Names;
+    }
 
     /// <summary>
     /// Checks that <paramref name="folder"/> can hold the pictures (creating it if needed), so that a
@@ -52,7 +59,7 @@ public static class TrainingPictures
         }
     }
 
-    /// <summary>Writes fit, loss and gradients as PNG and SVG into <paramref name="folder"/>, all or none; returns the paths written.</summary>
+    /// <summary>Writes fit, loss and gradients (and a classifier's pictures) as PNG and SVG into <paramref name="folder"/>, all or none; returns the paths written.</summary>
     public static IReadOnlyList<string> Write(string folder, TrainingRecord record)
     {
         using var files = new AtomicFileSet();
@@ -71,13 +78,19 @@ public static class TrainingPictures
         ArgumentNullException.ThrowIfNull(record);
         CheckFolder(folder);
         var written = new List<string>();
-        foreach (var (name, plot) in Names.Zip([Fit(record), Loss(record), Gradients(record)]))
+        IEnumerable<Plot> plots = [Fit(record), Loss(record), Gradients(record)];
+        if (record.Classification is { } classification)
         {
+            plots = plots.Concat(ClassificationPictures.Draw(classification));
+        }
+        foreach (var (name, plot) in NamesFor(record).Zip(plots))
+        {
+            var (width, height) = name == "misclassified" ? ClassificationPictures.GridSize(record.Classification!) : (Width, Height);
             var png = Path.Combine(folder, name + ".png");
-            var pngBytes = plot.GetImageBytes(Width, Height, ImageFormat.Png);
+            var pngBytes = plot.GetImageBytes(width, height, ImageFormat.Png);
             files.Stage(png, "picture", s => s.Write(pngBytes));
             var svg = Path.Combine(folder, name + ".svg");
-            var svgBytes = System.Text.Encoding.UTF8.GetBytes(plot.GetSvgXml(Width, Height));
+            var svgBytes = System.Text.Encoding.UTF8.GetBytes(Svg(plot, width, height));
             files.Stage(svg, "picture", s => s.Write(svgBytes));
             written.Add(png);
             written.Add(svg);
@@ -173,11 +186,12 @@ public static class TrainingPictures
         var recorder = record.Recorder;
         var withGradients = recorder.Snapshots.Where(s => s.GradientNorms.Length > 0).ToArray();
         var steps = withGradients.Select(s => (double)s.Step).ToArray();
-        var palette = new ScottPlot.Palettes.Category10();
-        foreach (var g in record.GradientOrder)
+        var order = record.GradientOrder;
+        for (var i = 0; i < order.Count; i++)
         {
+            var g = order[i];
             var line = plot.Add.ScatterLine(steps, Log10(withGradients.Select(s => s.GradientNorms[g]).ToArray()));
-            line.Color = palette.GetColor(g);
+            line.Color = SeriesColors.Get(i, order.Count);
             line.LineWidth = 2;
             line.LegendText = recorder.GradientGroups[g];
         }
@@ -211,7 +225,14 @@ public static class TrainingPictures
         return ([.. steps], [.. losses]);
     }
 
-    private static Plot NewPlot()
+    /// <summary>
+    /// The plot as SVG, with its bitmaps (heatmaps: the confusion matrix, images) drawn with sharp
+    /// pixels when a browser scales them, as in the PNG, rather than blurred.
+    /// </summary>
+    internal static string Svg(Plot plot, int width, int height)
+        => plot.GetSvgXml(width, height).Replace("<image ", "<image style=\"image-rendering:pixelated\" image-rendering=\"optimizeSpeed\" ", StringComparison.Ordinal);
+
+    internal static Plot NewPlot()
     {
         var plot = new Plot();
         plot.Font.Set(PlotFonts.Name);

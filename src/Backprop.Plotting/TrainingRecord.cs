@@ -20,6 +20,9 @@ public sealed record TrainingRecord(
     string Network,
     IReadOnlyList<KeyValuePair<string, string>> Settings)
 {
+    /// <summary>For a classifier: learning curves, the confusion matrix and the worst mistakes, drawn as pictures of their own; null otherwise.</summary>
+    public ClassificationRecord? Classification { get; init; }
+
     /// <summary>The most data rows a predicted-against-observed probe holds.</summary>
     public const int MaxProbeRows = 1000;
 

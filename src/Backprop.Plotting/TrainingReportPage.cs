@@ -10,7 +10,8 @@ namespace Backprop.Plotting;
 /// <summary>
 /// The training report: one self-contained HTML page (inline SVG and script, nothing fetched) with
 /// the fit at each recorded step, a slider and a play button, the loss curve with a marker that
-/// follows the slider, the parameter table at the slider's step (start, current, final) and the
+/// follows the slider, the gradient norms with a line at the slider's step, a classifier's learning
+/// curves, confusion matrix and worst mistakes, the parameter table at the slider's step (start, current, final) and the
 /// network, data, settings and stop reason.
 /// </summary>
 public static class TrainingReportPage
@@ -100,7 +101,14 @@ public static class TrainingReportPage
         var frames = record.IsCurve ? CurveFigure(html, record) : PointsFigure(html, record);
         html.Append("</figure>\n<figure><figcaption>Loss</figcaption>\n");
         var marks = LossFigure(html, record);
-        html.Append("</figure>\n</div>\n<div class=\"row\">\n<section><h2>Parameters</h2>\n");
+        html.Append("</figure>\n<figure><figcaption>Gradients</figcaption>\n");
+        var gradientMarks = GradientFigure(html, record);
+        html.Append("</figure>\n</div>\n");
+        if (record.Classification is { } classification)
+        {
+            ClassificationFigures(html, classification);
+        }
+        html.Append("<div class=\"row\">\n<section><h2>Parameters</h2>\n");
         ParameterTable(html, record);
         html.Append("</section>\n<section><h2>The run</h2>\n<dl>\n");
         Item(html, "network", record.Network);
@@ -119,6 +127,7 @@ public static class TrainingReportPage
             steps = snapshots.Select(s => s.Step),
             frames,
             markers = marks,
+            gradientMarkers = gradientMarks,
             values = snapshots.Select(s => record.ValueOrder.Take(MaxTableRows).Select(i => Short(s.Values[i]))),
         };
         // System.Text.Json escapes <, > and & by default, so the data cannot close the script element.
@@ -196,6 +205,52 @@ public static class TrainingReportPage
         return marks;
     }
 
+    // The gradient norm of each group (each number for small networks, each layer otherwise) at every
+    // snapshot, log scale, one colour each; returns the x of the line marking each snapshot's step.
+    private static string[] GradientFigure(StringBuilder html, TrainingRecord record)
+    {
+        var recorder = record.Recorder;
+        var snapshots = recorder.Snapshots.Where(s => s.GradientNorms.Length > 0).ToArray();
+        var steps = snapshots.Select(s => (double)s.Step).ToArray();
+        var order = record.GradientOrder;
+        static double Log(double v) => v > 0 && double.IsFinite(v) ? Math.Log10(v) : double.NaN;
+        var all = snapshots.SelectMany(s => s.GradientNorms.Select(Log));
+        var frame = new Frame(Bounds(steps.Append(0).Append(record.Result.Steps)), Bounds(all));
+        Axes(html, frame, "step", "gradient norm (log scale)", log: true, clip: "gradients");
+        html.Append("<g clip-path=\"url(#gradients-clip)\">");
+        var legend = new StringBuilder("<div class=\"legend\">");
+        for (var i = 0; i < order.Count; i++)
+        {
+            var g = order[i];
+            var colour = SeriesColors.Hex(i, order.Count);
+            var ys = snapshots.Select(s => Log(s.GradientNorms[g])).ToArray();
+            var name = E(recorder.GradientGroups[g]);
+            html.Append(CultureInfo.InvariantCulture, $"<path class=\"gradient\" d=\"{PathData(frame, steps, ys)}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"><title>{name}</title></path>");
+            legend.Append(CultureInfo.InvariantCulture, $"<span><svg width=\"26\" height=\"10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\" stroke=\"{colour}\"/></svg>{name}</span>");
+        }
+        var marks = recorder.Snapshots.Select(s => frame.X(s.Step).ToString("0.#", CultureInfo.InvariantCulture)).ToArray();
+        html.Append(CultureInfo.InvariantCulture, $"</g><line id=\"gradient-marker\" x1=\"{marks[^1]}\" y1=\"{Top}\" x2=\"{marks[^1]}\" y2=\"{Height - Bottom}\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>");
+        html.Append("</svg>\n").Append(legend);
+        html.Append("<span class=\"legend-marker-line\"><svg width=\"26\" height=\"10\" aria-hidden=\"true\"><line x1=\"13\" y1=\"0\" x2=\"13\" y2=\"10\"/></svg>the slider's step</span></div>\n");
+        return marks;
+    }
+
+    // A classifier's pictures (ClassificationPictures), each an SVG image in the page: learning
+    // curves, the confusion matrix and, for image data, the worst mistakes.
+    private static void ClassificationFigures(StringBuilder html, ClassificationRecord classification)
+    {
+        html.Append("<h2>Classification</h2>\n<div class=\"row\">\n");
+        var names = ClassificationPictures.NamesFor(classification);
+        string[] captions = ["Loss per epoch", "Accuracy per epoch", $"Confusion matrix ({classification.ScoredOn} data)", $"Misclassified most confidently ({classification.ScoredOn} data)"];
+        foreach (var (i, plot) in ClassificationPictures.Draw(classification).Index())
+        {
+            var (width, height) = names[i] == "misclassified" ? ClassificationPictures.GridSize(classification) : (TrainingPictures.Width, TrainingPictures.Height);
+            var svg = Convert.ToBase64String(Encoding.UTF8.GetBytes(TrainingPictures.Svg(plot, width, height)));
+            html.Append(CultureInfo.InvariantCulture, $"<figure id=\"{names[i]}-figure\"><figcaption>{E(captions[i])}</figcaption><img class=\"chart\" src=\"data:image/svg+xml;base64,{svg}\" width=\"{width}\" height=\"{height}\" alt=\"{E(captions[i])}\"></figure>\n");
+        }
+        html.Append("</div>\n");
+    }
+
     private static void ParameterTable(StringBuilder html, TrainingRecord record)
     {
         var snapshots = record.Recorder.Snapshots;
@@ -214,10 +269,10 @@ public static class TrainingReportPage
         }
     }
 
-    private static void Axes(StringBuilder html, Frame frame, string xLabel, string yLabel, bool log)
+    private static void Axes(StringBuilder html, Frame frame, string xLabel, string yLabel, bool log, string? clip = null)
     {
-        html.Append(CultureInfo.InvariantCulture, $"""<svg viewBox="0 0 {Width} {Height}" width="{Width}" height="{Height}" xmlns="http://www.w3.org/2000/svg" role="img">""");
-        html.Append(CultureInfo.InvariantCulture, $"""<defs><clipPath id="{(log ? "loss" : "fit")}-clip"><rect x="{Left}" y="{Top}" width="{Width - Left - Right}" height="{Height - Top - Bottom}"/></clipPath></defs>""");
+        html.Append(CultureInfo.InvariantCulture, $"""<svg class="chart" viewBox="0 0 {Width} {Height}" width="{Width}" height="{Height}" xmlns="http://www.w3.org/2000/svg" role="img">""");
+        html.Append(CultureInfo.InvariantCulture, $"""<defs><clipPath id="{clip ?? (log ? "loss" : "fit")}-clip"><rect x="{Left}" y="{Top}" width="{Width - Left - Right}" height="{Height - Top - Bottom}"/></clipPath></defs>""");
         html.Append(CultureInfo.InvariantCulture, $"""<rect x="{Left}" y="{Top}" width="{Width - Left - Right}" height="{Height - Top - Bottom}" class="plot-area"/>""");
         foreach (var t in Ticks(frame.XRange, integersOnly: false))
         {
@@ -322,19 +377,23 @@ public static class TrainingReportPage
     }
 
     private const string Style = """
-        body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
+        body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 24px; color: #222; }
         h1 { font-size: 1.5em; margin: 0 0 4px; } h2 { font-size: 1.1em; }
         .lead { margin: 0 0 12px; }
         .controls { display: flex; gap: 12px; align-items: center; margin: 8px 0; }
         #slider { width: 480px; } #step-label { font-variant-numeric: tabular-nums; min-width: 14em; }
         .row { display: flex; flex-wrap: wrap; gap: 24px; }
-        figure { margin: 0; } figcaption { font-weight: bold; margin-bottom: 4px; }
+        figure { margin: 0; flex: 1 1 420px; min-width: 0; } figcaption { font-weight: bold; margin-bottom: 4px; }
+        .chart { width: 100%; height: auto; display: block; }
+        #misclassified-figure { flex-basis: 100%; max-width: 900px; }
+        section { flex: 1 1 420px; min-width: 0; }
         svg text { font-size: 12px; fill: #333; } svg .label { font-size: 13px; }
         .plot-area { fill: #fff; stroke: #999; } .grid { stroke: #eee; }
         .datum { fill: #111; } .point { fill: #1a9641; fill-opacity: 0.7; }
         #loss-marker { fill: #ff7f0e; stroke: #fff; stroke-width: 2; }
         .legend { display: flex; gap: 18px; font-size: 13px; margin-top: 2px; } .legend svg { vertical-align: middle; margin-right: 4px; }
         .legend line { stroke-width: 3; } .legend-datum circle { fill: #111; } .legend-marker circle { fill: #ff7f0e; } .legend-start line { stroke: #1a9641; stroke-opacity: 0.3; stroke-dasharray: 6 4; }
+        .legend { flex-wrap: wrap; } .legend-marker-line line { stroke: #ff7f0e; stroke-width: 2; }
         .legend-fit line { stroke: #1a9641; } .legend-loss line { stroke: #1f77b4; } .legend-stop line { stroke: #d62728; stroke-dasharray: 5 4; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { padding: 3px 12px; border-bottom: 1px solid #ddd; text-align: right; }
         th:first-child, td:first-child { text-align: left; } td.current { background: #f1f8f3; }
@@ -352,6 +411,7 @@ public static class TrainingReportPage
           var curve = document.getElementById("curve");
           var points = document.getElementById("points");
           var marker = document.getElementById("loss-marker");
+          var gradientMarker = document.getElementById("gradient-marker");
           var cells = document.querySelectorAll("#parameters td.current");
           var timer = null;
           function show(i) {
@@ -365,6 +425,8 @@ public static class TrainingReportPage
             var mark = report.markers[i].split(" ");
             marker.setAttribute("cx", mark[0]);
             marker.setAttribute("cy", mark[1]);
+            gradientMarker.setAttribute("x1", report.gradientMarkers[i]);
+            gradientMarker.setAttribute("x2", report.gradientMarkers[i]);
             var values = report.values[i];
             for (var c = 0; c < cells.length; c++) { cells[c].textContent = values[c]; }
             var last = report.steps.length - 1;

@@ -59,7 +59,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
         int inWidth = inputs.Shape.Columns, outWidth = targets.Length / targets.Shape[0];
-        return Run(inputs.Shape.Rows, inWidth, targets.Shape, confusion, null, (start, count, x, y) =>
+        return Run(inputs.Shape.Rows, inWidth, targets.Shape, confusion, null, null, (start, count, x, y) =>
         {
             inputs.Data.Slice(start * inWidth, count * inWidth).CopyTo(x);
             targets.Data.Slice(start * outWidth, count * outWidth).CopyTo(y);
@@ -70,16 +70,21 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <param name="data">The rows.</param>
     /// <param name="confusion">For classification, a matrix to add every row's (observed, predicted) pair to.</param>
     /// <param name="predictions">For classification, receives each row's predicted class (one element per row).</param>
-    public Evaluation Evaluate(Dataset data, ConfusionMatrix? confusion = null, int[]? predictions = null)
+    /// <param name="confidences">For classification, receives each row's probability (softmax) for its predicted class (one element per row).</param>
+    public Evaluation Evaluate(Dataset data, ConfusionMatrix? confusion = null, int[]? predictions = null, double[]? confidences = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (predictions is not null && predictions.Length != data.Count)
         {
             throw new ArgumentException($"{data.Count} rows need {data.Count} predictions; the array has {predictions.Length}.", nameof(predictions));
         }
+        if (confidences is not null && confidences.Length != data.Count)
+        {
+            throw new ArgumentException($"{data.Count} rows need {data.Count} confidences; the array has {confidences.Length}.", nameof(confidences));
+        }
         var targets = data.Targets.ToArray();
         var width = data.TargetCount;
-        return Run(data.Count, data.InputCount, new Shape(data.Count, width), confusion, predictions, (start, count, x, y) =>
+        return Run(data.Count, data.InputCount, new Shape(data.Count, width), confusion, predictions, confidences, (start, count, x, y) =>
         {
             data.CopyInputs(start, count, x);
             for (var i = 0; i < count * width; i++)
@@ -91,7 +96,7 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private delegate void CopyRows(int start, int count, Span<T> inputs, Span<T> targets);
 
-    private Evaluation Run(int rows, int inputWidth, Shape targetShape, ConfusionMatrix? confusion, int[]? predictions, CopyRows copy)
+    private Evaluation Run(int rows, int inputWidth, Shape targetShape, ConfusionMatrix? confusion, int[]? predictions, double[]? confidences, CopyRows copy)
     {
         if (rows == 0)
         {
@@ -110,9 +115,34 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
             if (classification)
             {
                 correct += ConfusionMatrix.Count(chunk.Outputs!.Data, chunk.Targets.Data, count, confusion, predictions.AsSpan(predictions is null ? 0 : start));
+                if (confidences is not null)
+                {
+                    LargestProbabilities(chunk.Outputs!.Data, count, confidences.AsSpan(start, count));
+                }
             }
         }
         return new Evaluation(Loss.SumsOverRows ? total : total / rows, classification ? (double)correct / rows : null, rows);
+    }
+
+    // The softmax probability of each row's largest score: 1 / Σ_j e^(z_j − max z), which cannot overflow.
+    private static void LargestProbabilities(ReadOnlySpan<T> logits, int rows, Span<double> destination)
+    {
+        var width = logits.Length / rows;
+        for (var r = 0; r < rows; r++)
+        {
+            var row = logits.Slice(r * width, width);
+            var max = double.NegativeInfinity;
+            foreach (var z in row)
+            {
+                max = Math.Max(max, double.CreateChecked(z));
+            }
+            var sum = 0.0;
+            foreach (var z in row)
+            {
+                sum += Math.Exp(double.CreateChecked(z) - max);
+            }
+            destination[r] = 1 / sum;
+        }
     }
 
     private Chunk ChunkOf(int count, int inputWidth, Shape targetShape)

@@ -26,7 +26,7 @@ public sealed record TrainingSnapshot(int Step, double Loss, double[] Values, do
 /// <remarks>
 /// The interval starts at 1 and doubles whenever more than <c>maxSnapshots</c> would be kept (every
 /// other snapshot is then dropped), so a run of any length keeps between maxSnapshots/2 and
-/// maxSnapshots of them, evenly spaced, plus the start and the end. Steps between snapshots cost a
+/// maxSnapshots of them, evenly spaced, plus the start, the first step and the end. Steps between snapshots cost a
 /// comparison and nothing else.
 /// </remarks>
 public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -122,7 +122,9 @@ public sealed class SnapshotRecorder<T> : TrainingMonitor<T> where T : unmanaged
         if (kept.Count > maxSnapshots + 1)
         {
             Interval *= 2;
-            kept.RemoveAll(s => s.Step % Interval != 0);
+            // NOTE: step 1 stays: its gradients are those at the starting values, often the largest
+            // of the run (the lesson's early spike), and a gradients picture should start there.
+            kept.RemoveAll(s => s.Step % Interval != 0 && s.Step != 1);
         }
     }
 

@@ -113,4 +113,32 @@ public sealed class ReportInBrowserTests(ChromiumFixture chromium) : IClassFixtu
         Assert.NotEqual(final, start);
         Assert.Empty(tab.Errors);
     }
+    [ChromiumFact]
+    public async Task The_gradient_marker_follows_the_slider_and_spans_the_page_width()
+    {
+        var tab = await OpenAsync(LessonRecord().Record);
+        const string x = "document.getElementById('gradient-marker').getAttribute('x1')";
+        var final = double.Parse((string)(await tab.EvaluateAsync(x))!, CultureInfo.InvariantCulture);
+        await tab.EvaluateAsync("(() => { const s = document.getElementById('slider'); s.value = 1; s.dispatchEvent(new Event('input')); })()");
+        var early = double.Parse((string)(await tab.EvaluateAsync(x))!, CultureInfo.InvariantCulture);
+
+        Assert.True(early < final, $"marker at {early} for step 1, {final} for the last step");
+        Assert.Equal(7, (double)(await tab.EvaluateAsync("document.querySelectorAll('path.gradient').length"))!);
+        // The three charts of the first row share the 1400-pixel window rather than keeping a fixed width.
+        var widths = (string)(await tab.EvaluateAsync("Array.from(document.querySelectorAll('svg.chart')).map(s => Math.round(s.getBoundingClientRect().width)).join(' ')"))!;
+        var total = widths.Split(' ').Sum(w => int.Parse(w, CultureInfo.InvariantCulture));
+        Assert.True(total > 1200, $"chart widths {widths}");
+        Assert.Empty(tab.Errors);
+    }
+
+    [ChromiumFact]
+    public async Task A_classifiers_report_shows_its_learning_curves_confusion_matrix_and_mistakes()
+    {
+        var tab = await OpenAsync(ImageClassifierRecord());
+        var figures = (string)(await tab.EvaluateAsync("Array.from(document.querySelectorAll('figure img.chart')).map(i => i.closest('figure').id + ':' + (i.complete && i.naturalWidth > 0)).join(' ')"))!;
+
+        Assert.Equal("epochs-figure:true accuracy-figure:true confusion-figure:true misclassified-figure:true", figures);
+        Assert.Empty(tab.Errors);
+        Assert.All(tab.Requests, url => Assert.True(url.StartsWith("file://", StringComparison.Ordinal) || url.StartsWith("data:", StringComparison.Ordinal), url));
+    }
 }

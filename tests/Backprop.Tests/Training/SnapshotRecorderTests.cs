@@ -103,12 +103,32 @@ public sealed class SnapshotRecorderTests
         var steps = recorder.Snapshots.Select(s => s.Step).ToList();
 
         Assert.True(BitOperations.IsPow2(recorder.Interval), $"interval {recorder.Interval}");
-        Assert.InRange(steps.Count, 25, 52);
+        Assert.InRange(steps.Count, 26, 53);
         Assert.Equal(0, steps[0]);
         Assert.Equal(10_001, steps[^1]);
-        Assert.All(steps.SkipLast(1), s => Assert.Equal(0, s % recorder.Interval));
-        Assert.Equal(steps.SkipLast(1), Enumerable.Range(0, steps.Count - 1).Select(i => i * recorder.Interval));
+        // Evenly spaced, except that the first step is always kept (its gradients start the gradients picture).
+        Assert.Equal(1, steps[1]);
+        var spaced = steps.SkipLast(1).Where(s => s != 1).ToList();
+        Assert.Equal(spaced, Enumerable.Range(0, spaced.Count).Select(i => i * recorder.Interval));
         Assert.All(recorder.Snapshots.Skip(1), s => Assert.Equal(7, s.GradientNorms.Length));
+    }
+
+    [Fact]
+    public void A_long_run_keeps_the_gradients_of_the_first_step()
+    {
+        var network = Lesson.CreateNetwork<double>();
+        var recorder = new SnapshotRecorder<double>(network, Grid, maxSnapshots: 20);
+        new Trainer<double>(network, new SumSquaredResiduals(), new GradientDescent<double>(network.Parameters(), 0.1))
+            .Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = 1000, MinStepSize = null }, [recorder]);
+
+        var first = recorder.Snapshots[1];
+        Assert.Equal(1, first.Step);
+        // The lesson's first-step derivatives (reference/lesson.md), in the recorder's order.
+        var lesson = new Dictionary<string, double> { ["w1"] = 0.7609, ["b1"] = 0.9673, ["w2"] = 0.3323, ["b2"] = 0.7322, ["w3"] = 7.1423, ["w4"] = 1.4873, ["b3"] = 3.4595 };
+        for (var i = 0; i < recorder.GradientGroups.Count; i++)
+        {
+            Assert.Equal(lesson[recorder.GradientGroups[i]], first.GradientNorms[i], 4);
+        }
     }
 
     [Fact]
