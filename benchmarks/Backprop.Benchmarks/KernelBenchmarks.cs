@@ -72,4 +72,16 @@ public class ActivationBenchmarks
 
     [Benchmark]
     public void TanhBackward() => ActivationKernels.TanhBackward<float>(x, dy, y);
+
+    /// <summary>What the fused tanh layer does forward: tanh and its derivative sech² kept from the input.</summary>
+    [Benchmark]
+    public void TanhWithDerivative() => ActivationKernels.Tanh<float>(x, y, s);
+
+    /// <summary>What the fused tanh layer does backward: the kept derivative times dy.</summary>
+    [Benchmark]
+    public void MultiplyBackward() => ActivationKernels.MultiplyBackward<float>(s, dy, y);
+
+    /// <summary>What the tanh op does backward: sech² from the input, times dy.</summary>
+    [Benchmark]
+    public void TanhBackwardFromInput() => ActivationKernels.TanhBackwardFromInput<float>(x, dy, y);
 }

@@ -19,12 +19,12 @@ namespace Backprop.Kernels;
 public static class OptimizerKernels
 {
     /// <summary>
-    /// Adam for one parameter: m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g·g;
-    /// step = lr·(m/c₁)/(√(v/c₂) + ε); value ← value − step; with the bias corrections
-    /// c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ given. Returns the largest |step|.
+    /// Adam (AdamW with a decay factor below 1) for one parameter: m ← β₁m + (1 − β₁)g;
+    /// v ← β₂v + (1 − β₂)g·g; step = lr·(m/c₁)/(√(v/c₂) + ε); value ← value·d − step, with the
+    /// constants of <paramref name="k"/> (bias corrections c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ, decay factor
+    /// d = 1 − lr·λ, exactly 1 without decay). Returns the largest |step| (the decay's shrink not counted).
     /// </summary>
-    public static T Adam<T>(Span<T> values, ReadOnlySpan<T> gradients, Span<T> firstMoments, Span<T> secondMoments,
-        T learningRate, T beta1, T beta2, T c1, T c2, T epsilon)
+    public static T Adam<T>(Span<T> values, ReadOnlySpan<T> gradients, Span<T> firstMoments, Span<T> secondMoments, in AdamCoefficients<T> k)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var n = values.Length;
@@ -35,14 +35,15 @@ public static class OptimizerKernels
         ref var g = ref MemoryMarshal.GetReference(gradients);
         ref var m = ref MemoryMarshal.GetReference(firstMoments);
         ref var v = ref MemoryMarshal.GetReference(secondMoments);
-        T oneMinusBeta1 = T.One - beta1, oneMinusBeta2 = T.One - beta2;
+        T learningRate = k.LearningRate, beta1 = k.Beta1, beta2 = k.Beta2, oneMinusBeta1 = k.OneMinusBeta1, oneMinusBeta2 = k.OneMinusBeta2;
+        T c1 = k.C1, c2 = k.C2, epsilon = k.Epsilon, decay = k.Decay;
         var largest = T.Zero;
         var i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && n >= Vector<T>.Count)
         {
             var width = Vector<T>.Count;
             Vector<T> lr = new(learningRate), b1 = new(beta1), b2 = new(beta2), ob1 = new(oneMinusBeta1), ob2 = new(oneMinusBeta2);
-            Vector<T> cc1 = new(c1), cc2 = new(c2), eps = new(epsilon);
+            Vector<T> cc1 = new(c1), cc2 = new(c2), eps = new(epsilon), d = new(decay);
             var top = Vector<T>.Zero;
             var nan = Vector<T>.Zero;
             for (; i <= n - width; i += width)
@@ -53,6 +54,7 @@ public static class OptimizerKernels
                 var step = lr * (mi / cc1) / (Vector.SquareRoot(vi / cc2) + eps);
                 mi.StoreUnsafe(ref m, (nuint)i);
                 vi.StoreUnsafe(ref v, (nuint)i);
+                (Vector.LoadUnsafe(ref x, (nuint)i) * d).StoreUnsafe(ref x, (nuint)i);
                 Apply(ref x, i, step, ref top, ref nan);
             }
             largest = Reduce(top, nan);
@@ -65,7 +67,8 @@ public static class OptimizerKernels
             mi = (beta1 * mi) + (oneMinusBeta1 * gi);
             vi = (beta2 * vi) + (oneMinusBeta2 * gi * gi);
             var step = learningRate * (mi / c1) / (T.Sqrt(vi / c2) + epsilon);
-            Unsafe.Add(ref x, i) -= step;
+            ref var xi = ref Unsafe.Add(ref x, i);
+            xi = (xi * decay) - step;
             largest = T.Max(largest, T.Abs(step));
         }
         return largest;

@@ -9,7 +9,7 @@ namespace Backprop.Losses;
 /// </summary>
 public abstract class Loss
 {
-    /// <summary>The loss's short name as the command line spells it (<c>ssr</c>, <c>mse</c>, <c>cross-entropy</c>).</summary>
+    /// <summary>The loss's short name as the command line spells it (<c>ssr</c>, <c>mse</c>, <c>cross-entropy</c>, <c>mae</c>, <c>huber</c>, <c>bce</c>).</summary>
     public abstract string Name { get; }
 
     /// <summary>The loss's name for people, e.g. <c>SSR</c>.</summary>
@@ -27,7 +27,7 @@ public abstract class Loss
     /// <summary>The loss of <paramref name="predicted"/> against <paramref name="observed"/>: a scalar tensor.</summary>
     public abstract Tensor<T> Compute<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>A loss by name: <c>ssr</c>, <c>mse</c>, <c>cross-entropy</c>.</summary>
+    /// <summary>A loss by name: <c>ssr</c>, <c>mse</c>, <c>cross-entropy</c>, <c>mae</c>, <c>huber</c> (δ = 1), <c>bce</c> (binary cross-entropy on logits).</summary>
     /// <exception cref="BackpropException">The name is unknown.</exception>
     public static Loss Create(string name)
     {
@@ -37,7 +37,10 @@ public abstract class Loss
             "SSR" or "SUM-SQUARED-RESIDUALS" => new SumSquaredResiduals(),
             "MSE" or "MEAN-SQUARED-ERROR" => new MeanSquaredError(),
             "CROSS-ENTROPY" or "CROSSENTROPY" or "CE" => new CrossEntropy(),
-            _ => throw new BackpropException($"Unknown loss '{name}'; choose one of ssr, mse, cross-entropy."),
+            "MAE" or "MEAN-ABSOLUTE-ERROR" or "L1" => new MeanAbsoluteError(),
+            "HUBER" => new HuberLoss(),
+            "BCE" or "BINARY-CROSS-ENTROPY" => new BinaryCrossEntropy(),
+            _ => throw new BackpropException($"Unknown loss '{name}'; choose one of ssr, mse, cross-entropy, mae, huber, bce."),
         };
     }
 

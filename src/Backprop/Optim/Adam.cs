@@ -11,14 +11,16 @@ namespace Backprop.Optim;
 /// <remarks>
 /// m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; m̂ = m/(1 − β₁ᵗ); v̂ = v/(1 − β₂ᵗ);
 /// new value = old value − lr·m̂/(√v̂ + ε). Kingma &amp; Ba (2015), "Adam: A Method for Stochastic Optimization".
+/// With <see cref="Optimizer{T}.WeightDecay"/> λ it is AdamW (Loshchilov &amp; Hutter 2019, "Decoupled Weight
+/// Decay Regularization", PyTorch's <c>AdamW</c> formula): new value = old value·(1 − lr·λ) − lr·m̂/(√v̂ + ε).
+/// Every constant (1 − β, 1 − βᵗ, 1 − lr·λ) is computed in double and then rounded (<see cref="AdamCoefficients{T}"/>).
 /// </remarks>
 public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[]?[] firstMoments;
     private readonly T[]?[] secondMoments;
-    private readonly T lr, beta1, beta2, epsilon;
-    private readonly double beta1Value, beta2Value;
-    private T c1 = T.One, c2 = T.One;
+    private readonly double beta1, beta2, epsilon;
+    private AdamCoefficients<T> plain, decayed;
 
     /// <summary>Creates the optimizer with the usual defaults β₁ = 0.9, β₂ = 0.999, ε = 1e-8.</summary>
     public Adam(IEnumerable<Parameter<T>> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
@@ -36,12 +38,9 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         {
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ε must be positive.");
         }
-        lr = T.CreateChecked(learningRate);
-        beta1Value = beta1;
-        beta2Value = beta2;
-        this.beta1 = T.CreateChecked(beta1);
-        this.beta2 = T.CreateChecked(beta2);
-        this.epsilon = T.CreateChecked(epsilon);
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
         firstMoments = NewStateStore();
         secondMoments = NewStateStore();
     }
@@ -55,10 +54,13 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     /// <inheritdoc/>
     protected override void BeginStep()
     {
-        // One time step t per Step(), shared by all parameters: the bias corrections 1 − βᵗ.
-        c1 = T.CreateChecked(1 - Math.Pow(beta1Value, StepCount));
-        c2 = T.CreateChecked(1 - Math.Pow(beta2Value, StepCount));
+        // One time step t per Step(), shared by all parameters: the bias corrections 1 − βᵗ, and the
+        // learning rate as it is now; every constant computed in double, then rounded.
+        plain = AdamCoefficients<T>.Create(LearningRate, beta1, beta2, epsilon, StepCount);
+        decayed = AdamCoefficients<T>.Create(LearningRate, beta1, beta2, epsilon, StepCount, WeightDecay);
     }
+
+    private protected override bool DecouplesWeightDecay => true;
 
     private protected override bool SupportsChunks => true;
 
@@ -70,13 +72,14 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
 
     private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
         => OptimizerKernels.Adam(values, gradients, firstMoments[index].AsSpan(start, values.Length), secondMoments[index].AsSpan(start, values.Length),
-            lr, beta1, beta2, c1, c2, epsilon);
+            in IsDecayed(index) ? ref decayed : ref plain);
 
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         var m = State(firstMoments, index);
         var v = State(secondMoments, index);
+        var k = IsDecayed(index) ? decayed : plain;
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {
@@ -85,10 +88,10 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
                 continue;
             }
             var g = gradients[i];
-            m[i] = (beta1 * m[i]) + ((T.One - beta1) * g);
-            v[i] = (beta2 * v[i]) + ((T.One - beta2) * g * g);
-            var stepSize = lr * (m[i] / c1) / (T.Sqrt(v[i] / c2) + epsilon);
-            values[i] -= stepSize;
+            m[i] = (k.Beta1 * m[i]) + (k.OneMinusBeta1 * g);
+            v[i] = (k.Beta2 * v[i]) + (k.OneMinusBeta2 * g * g);
+            var stepSize = k.LearningRate * (m[i] / k.C1) / (T.Sqrt(v[i] / k.C2) + k.Epsilon);
+            values[i] = (values[i] * k.Decay) - stepSize;
             largest = T.Max(largest, T.Abs(stepSize));
         }
         return double.CreateChecked(largest);

@@ -7,9 +7,9 @@ namespace Backprop.Optim;
 /// <summary>
 /// Gradient descent with momentum (PyTorch's form): v ← μ·v + g; new value = old value − lr·v.
 /// </summary>
+/// <remarks>With <see cref="Optimizer{T}.WeightDecay"/> λ, g is g + λ·w (L2, PyTorch's SGD <c>weight_decay</c>).</remarks>
 public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T lr;
     private readonly T mu;
     private readonly T[]?[] velocities;
 
@@ -21,7 +21,6 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
         {
             throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
         }
-        lr = T.CreateChecked(learningRate);
         mu = T.CreateChecked(momentum);
         MomentumFactor = momentum;
         velocities = NewStateStore();
@@ -41,12 +40,13 @@ public sealed class Momentum<T> : Optimizer<T> where T : unmanaged, IFloatingPoi
     private protected override void PrepareChunks(int index) => State(velocities, index);
 
     private protected override T UpdateChunk(int index, Span<T> values, ReadOnlySpan<T> gradients, int start, T gradientMaxMagnitude)
-        => OptimizerKernels.Momentum(values, gradients, velocities[index].AsSpan(start, values.Length), lr, mu);
+        => OptimizerKernels.Momentum(values, gradients, velocities[index].AsSpan(start, values.Length), Rate, mu);
 
     /// <inheritdoc/>
     protected override double Update(int index, Span<T> values, ReadOnlySpan<T> gradients, ReadOnlySpan<bool> trainable)
     {
         var v = State(velocities, index);
+        var lr = Rate;
         var largest = T.Zero;
         for (var i = 0; i < values.Length; i++)
         {

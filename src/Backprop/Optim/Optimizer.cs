@@ -29,10 +29,7 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     protected Optimizer(IEnumerable<Parameter<T>> parameters, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        if (!double.IsFinite(learningRate) || learningRate <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a positive, finite number.");
-        }
+        CheckLearningRate(learningRate, nameof(learningRate));
         this.parameters = [.. parameters];
         gradientMax = new T[this.parameters.Length];
         LearningRate = learningRate;
@@ -52,8 +49,122 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         job = new ChunkJob(this);
     }
 
-    /// <summary>The learning rate.</summary>
-    public double LearningRate { get; }
+    /// <summary>
+    /// The learning rate: a finite number, positive when the optimizer is made. It may be changed
+    /// between steps (a schedule, or a monitor writing its own), to 0 as well (a cosine schedule ends
+    /// there, as in PyTorch): every step reads it afresh.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            if (!(value >= 0 && double.IsFinite(value)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LearningRate), value, "The learning rate must be a finite number ≥ 0.");
+            }
+            learningRate = value;
+            Rate = T.CreateChecked(value);
+        }
+    }
+
+    private double learningRate;
+
+    private static void CheckLearningRate(double value, string name)
+    {
+        if (!double.IsFinite(value) || value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "The learning rate must be a positive, finite number.");
+        }
+    }
+
+    /// <summary>
+    /// Weight decay λ ≥ 0 (0, the default, for none). Gradient descent and momentum add it to the
+    /// gradient (L2: g ← g + λ·w, PyTorch's <c>weight_decay</c>); Adam decouples it (AdamW: w ← w·(1 − lr·λ)
+    /// before Adam's step, Loshchilov &amp; Hutter 2019, PyTorch's <c>AdamW</c>). It applies to the
+    /// parameters <see cref="IsDecayed"/> picks: weights, not biases, unless <see cref="DecayAllParameters"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double WeightDecay
+    {
+        get => weightDecay;
+        set
+        {
+            if (!(value >= 0 && double.IsFinite(value)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(WeightDecay), value, "The weight decay must be a finite number ≥ 0.");
+            }
+            weightDecay = value;
+        }
+    }
+
+    private double weightDecay;
+
+    /// <summary>
+    /// Whether <see cref="WeightDecay"/> applies to every parameter (PyTorch's default) rather than to
+    /// weights only (the default here). A weight is a parameter of two or more dimensions (a dense
+    /// layer's weight matrix, a convolution's kernels); biases and other one-dimensional parameters
+    /// (BatchNorm's scale and shift) are not decayed, since shrinking them towards 0 only shifts the
+    /// units' outputs and does not limit how sharply the network responds to its inputs.
+    /// </summary>
+    public bool DecayAllParameters { get; set; }
+
+    /// <summary>Whether <see cref="WeightDecay"/> applies to parameter <paramref name="index"/> of <see cref="Parameters"/>.</summary>
+    public bool IsDecayed(int index)
+        => weightDecay > 0 && (DecayAllParameters || parameters[index].Shape.Rank >= 2);
+
+    /// <summary>
+    /// The largest global gradient norm a step uses (gradient clipping, PyTorch's <c>clip_grad_norm_</c>):
+    /// before each update, when ‖g‖ = √(Σ g²) over every trained number of every parameter exceeds it, every
+    /// gradient is multiplied by maxNorm/(‖g‖ + 10⁻⁶), in place. Null (the default) for no clipping.
+    /// Clipping comes before weight decay, as in PyTorch where it is called before <c>step()</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive and finite.</exception>
+    public double? MaxGradientNorm
+    {
+        get => maxGradientNorm;
+        set
+        {
+            if (value is { } v && !(v > 0 && double.IsFinite(v)))
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaxGradientNorm), v, "The largest gradient norm must be a positive, finite number.");
+            }
+            maxGradientNorm = value;
+        }
+    }
+
+    private double? maxGradientNorm;
+
+    /// <summary>The global gradient norm of the last <see cref="Step"/> before clipping; NaN when <see cref="MaxGradientNorm"/> is null.</summary>
+    public double LastGradientNorm { get; private set; } = double.NaN;
+
+    /// <summary>Whether weight decay is decoupled from the gradient (Adam: AdamW) rather than added to it (L2).</summary>
+    private protected virtual bool DecouplesWeightDecay => false;
+
+    /// <summary>Clips the gradients (<see cref="MaxGradientNorm"/>), then adds the L2 weight decay to them.</summary>
+    private void PrepareGradients()
+    {
+        if (maxGradientNorm is { } maxNorm)
+        {
+            LastGradientNorm = GradientClipping.ClipGlobalNorm(parameters, maxNorm);
+        }
+        if (weightDecay > 0 && !DecouplesWeightDecay)
+        {
+            var lambda = T.CreateChecked(weightDecay);
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                // g ← g + λ·w over the whole span: a fixed number's gradient is never applied anyway.
+                if (IsDecayed(i) && parameters[i].Grad is { } grad)
+                {
+                    TensorPrimitives.MultiplyAdd(parameters[i].Data, lambda, grad.Data, grad.Data);
+                }
+            }
+        }
+    }
+
+    /// <summary>The learning rate rounded to <typeparamref name="T"/> once, when it is set (what the update rules use).</summary>
+    private protected T Rate { get; private set; }
 
     /// <summary>The parameters this optimizer updates.</summary>
     public IReadOnlyList<Parameter<T>> Parameters => parameters;
@@ -96,9 +207,12 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// Applies one update to every trainable number, all from the current gradients. Numbers held
     /// fixed and parameters without a gradient are left as they are. When a trained number's gradient
     /// is NaN or infinite, nothing changes at all and <see cref="LastStepSkipped"/> says so.
+    /// With <see cref="MaxGradientNorm"/> or an L2 <see cref="WeightDecay"/>, the gradients are first
+    /// clipped and decayed in place (so after the step they hold what the rule used).
     /// </summary>
     public void Step()
     {
+        PrepareGradients();
         var threads = Parallelism.MaxDegreeOfParallelism;
         if (threads > 1 && SupportsChunks && totalLength >= ParallelThreshold && EveryNumberTrained())
         {

@@ -55,6 +55,24 @@ public static class TensorOps
     public static Tensor<T> MeanSquaredError<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>
         => new SquaredErrorOp<T>(Checked(predicted), Checked(observed), mean: true).Run();
 
+    /// <summary>The mean absolute error (1/n) Σᵢ |observedᵢ − predictedᵢ| over all n values: a scalar, recorded as one operation.</summary>
+    public static Tensor<T> MeanAbsoluteError<T>(Tensor<T> predicted, Tensor<T> observed) where T : unmanaged, IFloatingPointIeee754<T>
+        => new AbsoluteErrorOp<T>(Checked(predicted), Checked(observed)).Run();
+
+    /// <summary>
+    /// The Huber loss (1/n) Σᵢ ℓ(predictedᵢ − observedᵢ) with ℓ(r) = r²/2 for |r| &lt; δ, else δ(|r| − δ/2):
+    /// a scalar, recorded as one operation (PyTorch's HuberLoss).
+    /// </summary>
+    public static Tensor<T> Huber<T>(Tensor<T> predicted, Tensor<T> observed, T delta) where T : unmanaged, IFloatingPointIeee754<T>
+        => new HuberOp<T>(Checked(predicted), Checked(observed), delta).Run();
+
+    /// <summary>
+    /// Binary cross-entropy on logits (1/n) Σᵢ [max(zᵢ, 0) − zᵢyᵢ + log1p(e^−|zᵢ|)] for logits z and
+    /// targets y in [0, 1]: a scalar, recorded as one operation (PyTorch's BCEWithLogitsLoss).
+    /// </summary>
+    public static Tensor<T> BinaryCrossEntropyWithLogits<T>(Tensor<T> logits, Tensor<T> targets) where T : unmanaged, IFloatingPointIeee754<T>
+        => new BinaryCrossEntropyOp<T>(Checked(logits), Checked(targets)).Run();
+
     /// <summary>Σ x over all elements: a scalar.</summary>
     public static Tensor<T> Sum<T>(this Tensor<T> x) where T : unmanaged, IFloatingPointIeee754<T>
         => new SumOp<T>(Checked(x), mean: false).Run();

@@ -39,6 +39,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Optimizer<T> Optimizer { get; }
 
     /// <summary>
+    /// Data-parallel training: this process computes only its share of every batch
+    /// (<see cref="Training.DataParallel.Shard"/>), and the loss and gradients are summed over the processes
+    /// before anything is decided or updated, so that every process takes the same step. Null (the default)
+    /// trains on this process alone.
+    /// </summary>
+    /// <remarks>
+    /// A mean-reduced loss's gradient is weighted by (share rows / batch rows) before the sum, a summed
+    /// loss's (SSR, <see cref="Loss.SumsOverRows"/>) by 1, so that the sum is the whole batch's gradient.
+    /// </remarks>
+    public IDataParallel<T>? DataParallel { get; set; }
+
+    /// <summary>
     /// The loss of the model on <paramref name="inputs"/> against <paramref name="targets"/>, without
     /// recording gradients. More than <see cref="EvaluationChunkRows"/> rows are scored in chunks
     /// (<see cref="Evaluator{T}"/>), so a large dataset never needs the memory of all its rows at once.
@@ -105,7 +117,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             throw new BackpropException($"Inputs {inputs.Shape} and targets {targets.Shape} must be matrices with the same number of rows.");
         }
         var batchSize = Math.Min(options.BatchSize ?? rows, rows);
-        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
+        var parallel = DataParallel is { Size: > 1 } p ? p : null;
+        if (parallel is not null && (batchSize < parallel.Size || rows % batchSize is > 0 and var last && last < parallel.Size))
+        {
+            throw new BackpropException($"With {parallel.Size} processes every batch needs at least {parallel.Size} rows (one per process); batches of {batchSize} rows of {rows} leave {(batchSize < parallel.Size ? batchSize : rows % batchSize)} rows in a batch.");
+        }
+        var run = new Run(new BatchSource(inputs, targets, batchSize, options.ShuffleSeed, parallel), new List<double>(Math.Min(options.MaxSteps, 1 << 20)));
         if (resumeFrom is not null)
         {
             Restore(run, resumeFrom, rows);
@@ -124,6 +141,12 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             var step = run.Batches.Next(this);
             var loss = double.CreateChecked(step.Root.Item());
+            // The share's weight in the batch's loss and gradient: rows / batch rows for a mean, 1 for a sum.
+            var weight = Loss.SumsOverRows ? 1.0 : (double)run.Batches.ShareRows / run.Batches.BatchRows;
+            if (parallel is not null)
+            {
+                loss = parallel.Sum(weight * loss);
+            }
             if (!double.IsFinite(loss))
             {
                 stopRequest = (StopReason.Diverged, DescribeDivergence(step, run.Steps + 1, loss));
@@ -137,6 +160,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             }
             Optimizer.ZeroGrad();
             step.Backward();
+            parallel?.SumGradients(Optimizer.Parameters, T.CreateChecked(weight));
             foreach (var m in watchers)
             {
                 m.OnGradients(this, run.Steps + 1, loss, step);
@@ -199,6 +223,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     private Run? current;
+
+    /// <summary>
+    /// The epoch in progress (1 for the first) of the run in progress, or of the last run; 0 before any.
+    /// In <see cref="TrainingMonitor{T}.OnEpochEnd"/> it is the epoch that ended; epochs completed at
+    /// <see cref="TrainingMonitor{T}.OnStart"/> are one fewer (more than 0 on a resumed run).
+    /// </summary>
+    public int Epoch => current?.Epoch ?? 0;
 
     /// <summary>
     /// The state of the run in progress (from <see cref="TrainingMonitor{T}.OnStepEnd"/>) or of the last
@@ -358,7 +389,7 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// rows are shuffled each epoch and copied into the batch tensors of a graph recorded once per
     /// batch size (the last batch of an epoch may be smaller).
     /// </summary>
-    private sealed class BatchSource(Tensor<T> inputs, Tensor<T> targets, int batchSize, ulong seed)
+    private sealed class BatchSource(Tensor<T> inputs, Tensor<T> targets, int batchSize, ulong seed, IDataParallel<T>? parallel)
     {
         private readonly Dictionary<int, (Tensor<T> X, Tensor<T> Y, Graph<T> Graph)> graphs = [];
         private readonly int[] order = [.. Enumerable.Range(0, inputs.Shape.Rows)];
@@ -389,20 +420,47 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         /// <summary>Whether the batch handed out last was the last of its epoch.</summary>
         public bool EpochEnded => position >= order.Length;
 
+        /// <summary>The rows of the batch handed out last (over every process, in data-parallel training).</summary>
+        public int BatchRows { get; private set; } = 1;
+
+        /// <summary>The rows of it this process computed (all of them, unless training is data-parallel).</summary>
+        public int ShareRows { get; private set; } = 1;
+
+        private (int Start, int Count) Share(int rows)
+        {
+            (BatchRows, ShareRows) = (rows, rows);
+            if (parallel is null)
+            {
+                return (0, rows);
+            }
+            var share = Training.DataParallel.Shard(rows, parallel.Rank, parallel.Size);
+            ShareRows = share.Count;
+            return share;
+        }
+
         public Graph<T> Next(Trainer<T> trainer)
         {
             var rows = order.Length;
             if (batchSize == rows)
             {
-                position = rows;
-                if (fullBatch is null)
+                var (start, count) = Share(rows);
+                if (fullBatch is null && parallel is null)
                 {
                     fullBatch = Record(trainer, inputs, targets);
+                }
+                else if (fullBatch is null)
+                {
+                    // This process's rows of the full batch, in their order (the data never changes, so they are copied once).
+                    var x = new Tensor<T>(Reshaped(inputs.Shape, count));
+                    var y = new Tensor<T>(Reshaped(targets.Shape, count));
+                    Copy(x, y, start, count);
+                    fullBatch = Record(trainer, x, y);
                 }
                 else
                 {
                     fullBatch.Forward();
                 }
+                position = rows;
                 return fullBatch;
             }
             if (position >= rows)
@@ -411,17 +469,18 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
                 position = 0;
             }
             var size = Math.Min(batchSize, rows - position);
-            if (!graphs.TryGetValue(size, out var batch))
+            var (first, rowCount) = Share(size);
+            if (!graphs.TryGetValue(rowCount, out var batch))
             {
-                var x = new Tensor<T>(Reshaped(inputs.Shape, size));
-                var y = new Tensor<T>(Reshaped(targets.Shape, size));
-                Copy(x, y, size);
+                var x = new Tensor<T>(Reshaped(inputs.Shape, rowCount));
+                var y = new Tensor<T>(Reshaped(targets.Shape, rowCount));
+                Copy(x, y, position + first, rowCount);
                 batch = (x, y, Record(trainer, x, y));
-                graphs[size] = batch;
+                graphs[rowCount] = batch;
             }
             else
             {
-                Copy(batch.X, batch.Y, size);
+                Copy(batch.X, batch.Y, position + first, rowCount);
                 batch.Graph.Forward();
             }
             position += size;
@@ -438,12 +497,13 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             return new Shape(dims);
         }
 
-        private void Copy(Tensor<T> x, Tensor<T> y, int size)
+        // Rows from..from+size of this epoch's order into the batch tensors.
+        private void Copy(Tensor<T> x, Tensor<T> y, int from, int size)
         {
             int inWidth = inputs.Length / order.Length, outWidth = targets.Length / order.Length;
             for (var r = 0; r < size; r++)
             {
-                var source = order[position + r];
+                var source = order[from + r];
                 inputs.Data.Slice(source * inWidth, inWidth).CopyTo(x.Data.Slice(r * inWidth, inWidth));
                 targets.Data.Slice(source * outWidth, outWidth).CopyTo(y.Data.Slice(r * outWidth, outWidth));
             }

@@ -1,16 +1,36 @@
 namespace Backprop.Training;
 
-/// <summary>When to stop, and how to batch the data. The defaults are the lesson's.</summary>
+/// <summary>
+/// When to stop, and how to batch the data. The defaults are the lesson's; with <see cref="Epochs"/>
+/// set, the lesson's step limits apply only when given (<c>new TrainingOptions { Epochs = 200 }</c>
+/// trains 200 epochs).
+/// </summary>
 public sealed record TrainingOptions
 {
-    /// <summary>The most steps (parameter updates) to take. Default 1000.</summary>
-    public int MaxSteps { get; init; } = 1000;
+    private int? maxSteps;
+    private double? minStepSize;
+    private bool minStepSizeGiven;
+
+    /// <summary>
+    /// The most steps (parameter updates) to take. Default 1000 (the lesson's), or no limit
+    /// (<see cref="int.MaxValue"/>) when <see cref="Epochs"/> is set.
+    /// </summary>
+    public int MaxSteps
+    {
+        get => maxSteps ?? (Epochs is null ? 1000 : int.MaxValue);
+        init => maxSteps = value;
+    }
 
     /// <summary>
     /// Stop once every trained number's step size (learning rate × derivative for gradient descent)
-    /// is below this; null to never stop for this reason. Default 0.001.
+    /// is below this; null to never stop for this reason. Default 0.001 (the lesson's), or null when
+    /// <see cref="Epochs"/> is set.
     /// </summary>
-    public double? MinStepSize { get; init; } = 0.001;
+    public double? MinStepSize
+    {
+        get => minStepSizeGiven ? minStepSize : (Epochs is null ? 0.001 : null);
+        init => (minStepSize, minStepSizeGiven) = (value, true);
+    }
 
     /// <summary>Stop as soon as the loss is at or below this; null (the default) to never stop for this reason.</summary>
     public double? TargetLoss { get; init; }

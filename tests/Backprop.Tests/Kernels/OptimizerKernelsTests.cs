@@ -25,28 +25,28 @@ public sealed class OptimizerKernelsTests
         }
     }
 
-    private static void AdamMatchesTheScalarRule<T>(int n) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AdamMatchesTheScalarRule<T>(int n, double weightDecay) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Rng((ulong)(1000 + n));
         var values = Random<T>(n, rng, -1, 1);
         var gradients = Random<T>(n, rng, -3, 3);
         var m = Random<T>(n, rng, -0.5, 0.5);
         var v = Random<T>(n, rng, 0, 2);
-        T lr = T.CreateChecked(0.001), b1 = T.CreateChecked(0.9), b2 = T.CreateChecked(0.999), eps = T.CreateChecked(1e-8);
-        T c1 = T.CreateChecked(1 - Math.Pow(0.9, 7)), c2 = T.CreateChecked(1 - Math.Pow(0.999, 7));
+        var k = AdamCoefficients<T>.Create(0.001, 0.9, 0.999, 1e-8, 7, weightDecay);
+        T lr = k.LearningRate, b1 = k.Beta1, b2 = k.Beta2, eps = k.Epsilon, c1 = k.C1, c2 = k.C2;
 
         T[] x2 = [.. values], m2 = [.. m], v2 = [.. v];
         var expectedLargest = T.Zero;
         for (var i = 0; i < n; i++)
         {
-            m2[i] = (b1 * m2[i]) + ((T.One - b1) * gradients[i]);
-            v2[i] = (b2 * v2[i]) + ((T.One - b2) * gradients[i] * gradients[i]);
+            m2[i] = (b1 * m2[i]) + (k.OneMinusBeta1 * gradients[i]);
+            v2[i] = (b2 * v2[i]) + (k.OneMinusBeta2 * gradients[i] * gradients[i]);
             var step = lr * (m2[i] / c1) / (T.Sqrt(v2[i] / c2) + eps);
-            x2[i] -= step;
+            x2[i] = (x2[i] * k.Decay) - step;
             expectedLargest = T.Max(expectedLargest, T.Abs(step));
         }
 
-        var largest = OptimizerKernels.Adam<T>(values, gradients, m, v, lr, b1, b2, c1, c2, eps);
+        var largest = OptimizerKernels.Adam<T>(values, gradients, m, v, k);
         AssertBits(x2, values, "values");
         AssertBits(m2, m, "first moments");
         AssertBits(v2, v, "second moments");
@@ -81,8 +81,10 @@ public sealed class OptimizerKernelsTests
     [MemberData(nameof(Lengths))]
     public void Adam_gives_the_scalar_rules_bits_at_every_length(int n)
     {
-        AdamMatchesTheScalarRule<float>(n);
-        AdamMatchesTheScalarRule<double>(n);
+        AdamMatchesTheScalarRule<float>(n, 0);
+        AdamMatchesTheScalarRule<double>(n, 0);
+        AdamMatchesTheScalarRule<float>(n, 0.5);
+        AdamMatchesTheScalarRule<double>(n, 0.5);
     }
 
     [Theory]
@@ -107,7 +109,7 @@ public sealed class OptimizerKernelsTests
             gradients[at] = float.NaN;
             var largest = rule switch
             {
-                "Adam" => OptimizerKernels.Adam<float>(values, gradients, new float[n], new float[n], 0.1f, 0.9f, 0.999f, 0.1f, 0.001f, 1e-8f),
+                "Adam" => OptimizerKernels.Adam<float>(values, gradients, new float[n], new float[n], AdamCoefficients<float>.Create(0.1, 0.9, 0.999, 1e-8, 1)),
                 _ => OptimizerKernels.Momentum<float>(values, gradients, new float[n], 0.1f, 0.9f),
             };
             Assert.True(float.IsNaN(largest), $"{rule}: largest step {largest}");
@@ -121,9 +123,24 @@ public sealed class OptimizerKernelsTests
     }
 
     [Fact]
+    public void Adam_constants_are_computed_in_double_and_then_rounded()
+    {
+        var k = AdamCoefficients<float>.Create(0.001, 0.9, 0.999, 1e-8, 3, weightDecay: 0.01);
+        // 1 − β₂ from β₂ rounded to float first is 1.3e-5 off (relative); computed in double and then rounded it is the float nearest 0.001.
+        Assert.Equal((float)0.001, k.OneMinusBeta2);
+        Assert.NotEqual(1f - 0.999f, k.OneMinusBeta2);
+        Assert.True(Math.Abs((1f - 0.999f - 0.001) / 0.001) > 1e-5);
+        Assert.Equal((float)0.1, k.OneMinusBeta1);
+        Assert.Equal((float)(1 - Math.Pow(0.999, 3)), k.C2);
+        Assert.Equal((float)(1 - Math.Pow(0.9, 3)), k.C1);
+        Assert.Equal((float)(1 - (0.001 * 0.01)), k.Decay);
+        Assert.Equal(1f, AdamCoefficients<float>.Create(0.001, 0.9, 0.999, 1e-8, 3).Decay);
+    }
+
+    [Fact]
     public void Spans_of_different_lengths_are_refused()
     {
-        var e = Assert.Throws<ArgumentException>(() => OptimizerKernels.Adam<double>(new double[4], new double[4], new double[4], new double[3], 1, 0.9, 0.999, 1, 1, 1e-8));
+        var e = Assert.Throws<ArgumentException>(() => OptimizerKernels.Adam<double>(new double[4], new double[4], new double[4], new double[3], AdamCoefficients<double>.Create(1, 0.9, 0.999, 1e-8, 1)));
         Assert.Contains("same length", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => OptimizerKernels.Momentum<double>(new double[4], new double[5], new double[4], 1, 0.9));
         Assert.Contains("same length", e.Message, StringComparison.Ordinal);

@@ -219,6 +219,6 @@ public sealed class LossTests
     {
         var e = Assert.Throws<BackpropException>(() => Loss.Create("hinge"));
 
-        Assert.Equal("Unknown loss 'hinge'; choose one of ssr, mse, cross-entropy.", e.Message);
+        Assert.Equal("Unknown loss 'hinge'; choose one of ssr, mse, cross-entropy, mae, huber, bce.", e.Message);
     }
 }

@@ -10,7 +10,7 @@ internal interface IActivationRule<T> where T : unmanaged, IFloatingPointIeee754
 {
     static abstract string Name { get; }
 
-    /// <summary>Whether <see cref="Apply"/> needs a buffer for f′(z) (SoftPlus: σ(z)); the others derive f′ from y.</summary>
+    /// <summary>Whether <see cref="Apply"/> needs a buffer for f′(z) (SoftPlus: σ(z); tanh: sech² z); the others derive f′ from y.</summary>
     static abstract bool KeepsDerivative { get; }
 
     /// <summary>y = f(z) in place; fills <paramref name="derivative"/> with f′(z) when <see cref="KeepsDerivative"/>.</summary>
