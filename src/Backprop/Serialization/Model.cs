@@ -214,6 +214,9 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         return result;
     }
 
+    /// <summary>The network's summary for its input shape: each layer's label, output shape and parameter count, and the totals.</summary>
+    public ModelSummary Summary() => ModelSummary.Of(Network, InputShape);
+
     /// <summary>Saves the model to <paramref name="path"/> (see docs/model-format.md), replacing the file atomically.</summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
     public void Save(string path) => ModelFile.Save(this, path);

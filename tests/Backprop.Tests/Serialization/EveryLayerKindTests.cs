@@ -129,4 +129,80 @@ public sealed class EveryLayerKindTests
         var worst = rows.MaxBy(r => r.RelativeError);
         Assert.True(worst.RelativeError < 1e-6, $"{worst.Name}: backprop {worst.Backprop}, finite difference {worst.Numerical}");
     }
+
+    /// <summary>
+    /// The reference CNN's layers on small images: conv → batch norm → ReLU → max-pool → conv (tanh fused)
+    /// → global average pool or flatten → dense, with every number moved off its starting value.
+    /// </summary>
+    private static Sequential<double> ReferenceCnn(bool globalPool, ulong seed)
+    {
+        Module<double>[] layers =
+        [
+            new Conv2d<double>(2, 4, 3, padding: 1),
+            new BatchNorm2d<double>(4),
+            new ActivationLayer<double>(Activation.Relu),
+            new MaxPool2d<double>(2),
+            new Conv2d<double>(4, 3, 3, stride: 1, padding: 1, activation: Activation.Tanh),
+            globalPool ? new GlobalAvgPool<double>() : new Flatten<double>(),
+            new Dense<double>(globalPool ? 3 : 3 * 3 * 2, 3),
+        ];
+        var network = new Sequential<double>(layers);
+        new HeInitializer(seed).Initialize(network);
+        var rng = new Rng(seed + 1);
+        foreach (var p in network.Parameters())
+        {
+            for (var i = 0; i < p.Length; i++)
+            {
+                p.Data[i] += rng.NextUniform(-0.2, 0.2);
+            }
+        }
+        foreach (var b in network.Buffers())
+        {
+            for (var i = 0; i < b.Length; i++)
+            {
+                b.Data[i] = rng.NextUniform(0.5, 1.5);
+            }
+        }
+        return network;
+    }
+
+    private static readonly Shape CnnInput = new(2, 6, 5);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_reference_cnn_saves_loads_exports_and_differentiates(bool globalPool)
+    {
+        var network = ReferenceCnn(globalPool, 11);
+        using var folder = new TempFolder();
+        var model = new Model<double>(network, CnnInput) { ClassNames = ["a", "b", "c"] };
+        model.Save(folder.File("cnn.bpm"));
+
+        // Save → load: the same outputs, bit for bit.
+        var loaded = Model<double>.Load(folder.File("cnn.bpm"));
+        var x = Examples(CnnInput, 4, 12);
+        Assert.Equal(network.Describe(), loaded.Network.Describe());
+        Assert.Equal(model.Predict(x).ToDoubleArray(), loaded.Predict(x).ToDoubleArray());
+
+        // Export → ONNX Runtime: the float model's outputs.
+        var single = Model<float>.Load(folder.File("cnn.bpm"));
+        single.ExportOnnx(folder.File("cnn.onnx"));
+        var xf = TestTensors.Convert<float>(x);
+        using (var session = new InferenceSession(folder.File("cnn.onnx")))
+        {
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor(xf.Data.ToArray(), [4, .. CnnInput.ToArray()]))]);
+            var onnx = results.ToDictionary(r => r.Name, r => r.AsTensor<float>().ToArray());
+            OnnxExportTests.AssertClose(single.Predict(xf).Data.ToArray(), onnx["output"], 1e-5);
+            OnnxExportTests.AssertClose(single.PredictProbabilities(xf).Data.ToArray(), onnx["probabilities"], 1e-5);
+        }
+
+        // Gradients in training mode (batch statistics) against central finite differences in double.
+        Assert.True(network.IsTraining);
+        x.RequiresGrad = true;
+        x.Name = "input";
+        var targets = TestTensors.Uniform(new Rng(13), -1, 1, [4, 3]);
+        var rows = GradientCheck.Compare(() => new MeanSquaredError().Compute(network.Forward(x), targets), [x, .. network.Parameters()]);
+        var worst = rows.MaxBy(r => r.RelativeError);
+        Assert.True(worst.RelativeError < 1e-6, $"{worst.Name}: backprop {worst.Backprop}, finite difference {worst.Numerical}");
+    }
 }
