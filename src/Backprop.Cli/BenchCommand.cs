@@ -27,12 +27,13 @@ internal sealed class BenchCommand(TextWriter stdout)
     private readonly Option<bool> quick = new("--quick") { Description = "Fewer repetitions: finishes within 30 seconds" };
     private readonly Option<bool> smoke = new("--smoke") { Description = "A few repetitions of each workload (seconds; for tests: checks the output, not the speed)" };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object of medians and nothing else" };
+    private readonly Option<bool> distributed = new("--distributed") { Description = "Under mpirun: the MLP step on the N processes against 1 process with every thread, and the allreduce's time and bytes per step" };
 
     public Command Create()
     {
         var command = new Command("bench", "Measure training and kernel speed on the standard workloads (lesson network, MLPs, CNN, 1024³ GEMM, FMA peak).")
         {
-            quick, smoke, json,
+            quick, smoke, json, distributed,
         };
         command.SetAction(Invoke);
         return command;
@@ -46,6 +47,10 @@ internal sealed class BenchCommand(TextWriter stdout)
         }
         var plan = parsed.GetValue(smoke) ? BenchPlan.Smoke : parsed.GetValue(quick) ? BenchPlan.Quick : BenchPlan.Full;
         var asJson = parsed.GetValue(json);
+        if (parsed.GetValue(distributed))
+        {
+            return DistributedBench.Run(plan, asJson, stdout);
+        }
         var all = Environment.ProcessorCount;
         var rows = new List<Row>();
         void Measure(string key, string workload, string unit, Func<List<double>> run)

@@ -24,12 +24,15 @@ internal sealed class CheckpointOptions
 
     public IEnumerable<Option> Options => [resume, checkpoint, every];
 
+    /// <summary>Reads the checkpoint to resume (a distributed run: rank 0 reads it and every process receives it).</summary>
+    public Func<string, Checkpoint> Loader { get; set; } = Checkpoint.Load;
+
     /// <summary>The options <c>--resume</c> may be given with: they change where results go, not the numbers.</summary>
-    public static readonly string[] AllowedWithResume = ["--out", "--checkpoint", "--checkpoint-every", "--json", "--quiet"];
+    public static readonly string[] AllowedWithResume = ["--out", "--checkpoint", "--checkpoint-every", "--json", "--quiet", "--distributed"];
 
     // Not kept in a checkpoint: they name checkpoints, or only show the run (pictures, a report and
     // gradient health cover one uninterrupted run).
-    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--monitor"];
+    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--monitor", "--distributed"];
 
     /// <summary>The checkpoint to resume from, or null; its options replace the command line's (all but <see cref="AllowedWithResume"/>).</summary>
     /// <exception cref="BackpropException">Other options were given with --resume, or the checkpoint is unreadable or corrupt.</exception>
@@ -44,7 +47,7 @@ internal sealed class CheckpointOptions
         {
             throw new BackpropException($"{bad} cannot be given with --resume: the run continues with the options it was started with (only {string.Join(", ", AllowedWithResume)} may be given).");
         }
-        var saved = Checkpoint.Load(file);
+        var saved = Loader(file);
         // A run never records these (see NotRecorded): a stored command that has one was not written by a run.
         if (saved.Command.FirstOrDefault(a => NotRecorded.Contains(a)) is { } stored)
         {
@@ -78,8 +81,9 @@ internal sealed class CheckpointOptions
     }
 
     /// <summary>The run's checkpoint plan: where, how often, and what to record.</summary>
+    /// <remarks>With <paramref name="writes"/> false (a distributed run, until rank 0 has checked) nothing is saved, and the folder is not checked.</remarks>
     /// <exception cref="BackpropException">--checkpoint-every is not positive, or the checkpoint's folder does not exist.</exception>
-    public CheckpointPlan Plan(ParseResult parsed, RunSpec spec, string? modelFile, (Checkpoint Checkpoint, string File, string[] Args)? resumed, Interruption interruption)
+    public CheckpointPlan Plan(ParseResult parsed, RunSpec spec, string? modelFile, (Checkpoint Checkpoint, string File, string[] Args)? resumed, Interruption interruption, bool writes = true)
     {
         var n = parsed.GetValue(every);
         if (n is <= 0)
@@ -87,11 +91,6 @@ internal sealed class CheckpointOptions
             throw new BackpropException($"--checkpoint-every must be a positive number of steps; got {n}.");
         }
         var path = parsed.GetValue(checkpoint) ?? resumed?.File ?? (modelFile is not null ? modelFile + ".ckpt" : DefaultFile);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null && !Directory.Exists(folder))
-        {
-            throw new BackpropException($"{path}: cannot write the checkpoint: the folder {folder} does not exist.");
-        }
         if (resumed is { Checkpoint: var c, File: var f })
         {
             var type = spec.Precision == Precision.Float ? "float32" : "float64";
@@ -119,7 +118,12 @@ internal sealed class CheckpointOptions
         }
         // A default name is the run's only once it has written it: another run may have left a checkpoint there.
         var isDefault = parsed.GetValue(checkpoint) is null && resumed is null;
-        return new CheckpointPlan(path, n, Recorded(parsed), spec, interruption, resumed?.Checkpoint) { ClaimFirst = isDefault };
+        var plan = new CheckpointPlan(path, n, Recorded(parsed), spec, interruption, resumed?.Checkpoint) { ClaimFirst = isDefault, Writes = writes };
+        if (writes)
+        {
+            plan.CheckFolder();
+        }
+        return plan;
     }
 
     // The options as given, with file names made absolute so that a resume from another folder finds them.
@@ -165,6 +169,19 @@ internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<stri
     /// </summary>
     public bool ClaimFirst { get; set; }
 
+    /// <summary>Whether this process saves (false on a distributed run's other processes: only rank 0 writes).</summary>
+    public bool Writes { get; set; } = true;
+
+    /// <exception cref="BackpropException">The checkpoint's folder does not exist.</exception>
+    public void CheckFolder()
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new BackpropException($"{path}: cannot write the checkpoint: the folder {folder} does not exist.");
+        }
+    }
+
     /// <summary>Save every this many steps; null for only when interrupted.</summary>
     public int? Every => every;
 
@@ -180,6 +197,10 @@ internal sealed class CheckpointPlan(string path, int? every, IReadOnlyList<stri
     /// <summary>Saves <paramref name="trainer"/>'s state, with the run's options and data fingerprint, atomically.</summary>
     public void Save<T>(Trainer<T> trainer) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!Writes)
+        {
+            return;
+        }
         fingerprint ??= DataFingerprint.Of(spec.Data.Train);
         var checkpoint = new Checkpoint<T>(trainer.CaptureState(), command, fingerprint);
         if (!ClaimFirst)

@@ -16,6 +16,7 @@ internal sealed class TrainCommand(TextWriter stdout)
     private readonly TrainOutputs outputs = new();
     private readonly CheckpointOptions checkpoints = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
+    private readonly Option<bool> distributed = new("--distributed") { Description = "Train data-parallel on the processes mpirun started (mpirun -np N backprop train …); refuse to run on one process alone. Under mpirun this is the default" };
     private readonly Option<bool> monitor = new("--monitor") { Description = "Watch gradient health: each layer's gradient norm every step, vanishing and exploding gradients, dead ReLU units; stop at the first NaN or infinity" };
     private readonly Option<string?> output = new("--out") { Description = "Save the trained model to this file (see docs/model-format.md); an existing file is replaced whole", HelpName = "FILE", CustomParser = ModelOptions.FileName };
 
@@ -25,6 +26,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         options.AddTrainingOptions(command);
         options.AddDatasetOptions(command);
         command.Options.Add(monitor);
+        command.Options.Add(distributed);
         command.Options.Add(output);
         foreach (var option in (Option[])[.. outputs.Options, .. checkpoints.Options])
         {
@@ -41,6 +43,14 @@ internal sealed class TrainCommand(TextWriter stdout)
 
     public int Invoke(ParseResult parsed)
     {
+        // Under mpirun (or with --distributed): MPI starts; rank 0 reads the checkpoint for every process,
+        // and only rank 0 writes (the other ranks' output is dropped: Program).
+        using var group = DistributedTraining.Start(parsed.GetValue(distributed));
+        var root = group is null || group.IsRoot;
+        if (group is not null)
+        {
+            checkpoints.Loader = group.LoadCheckpoint;
+        }
         var resumed = checkpoints.ReadResume(parsed);
         if (resumed is { Args: var args })
         {
@@ -54,17 +64,41 @@ internal sealed class TrainCommand(TextWriter stdout)
             }
         }
         var spec = options.Read(parsed);
+        if (group is not null)
+        {
+            spec = spec with { Distributed = group.Group };
+        }
         var asJson = parsed.GetValue(json);
         var quiet = outputs.Quiet(parsed);
         var modelFile = parsed.GetValue(output);
-        if (modelFile is not null)
-        {
-            ModelOptions.CheckWritable(modelFile);
-        }
         using var interruption = Interruption.Listen();
-        var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption);
-        RunFiles.Check(parsed, modelFile, plan.Path, resumed?.File);
-        var shown = outputs.Read(parsed);
+        var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption, writes: group is null);
+        var shown = new TrainOutputs.Choices(null, null, Quiet: true);
+        void CheckOutputs()
+        {
+            if (modelFile is not null)
+            {
+                ModelOptions.CheckWritable(modelFile);
+            }
+            RunFiles.Check(parsed, modelFile, plan.Path, resumed?.File);
+            shown = outputs.Read(parsed);
+        }
+        if (group is null)
+        {
+            CheckOutputs();
+        }
+        else
+        {
+            // Only rank 0 writes, so only rank 0 checks where; every process stops if it refuses.
+            group.OnRoot(() =>
+            {
+                plan.CheckFolder();
+                CheckOutputs();
+            });
+            plan.Writes = root;
+            group.CheckpointFile = plan.Path;
+            modelFile = root ? modelFile : null;
+        }
         IReadOnlyList<string> written;
         RunResult result;
         HealthSource? health;
@@ -93,7 +127,7 @@ internal sealed class TrainCommand(TextWriter stdout)
             // NOTE: a run that prints a line per epoch on stdout shows no live bar, which would garble them.
             var progress = quiet || TrainReport.EpochLines(spec) ? Progress with { Style = ProgressStyle.None }
                 : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-            result = TrainProgress.Run(run, progress, stdout, Stderr);
+            result = group is null ? TrainProgress.Run(run, progress, stdout, Stderr) : group.Train(() => TrainProgress.Run(run, progress, stdout, Stderr));
             interruption.Dispose();
             if (result.Interrupted)
             {

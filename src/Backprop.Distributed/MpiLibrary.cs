@@ -26,6 +26,8 @@ internal sealed unsafe class MpiLibrary
     private readonly delegate* unmanaged<void*, void*, int, nint, nint, nint, int> allreduce;
     private readonly delegate* unmanaged<void*, int, nint, int, nint, int> bcast;
     private readonly delegate* unmanaged<nint, int> barrier;
+    private readonly delegate* unmanaged<nint, nint*, int> ibarrier;
+    private readonly delegate* unmanaged<nint*, int*, void*, int> test;
     private readonly delegate* unmanaged<nint, int, int> abort;
     private readonly delegate* unmanaged<int, byte*, int*, int> errorString;
 
@@ -42,6 +44,8 @@ internal sealed unsafe class MpiLibrary
         allreduce = (delegate* unmanaged<void*, void*, int, nint, nint, nint, int>)Export(library, "MPI_Allreduce");
         bcast = (delegate* unmanaged<void*, int, nint, int, nint, int>)Export(library, "MPI_Bcast");
         barrier = (delegate* unmanaged<nint, int>)Export(library, "MPI_Barrier");
+        ibarrier = (delegate* unmanaged<nint, nint*, int>)Export(library, "MPI_Ibarrier");
+        test = (delegate* unmanaged<nint*, int*, void*, int>)Export(library, "MPI_Test");
         abort = (delegate* unmanaged<nint, int, int>)Export(library, "MPI_Abort");
         errorString = (delegate* unmanaged<int, byte*, int*, int>)Export(library, "MPI_Error_string");
         if (openMpi)
@@ -55,6 +59,7 @@ internal sealed unsafe class MpiLibrary
             Max = Export(library, "ompi_mpi_op_max");
             ErrorsReturn = Export(library, "ompi_mpi_errors_return");
             InPlace = 1;
+            StatusIgnore = 0;
         }
         else
         {
@@ -68,6 +73,7 @@ internal sealed unsafe class MpiLibrary
             Max = 0x58000001;
             ErrorsReturn = 0x54000001;
             InPlace = -1;
+            StatusIgnore = 1;
         }
     }
 
@@ -100,6 +106,9 @@ internal sealed unsafe class MpiLibrary
 
     /// <summary>MPI_IN_PLACE.</summary>
     public nint InPlace { get; }
+
+    /// <summary>MPI_STATUS_IGNORE.</summary>
+    public nint StatusIgnore { get; }
 
     /// <summary>MPI_THREAD_MULTIPLE (the same value in Open MPI and MPICH).</summary>
     public const int ThreadMultiple = 3;
@@ -172,6 +181,23 @@ internal sealed unsafe class MpiLibrary
     public void Bcast(void* buffer, int count, nint type, int root, nint comm) => Check(bcast(buffer, count, type, root, comm), "MPI_Bcast");
 
     public void Barrier(nint comm) => Check(barrier(comm), "MPI_Barrier");
+
+    /// <summary>A barrier that sleeps between checks instead of spinning (MPI_Ibarrier, then MPI_Test every millisecond).</summary>
+    public void SleepingBarrier(nint comm)
+    {
+        nint request = 0;
+        Check(ibarrier(comm, &request), "MPI_Ibarrier");
+        int done = 0;
+        while (true)
+        {
+            Check(test(&request, &done, (void*)StatusIgnore), "MPI_Test");
+            if (done != 0)
+            {
+                return;
+            }
+            Thread.Sleep(1);
+        }
+    }
 
     public void Abort(nint comm, int code) => abort(comm, code);
 

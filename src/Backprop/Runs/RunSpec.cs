@@ -53,6 +53,19 @@ public sealed record RunSpec
     /// </summary>
     public double? DivergenceFactor { get; init; } = DivergenceMonitor<double>.DefaultFactor;
 
+    /// <summary>
+    /// The processes that train this run together, data-parallel (as PyTorch's DistributedDataParallel):
+    /// each computes its share of every batch and the gradients are summed, so that the result is the
+    /// single-process run's within rounding (docs/distributed.md). Null (the default): this process alone.
+    /// </summary>
+    /// <remarks>
+    /// Every process runs the same spec. Rank 0's starting values (and, on resume, rank 0's
+    /// <see cref="TrainingRun.Resume"/> state) are copied to every process; a stop asked for on any process
+    /// stops every one after the same step; only rank 0 should print or write. Over MPI:
+    /// <c>Backprop.Distributed.ProcessGroup.StartMpi()</c> under <c>mpirun</c>.
+    /// </remarks>
+    public IProcessGroup? Distributed { get; init; }
+
     /// <summary>Whether the run classifies (its loss is cross-entropy).</summary>
     public bool IsClassification => Loss.IsClassification;
 

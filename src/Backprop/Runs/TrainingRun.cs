@@ -21,7 +21,8 @@ public readonly record struct RunStart(string Network, int ParameterCount, Preci
 /// </summary>
 /// <remarks>
 /// <see cref="CreateTrainer{T}"/> and <see cref="TrainingTensors{T}"/> are the seams for other ways of
-/// training the same run (data-parallel training gives each process its shard of the rows).
+/// training the same run. Data-parallel training over several processes is chosen in the spec
+/// (<see cref="RunSpec.Distributed"/>).
 /// </remarks>
 public class TrainingRun
 {
@@ -74,6 +75,10 @@ public class TrainingRun
         {
             trainer.Evaluator.ExampleShape = Spec.Network.InputShape;
         }
+        var group = Spec.Distributed;
+        // Data-parallel: rank 0's starting values (and state to resume) on every process.
+        group?.Attach(trainer);
+        var resume = group is null ? Resume as TrainingState<T> : group.BroadcastState(Resume as TrainingState<T>);
         var history = new EpochHistoryMonitor<T>(validation);
         if (EpochCompleted is { } epochs)
         {
@@ -90,14 +95,20 @@ public class TrainingRun
             monitors.Add(new StepEvents<T>(steps));
         }
         monitors.AddRange(Monitors.Select(f => f.Create(trainer)).OfType<TrainingMonitor<T>>());
+        if (group is not null)
+        {
+            // Last: it sees every other monitor's stop request of the step.
+            monitors.Add(new StopAgreement<T>(group));
+        }
         Started?.Invoke(new RunStart(network.Describe(), network.ParameterCount(), typeof(T) == typeof(float) ? Precision.Float : Precision.Double));
         TrainingResult result;
         {
             // The training tensors live only while training: the datasets keep their compact form.
             var (x, y) = TrainingTensors<T>(train);
             x = AsExamples(x, Spec.Network.InputShape);
-            result = trainer.Fit(x, y, Spec.Options, monitors, Resume as TrainingState<T>);
+            result = trainer.Fit(x, y, Spec.Options, monitors, resume);
         }
+        group?.VerifySameParameters(network);
         var outcome = new RunResult<T>(Spec, network, trainer, start, result, history.History, growth?.Message);
         if (outcome.Interrupted)
         {

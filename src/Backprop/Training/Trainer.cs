@@ -387,6 +387,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     private (StopReason Reason, string Message)? stopRequest;
 
+    /// <summary>The reason of a stop a monitor has asked for during this run (<see cref="RequestStop"/>), or null.</summary>
+    public StopReason? PendingStop => stopRequest?.Reason;
+
     /// <summary>
     /// Stops training (called by a monitor): from <see cref="TrainingMonitor{T}.OnGradients"/> the
     /// step's update is skipped; from later calls training ends after the current step.

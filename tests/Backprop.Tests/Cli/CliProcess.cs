@@ -40,6 +40,44 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>
+    /// The command on <paramref name="processes"/> processes: <c>mpirun … -np N dotnet Backprop.Cli.dll args</c>
+    /// (see <see cref="Distributed.Mpirun.Options"/>); signals and kills go to mpirun.
+    /// </summary>
+    public static CliProcess StartUnderMpirun(string folder, int processes, params string[] args)
+    {
+        var start = new ProcessStartInfo(Distributed.Mpirun.Executable ?? "mpirun")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = folder,
+        };
+        foreach (var arg in Distributed.Mpirun.Options(processes).Append(TestUtil.ChildProcess.Host).Append(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll")).Concat(args))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        return new CliProcess(Process.Start(start)!);
+    }
+
+    /// <summary>The processes this one started (under mpirun: the ranks), from /proc.</summary>
+    public IReadOnlyList<int> Children()
+        => [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsAsciiDigit)).Select(n => int.Parse(n!, CultureInfo.InvariantCulture))
+            .Where(pid => ParentOf(pid) == process.Id).Order()];
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 4)..].Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Sends a real signal (INT or TERM), as <c>kill -INT pid</c> does, through libc's kill(2): no
     /// dependence on a kill program being installed.
     /// </summary>

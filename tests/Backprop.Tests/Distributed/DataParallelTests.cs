@@ -14,7 +14,7 @@ public class DataParallelTests
     public static TheoryData<string, int> LossesAndSizes()
     {
         var data = new TheoryData<string, int>();
-        foreach (var loss in new[] { "ssr", "mse", "cross-entropy" })
+        foreach (var loss in new[] { "ssr", "mse", "cross-entropy", "mae", "huber", "bce" })
         {
             foreach (var n in new[] { 1, 2, 4 })
             {

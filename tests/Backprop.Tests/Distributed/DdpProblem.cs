@@ -23,7 +23,7 @@ internal static class DdpProblem
         return Tensor<T>.FromArray([.. Enumerable.Range(0, rows * Inputs).Select(_ => T.CreateChecked(rng.NextNormal()))], rows, Inputs);
     }
 
-    /// <summary>Targets: two outputs for SSR and MSE, a class of three for cross-entropy.</summary>
+    /// <summary>Targets: two outputs (0 or 1 each for binary cross-entropy), or a class of three for cross-entropy.</summary>
     public static Tensor<T> Y<T>(string loss, int rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var x = X<double>(rows);
@@ -31,7 +31,9 @@ internal static class DdpProblem
         {
             return Tensor<T>.FromArray([.. Enumerable.Range(0, rows).Select(r => T.CreateChecked((int)Math.Abs(Math.Floor(x.Data[r * Inputs] + x.Data[(r * Inputs) + 1])) % 3))], rows);
         }
-        return Tensor<T>.FromArray([.. Enumerable.Range(0, rows * 2).Select(i => T.CreateChecked(Math.Sin(x.Data[(i / 2 * Inputs) + (i % 2)]) + (0.5 * x.Data[(i / 2 * Inputs) + 3])))], rows, 2);
+        var values = Enumerable.Range(0, rows * 2).Select(i => Math.Sin(x.Data[(i / 2 * Inputs) + (i % 2)]) + (0.5 * x.Data[(i / 2 * Inputs) + 3]));
+        // Binary cross-entropy: 0 or 1 per output.
+        return Tensor<T>.FromArray([.. values.Select(v => T.CreateChecked(loss == "bce" ? (v > 0 ? 1 : 0) : v))], rows, 2);
     }
 
     public static Sequential<T> Network<T>(string loss, ulong seed = 5) where T : unmanaged, IFloatingPointIeee754<T>
