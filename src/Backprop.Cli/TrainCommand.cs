@@ -60,6 +60,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         if (modelFile is not null)
         {
             ModelOptions.CheckWritable(modelFile);
+            CheckSavable(spec);
         }
         using var interruption = Interruption.Listen();
         var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption);
@@ -136,6 +137,19 @@ internal sealed class TrainCommand(TextWriter stdout)
             return BackpropCli.Diverged;
         }
         return BackpropCli.Success;
+    }
+
+    // NOTE: before training, so that a long run does not end in a network its model file cannot hold.
+    private static void CheckSavable(RunSpec spec)
+    {
+        try
+        {
+            _ = new Model<float>(spec.Network.Build<float>());
+        }
+        catch (BackpropException e)
+        {
+            throw new BackpropException($"--out cannot save this network: {e.Message}", e);
+        }
     }
 
     private static long PeakWorkingSet()
