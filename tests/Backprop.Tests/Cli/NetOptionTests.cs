@@ -137,6 +137,30 @@ public sealed class NetCommandTests
         Assert.Equal(44, document.RootElement.GetProperty("parameters").GetArrayLength());
     }
 
+    [FashionMnistFact]
+    public void A_conv_net_draws_its_pictures_and_report()
+    {
+        var folder = Directory.CreateTempSubdirectory("backprop-net-");
+        try
+        {
+            var plots = Path.Combine(folder.FullName, "plots");
+            var report = Path.Combine(folder.FullName, "run.html");
+            var run = Run("train", "--dataset", "fashion-mnist", "--limit", "200", "--net", "conv 2 3 relu, maxpool 2, flatten, dense 10",
+                "--epochs", "1", "--batch", "50", "--plot", plots, "--report", report, "--quiet");
+
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            foreach (var picture in new[] { "loss", "accuracy", "confusion", "misclassified" })
+            {
+                Assert.True(File.Exists(Path.Combine(plots, picture + ".png")), picture);
+            }
+            Assert.True(new FileInfo(report).Length > 0);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public void Out_refuses_before_training_a_network_the_model_file_cannot_hold_yet()
     {
