@@ -144,7 +144,7 @@ internal sealed class TrainCommand(TextWriter stdout)
     {
         try
         {
-            _ = new Model<float>(spec.Network.Build<float>());
+            _ = new Model<float>(spec.Network.Build<float>(), spec.Network.InputShape);
         }
         catch (BackpropException e)
         {

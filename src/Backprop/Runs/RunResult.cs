@@ -129,7 +129,7 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>The trained model: the network with the run's input normalisation, class names and where it came from.</summary>
-    public Model<T> Model => new(Network)
+    public Model<T> Model => new(Network, Spec.Network.InputShape)
     {
         ClassNames = Spec.Data.Train.ClassNames,
         Normalization = Spec.Data.Normalization,
