@@ -26,6 +26,9 @@ internal sealed class DataOptions
 
     public IEnumerable<Option> Options => [dataset, target, validation, limit, standardize];
 
+    /// <summary>The options that choose the rows only (<c>gradcheck</c>): <c>--dataset</c> and <c>--limit</c>.</summary>
+    public IEnumerable<Option> ChoiceOptions => [dataset, limit];
+
     /// <summary>The folder of the Fashion-MNIST files: <see cref="FashionMnistVariable"/>, or Debian's.</summary>
     /// <exception cref="BackpropException">The variable names something that is not a folder.</exception>
     public static string FashionMnistFolder()
@@ -43,7 +46,7 @@ internal sealed class DataOptions
     /// Loads the data. <paramref name="csvFile"/> is <c>--data</c>; <paramref name="lossName"/> is
     /// <c>--loss</c> when given (cross-entropy reads CSV targets as class labels even when they are numbers).
     /// </summary>
-    public RunData Load(ParseResult parsed, FileInfo? csvFile, string? lossName, ulong seed)
+    public RunData Load(ParseResult parsed, FileInfo? csvFile, string? lossName, ulong seed, bool choiceOnly = false)
     {
         var name = parsed.GetValue(dataset);
         if (name is not null && csvFile is not null)
@@ -55,7 +58,7 @@ internal sealed class DataOptions
         {
             csvPath = string.IsNullOrWhiteSpace(n) ? throw new BackpropException("--dataset needs a name (dosage, fashion-mnist) or a CSV file.") : Path.GetFullPath(n);
         }
-        var targetColumn = parsed.GetValue(target);
+        var targetColumn = choiceOnly ? null : parsed.GetValue(target);
         if (targetColumn is not null && csvPath is null)
         {
             throw new BackpropException("--target chooses a column of a CSV file; give the file with --data or --dataset.");
@@ -82,8 +85,8 @@ internal sealed class DataOptions
         {
             train = train.ToClassification();
         }
-        var fraction = parsed.GetValue(validation) ?? (IsFashionMnist(name) ? 0.1 : 0);
-        var data = RunData.Prepare(train, test, fraction, seed, parsed.GetValue(standardize), max);
+        var fraction = choiceOnly ? 0 : parsed.GetValue(validation) ?? (IsFashionMnist(name) ? 0.1 : 0);
+        var data = RunData.Prepare(train, test, fraction, seed, !choiceOnly && parsed.GetValue(standardize), max);
         return IsFashionMnist(name) ? data with { ImageSize = (FashionMnist.ImageSide, FashionMnist.ImageSide) } : data;
     }
 

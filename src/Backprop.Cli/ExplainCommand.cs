@@ -35,6 +35,7 @@ internal sealed class ExplainCommand(TextWriter stdout)
     private int Invoke(ParseResult parsed)
     {
         var spec = options.Read(parsed);
+        ScalarScope.Check(spec, "explain");
         var data = spec.Data.Train;
         var stepNumber = parsed.GetValue(step);
         if (stepNumber < 1)
@@ -57,7 +58,8 @@ internal sealed class ExplainCommand(TextWriter stdout)
             var other => throw new BackpropException($"Unknown view '{other}'; choose one of auto, paths, recurrence."),
         };
         // The scalar engine builds one named number per parameter and data point.
-        var parameterCount = spec.Network.Layers.Zip(spec.Network.Layers.Skip(1), (a, b) => ((long)a * b) + b).Sum();
+        var parameterCount = spec.Network.Net is { } net ? net.ParameterCount(spec.Network.InputShape)
+            : spec.Network.Layers.Zip(spec.Network.Layers.Skip(1), (a, b) => ((long)a * b) + b).Sum();
         if (parameterCount * data.Count > GradcheckCommand.MaxScalarNodes)
         {
             throw new BackpropException($"explain builds one named number per parameter and data point: {parameterCount * data.Count} for this network and data, too many (at most {GradcheckCommand.MaxScalarNodes}); choose a smaller network with --layers.");

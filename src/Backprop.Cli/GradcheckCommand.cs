@@ -29,6 +29,12 @@ internal sealed class GradcheckCommand(TextWriter stdout)
 
     private const int MaxRows = 40;
 
+    /// <summary>The most numbers of one parameter that gradcheck checks on a --net network (a seeded sample of larger ones).</summary>
+    internal const int SamplePerParameter = 16;
+
+    /// <summary>A sampled check: at most <paramref name="PerParameter"/> numbers of each parameter, drawn with <paramref name="Seed"/>.</summary>
+    private sealed record Sampled(int PerParameter, ulong Seed, int Checked, int Total);
+
     private readonly RunOptions options = new();
     private readonly Option<double> tolerance = new("--tolerance") { Description = "Fail (exit code 1) when any relative error is above this", DefaultValueFactory = _ => 1e-6, HelpName = "ERROR", CustomParser = r => RunOptions.ParseNumber<double>(r, NumberStyles.Float, "a number") };
     private readonly Option<double> epsilon = new("--epsilon") { Description = "The finite-difference step h: (f(x + h) − f(x − h)) / 2h", DefaultValueFactory = _ => 1e-6, HelpName = "H", CustomParser = r => RunOptions.ParseNumber<double>(r, NumberStyles.Float, "a number") };
@@ -38,6 +44,7 @@ internal sealed class GradcheckCommand(TextWriter stdout)
     {
         var command = new Command("gradcheck", "Check every gradient: backpropagation against finite differences, and the scalar engine against the tensor engine (exit code 1 on a mismatch).");
         options.AddNetworkOptions(command);
+        options.AddDataChoiceOptions(command);
         foreach (Option option in (Option[])[tolerance, epsilon, json])
         {
             command.Options.Add(option);
@@ -62,12 +69,16 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         }
         var network = spec.Network.Build<double>();
         var parameters = (double)network.ParameterCount();
-        if (parameters * parameters * data.Count > MaxFiniteDifferenceWork)
+        // A --net network checks a seeded sample of each large parameter; --layers checks every number.
+        int? sample = spec.Network.Net is not null && network.Parameters().Any(p => p.Length > SamplePerParameter) ? SamplePerParameter : null;
+        var checkedCount = sample is { } k ? network.Parameters().Sum(p => Math.Min(p.Length, k)) : parameters;
+        if (checkedCount * parameters * data.Count > MaxFiniteDifferenceWork)
         {
             throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
-                $"gradcheck runs the network twice per parameter; with {parameters} parameters and {data.Count} rows that is about {parameters * parameters * data.Count:G2} multiply-adds, too long (at most {MaxFiniteDifferenceWork:G2}); choose a smaller network with --layers."));
+                $"gradcheck runs the network twice per parameter{(sample is null ? "" : " checked")}; with {checkedCount} checked of {parameters} parameters and {data.Count} rows that is about {checkedCount * parameters * data.Count:G2} multiply-adds, too long (at most {MaxFiniteDifferenceWork:G2}); choose a smaller network{(sample is null ? " with --layers" : "")} or fewer rows with --limit."));
         }
-        return Run(stdout, network, spec.Loss, data.InputTensor<double>(), data.TargetTensor<double>(), tol, h, parsed.GetValue(json), Lesson.IsLessonShaped(network) ? Lesson.ParameterNames : null);
+        var inputs = spec.Network.AsExamples(data.InputTensor<double>());
+        return Run(stdout, network, spec.Loss, inputs, data.TargetTensor<double>(), tol, h, parsed.GetValue(json), Lesson.IsLessonShaped(network) ? Lesson.ParameterNames : null, sample, parsed.GetValue<ulong>("--seed"));
     }
 
     /// <summary>
@@ -76,9 +87,10 @@ internal sealed class GradcheckCommand(TextWriter stdout)
     /// </summary>
     public static int Run(
         TextWriter stdout, Module<double> model, Loss loss, Tensor<double> inputs, Tensor<double> targets,
-        double tolerance, double step, bool asJson, IReadOnlyList<string>? order = null)
+        double tolerance, double step, bool asJson, IReadOnlyList<string>? order = null, int? sample = null, ulong seed = 1)
     {
-        var rows = GradientCheck.Check(model, loss, inputs, targets, step).ToList();
+        var rows = (sample is { } k ? GradientCheck.Check(model, loss, inputs, targets, k, seed, step) : GradientCheck.Check(model, loss, inputs, targets, step)).ToList();
+        var sampled = sample is null ? null : new Sampled(sample.Value, seed, rows.Count, model.ParameterCount());
         IReadOnlyList<EngineComparison>? engines = null;
         var why = "";
         if (model is Sequential<double> network && network.Layers.All(l => l is Dense<double>)
@@ -106,11 +118,11 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         var kinks = KinksBehind(model, inputs, failed);
         if (asJson)
         {
-            WriteJson(stdout, rows, engines, tolerance, step, failed, kinks);
+            WriteJson(stdout, rows, engines, tolerance, step, failed, kinks, sampled);
         }
         else
         {
-            WriteText(stdout, model, rows, engines, why, tolerance, step, failed, kinks);
+            WriteText(stdout, model, rows, engines, why, tolerance, step, failed, kinks, sampled);
         }
         return failed.Count == 0 ? BackpropCli.Success : Failed;
     }
@@ -141,9 +153,14 @@ internal sealed class GradcheckCommand(TextWriter stdout)
 
     private static void WriteText(
         TextWriter stdout, Module<double> model, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, string why,
-        double tolerance, double step, List<string> failed, List<(string Name, ReluKink Kink)> kinks)
+        double tolerance, double step, List<string> failed, List<(string Name, ReluKink Kink)> kinks, Sampled? sampled)
     {
         stdout.WriteLine($"Gradient check of {model.Describe()}: backpropagation against central finite differences (h = {G(step)})");
+        if (sampled is { } s)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"A seeded sample (--seed {s.Seed}): {s.PerParameter} numbers of each parameter with more, every number of the others; {s.Checked:N0} of the network's {s.Total:N0} numbers."));
+        }
         stdout.WriteLine();
         TextTable.Write(
             stdout, ["Parameter", "Backprop", "Numerical", "Relative error", ""],
@@ -190,7 +207,7 @@ internal sealed class GradcheckCommand(TextWriter stdout)
 
     private static void WriteJson(
         TextWriter stdout, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, double tolerance, double step, List<string> failed,
-        List<(string Name, ReluKink Kink)> kinks)
+        List<(string Name, ReluKink Kink)> kinks, Sampled? sampled)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -234,6 +251,16 @@ internal sealed class GradcheckCommand(TextWriter stdout)
                 json.WriteStringValue(name);
             }
             json.WriteEndArray();
+            if (sampled is { } s)
+            {
+                // Only on a sampled check: which numbers were checked, and of how many.
+                json.WriteStartObject("sample");
+                json.WriteNumber("perParameter", s.PerParameter);
+                json.WriteString("seed", s.Seed.ToString(CultureInfo.InvariantCulture));
+                json.WriteNumber("checked", s.Checked);
+                json.WriteNumber("total", s.Total);
+                json.WriteEndObject();
+            }
             json.WriteStartArray("reluKinks");
             foreach (var (name, k) in kinks)
             {

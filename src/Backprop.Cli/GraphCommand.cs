@@ -38,6 +38,7 @@ internal sealed class GraphCommand(TextWriter stdout)
     private int Invoke(ParseResult parsed)
     {
         var spec = options.Read(parsed, training: false);
+        ScalarScope.Check(spec, "graph");
         var row = parsed.GetValue(point);
         var data = spec.Data.Train;
         if (row < 1 || row > data.Count)

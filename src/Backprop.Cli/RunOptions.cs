@@ -37,6 +37,7 @@ internal sealed class RunOptions
     private readonly Option<string?> precision = new("--precision") { Description = "Numbers in training: double or float (default: float for fashion-mnist, else double)", HelpName = "double|float" };
     private readonly DataOptions dataOptions = new();
     private bool dataOptionsAdded;
+    private bool dataChoiceAdded;
     private readonly Option<int?> stage = new("--stage") { Description = "The lesson series' stage: 1 trains b3 alone, 2 trains w3, w4, b3, 3 trains all seven", HelpName = "1|2|3", CustomParser = r => ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
 
     /// <summary>Adds the options that choose the data, the network and its starting values.</summary>
@@ -67,6 +68,16 @@ internal sealed class RunOptions
         dataOptionsAdded = true;
     }
 
+    /// <summary>Adds <c>--dataset</c> and <c>--limit</c> alone (<c>gradcheck</c>: which rows, no splits).</summary>
+    public void AddDataChoiceOptions(Command command)
+    {
+        foreach (var option in dataOptions.ChoiceOptions)
+        {
+            command.Options.Add(option);
+        }
+        dataChoiceAdded = true;
+    }
+
     /// <summary>
     /// Reads and checks the options into a run description. With <paramref name="training"/> false,
     /// only the network options were added to the command and the training ones take their defaults
@@ -75,8 +86,8 @@ internal sealed class RunOptions
     public RunSpec Read(ParseResult parsed, bool training = true)
     {
         var lossName = parsed.GetResult(loss) is { Implicit: false } ? parsed.GetValue(loss) : null;
-        var runData = dataOptionsAdded
-            ? dataOptions.Load(parsed, parsed.GetValue(data), lossName, parsed.GetValue(seed))
+        var runData = dataOptionsAdded || dataChoiceAdded
+            ? dataOptions.Load(parsed, parsed.GetValue(data), lossName, parsed.GetValue(seed), choiceOnly: !dataOptionsAdded)
             : new RunData(LoadData(parsed.GetValue(data), lossName));
         var dataset = runData.Train;
         var lossFunction = Loss.Create(lossName ?? (dataset.IsClassification ? "cross-entropy" : parsed.GetValue(loss)!));

@@ -79,6 +79,7 @@ internal sealed class TrainCommand(TextWriter stdout)
             if (modelFile is not null)
             {
                 ModelOptions.CheckWritable(modelFile);
+                CheckSavable(spec);
             }
             RunFiles.Check(parsed, modelFile, plan.Path, resumed?.File);
             shown = outputs.Read(parsed);
@@ -170,6 +171,19 @@ internal sealed class TrainCommand(TextWriter stdout)
             return BackpropCli.Diverged;
         }
         return BackpropCli.Success;
+    }
+
+    // NOTE: before training, so that a long run does not end in a network its model file cannot hold.
+    private static void CheckSavable(RunSpec spec)
+    {
+        try
+        {
+            _ = new Model<float>(spec.Network.Build<float>(), spec.Network.InputShape);
+        }
+        catch (BackpropException e)
+        {
+            throw new BackpropException($"--out cannot save this network: {e.Message}", e);
+        }
     }
 
     private static long PeakWorkingSet()

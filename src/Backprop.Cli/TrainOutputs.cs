@@ -62,7 +62,7 @@ internal sealed class TrainOutputs
         public bool Records => PlotFolder is not null || ReportFile is not null;
 
         /// <summary>Records the run for pictures and the report, when they are wanted.</summary>
-        public SnapshotSource? Recorder(RunSpec spec) => Records ? new SnapshotSource(TrainingRecord.Probe(spec.Data.Train, spec.IsClassification)) : null;
+        public SnapshotSource? Recorder(RunSpec spec) => Records ? new SnapshotSource(spec.Network.AsExamples(TrainingRecord.Probe(spec.Data.Train, spec.IsClassification))) : null;
 
         /// <summary>Draws the pictures and the report and stages them in <paramref name="files"/>; returns a line for each thing staged.</summary>
         public IReadOnlyList<string> Stage(AtomicFileSet files, RunResult run, SnapshotSource? source)

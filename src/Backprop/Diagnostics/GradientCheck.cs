@@ -43,6 +43,9 @@ public static class GradientCheck
     /// <param name="tensors">Leaves that require gradients.</param>
     /// <param name="step">The finite-difference step h (default 1e-6).</param>
     public static IReadOnlyList<GradientComparison> Compare(Func<Tensor<double>> loss, IReadOnlyList<Tensor<double>> tensors, double step = 1e-6)
+        => Compare(loss, tensors, null, step);
+
+    private static List<GradientComparison> Compare(Func<Tensor<double>> loss, IReadOnlyList<Tensor<double>> tensors, List<int[]>? chosen, double step)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -56,7 +59,7 @@ public static class GradientCheck
         {
             var t = tensors[ti];
             var analytic = t.Grad?.ToDoubleArray() ?? new double[t.Length];
-            for (var i = 0; i < t.Length; i++)
+            foreach (var i in chosen?[ti] ?? Enumerable.Range(0, t.Length))
             {
                 var saved = t.Data[i];
                 double plus, minus;
@@ -93,7 +96,24 @@ public static class GradientCheck
     /// </code>
     /// </example>
     public static IReadOnlyList<GradientComparison> Check(Module<double> model, Loss loss, Tensor<double> inputs, Tensor<double> targets, double step = 1e-6)
+        => Check(model, loss, inputs, targets, int.MaxValue, 0, step);
+
+    /// <summary>
+    /// As <see cref="Check(Module{double}, Loss, Tensor{double}, Tensor{double}, double)"/>, but on large
+    /// networks: of each parameter with more than <paramref name="samplePerParameter"/> numbers, only a
+    /// seeded random sample of that many (distinct, in storage order) is checked; smaller parameters are checked whole.
+    /// </summary>
+    /// <param name="model">The network.</param>
+    /// <param name="loss">The loss.</param>
+    /// <param name="inputs">[rows, …] examples.</param>
+    /// <param name="targets">[rows, outputs], or class indices for cross-entropy.</param>
+    /// <param name="samplePerParameter">The most numbers checked per parameter.</param>
+    /// <param name="seed">Seed of the sample: the same seed checks the same numbers.</param>
+    /// <param name="step">The finite-difference step h (default 1e-6).</param>
+    /// <returns>One row per checked number, named as the network names it.</returns>
+    public static IReadOnlyList<GradientComparison> Check(Module<double> model, Loss loss, Tensor<double> inputs, Tensor<double> targets, int samplePerParameter, ulong seed, double step = 1e-6)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(samplePerParameter);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -116,14 +136,23 @@ public static class GradientCheck
                 values.CopyTo(buffer.Data);
             }
         }
+        var rng = new Rng(seed);
+        var chosen = parameters.Select(p => Sample(p.Length, samplePerParameter, rng)).ToList();
         var rows = Compare(() =>
         {
             Reset();
             return loss.Compute(model.Forward(inputs), targets);
-        }, parameters, step);
+        }, parameters, chosen, step);
         Reset();
         var names = model.Elements().Select(e => e.Name).ToList();
-        return [.. rows.Select((r, i) => r with { Name = names[i] })];
+        var offsets = new List<int>();
+        var offset = 0;
+        for (var p = 0; p < parameters.Count; p++)
+        {
+            offsets.AddRange(chosen[p].Select(i => offset + i));
+            offset += parameters[p].Length;
+        }
+        return [.. rows.Select((r, i) => r with { Name = names[offsets[i]] })];
     }
 
     /// <summary>
@@ -147,5 +176,21 @@ public static class GradientCheck
         network.ZeroGrad();
         loss.Compute(network.Forward(inputs), targets).Backward();
         return [.. network.Elements().Select(e => new EngineComparison(e.Name, e.Gradient, graph.Parameters[e.Name].Grad))];
+    }
+
+    // k distinct indices of 0 … n − 1 drawn with rng (a partial Fisher–Yates shuffle), in increasing order; all when n ≤ k.
+    private static int[] Sample(int n, int k, Rng rng)
+    {
+        if (n <= k)
+        {
+            return [.. Enumerable.Range(0, n)];
+        }
+        var indices = Enumerable.Range(0, n).ToArray();
+        for (var i = 0; i < k; i++)
+        {
+            var j = i + (int)(rng.NextDouble() * (n - i));
+            (indices[i], indices[j]) = (indices[j], indices[i]);
+        }
+        return [.. indices.Take(k).Order()];
     }
 }

@@ -24,6 +24,20 @@ public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activat
     private Shape? inputShape;
 
     /// <summary>
+    /// Rows [N, inputs] seen as the examples the network takes, [N, …<see cref="InputShape"/>] (images
+    /// [N, C, H, W]): a view of the same numbers, nothing copied. Rows are returned as they are when the
+    /// network takes rows, or when they do not fit <see cref="InputShape"/>.
+    /// </summary>
+    public Tensor<T> AsExamples<T>(Tensor<T> rows) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var example = InputShape;
+        return example.Rank > 1 && rows.Shape.Rank == 2 && rows.Shape[1] == example.Length
+            ? rows.ViewAs(new Shape([rows.Shape[0], .. example.ToArray()]))
+            : rows;
+    }
+
+    /// <summary>
     /// The recipe of <paramref name="net"/> for examples of shape <paramref name="inputShape"/> (e.g.
     /// <c>[4]</c> for rows of four numbers, <c>[1, 28, 28]</c> for Fashion-MNIST's images).
     /// </summary>

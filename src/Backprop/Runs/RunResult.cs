@@ -129,7 +129,7 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
     }
 
     /// <summary>The trained model: the network with the run's input normalisation, class names and where it came from.</summary>
-    public Model<T> Model => new(Network)
+    public Model<T> Model => new(Network, Spec.Network.InputShape)
     {
         ClassNames = Spec.Data.Train.ClassNames,
         Normalization = Spec.Data.Normalization,
@@ -158,7 +158,7 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
         for (var start = 0; start < data.Count; start += PredictionChunkRows)
         {
             var count = Math.Min(PredictionChunkRows, data.Count - start);
-            var outputs = Network.Predict(TrainingRun.AsExamples(data.InputRows<T>(start, count), Spec.Network.InputShape));
+            var outputs = Network.Predict(Spec.Network.AsExamples(data.InputRows<T>(start, count)));
             var width = outputs.Length / count;
             values ??= new double[(long)data.Count * width];
             for (var i = 0; i < outputs.Length; i++)

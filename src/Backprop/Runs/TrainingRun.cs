@@ -105,7 +105,7 @@ public class TrainingRun
         {
             // The training tensors live only while training: the datasets keep their compact form.
             var (x, y) = TrainingTensors<T>(train);
-            x = AsExamples(x, Spec.Network.InputShape);
+            x = Spec.Network.AsExamples(x);
             result = trainer.Fit(x, y, Spec.Options, monitors, resume);
         }
         group?.VerifySameParameters(network);
@@ -168,12 +168,6 @@ public class TrainingRun
         ArgumentNullException.ThrowIfNull(train);
         return train.TrainingTensors<T>();
     }
-
-    /// <summary>Rows [N, inputs] seen as examples [N, …<paramref name="example"/>] (images [N, C, H, W]): a view, nothing copied.</summary>
-    internal static Tensor<T> AsExamples<T>(Tensor<T> rows, Shape example) where T : unmanaged, IFloatingPointIeee754<T>
-        => example.Rank > 1 && rows.Shape.Rank == 2 && rows.Shape[1] == example.Length
-            ? rows.ViewAs(new Shape([rows.Shape[0], .. example.ToArray()]))
-            : rows;
 
     private sealed class StepEvents<T>(Action<StepInfo> handler) : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -80,3 +80,103 @@ public sealed class NetOptionTests
         Assert.Matches(@"Test accuracy: \d+\.\d\d% \(200 rows\)", run.Stdout);
     }
 }
+
+/// <summary>The other commands on --net networks: gradcheck samples them, explain and graph refuse what they do not cover, --out refuses early what a model file cannot hold.</summary>
+public sealed class NetCommandTests
+{
+    [Theory]
+    [InlineData("explain", "dense 3 tanh, batchnorm, dense 1", "BatchNorm1d(3)")]
+    [InlineData("graph", "dense 3 tanh, dropout 0.2, dense 1", "Dropout(p = 0.2)")]
+    public void Explain_and_graph_refuse_a_network_of_other_layers_naming_the_layer(string command, string net, string layer)
+    {
+        Assert.Equal(
+            $"backprop: {command} shows the scalar view of the lesson (one named number per node), which covers networks of dense layers only; this network has {layer}. gradcheck checks the gradients of any network.",
+            AssertBadInput(Run(command, "--net", net)));
+    }
+
+    [Fact]
+    public void Explain_and_graph_take_a_net_of_dense_layers()
+    {
+        var explain = Run("explain", "--net", "dense 3 tanh, dense 1");
+        var graph = Run("graph", "--net", "dense 3 tanh, dense 1");
+
+        Assert.True(explain.ExitCode == 0, explain.Stderr);
+        Assert.Contains("Dense(1 → 3, Tanh) → Dense(3 → 1, Identity)", explain.Stdout, StringComparison.Ordinal);
+        Assert.True(graph.ExitCode == 0, graph.Stderr);
+        Assert.StartsWith("digraph", graph.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gradcheck_of_a_small_net_checks_every_number()
+    {
+        var run = Run("gradcheck", "--net", "dense 3 tanh, batchnorm, dense 1");
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.DoesNotContain("sample", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Passed: all 16 gradients agree", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [FashionMnistFact]
+    public void Gradcheck_of_a_conv_net_on_images_checks_a_seeded_sample_and_says_how_many()
+    {
+        string[] args = ["gradcheck", "--dataset", "fashion-mnist", "--limit", "3", "--net", "conv 2 3 tanh, maxpool 2, flatten, dense 10", "--seed", "5"];
+
+        var run = Run(args);
+        var json = Run([.. args, "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        // conv weight 18 → 16, bias 2, dense weight 3,380 → 16, bias 10.
+        Assert.Contains("A seeded sample (--seed 5): 16 numbers of each parameter with more, every number of the others; 44 of the network's 3,410 numbers.", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Passed: all 44 gradients agree", run.Stdout, StringComparison.Ordinal);
+        using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        var sample = document.RootElement.GetProperty("sample");
+        Assert.Equal(16, sample.GetProperty("perParameter").GetInt32());
+        Assert.Equal("5", sample.GetProperty("seed").GetString());
+        Assert.Equal(44, sample.GetProperty("checked").GetInt32());
+        Assert.Equal(3410, sample.GetProperty("total").GetInt32());
+        Assert.Equal(44, document.RootElement.GetProperty("parameters").GetArrayLength());
+    }
+
+    [FashionMnistFact]
+    public void A_conv_net_draws_its_pictures_and_report()
+    {
+        var folder = Directory.CreateTempSubdirectory("backprop-net-");
+        try
+        {
+            var plots = Path.Combine(folder.FullName, "plots");
+            var report = Path.Combine(folder.FullName, "run.html");
+            var run = Run("train", "--dataset", "fashion-mnist", "--limit", "200", "--net", "conv 2 3 relu, maxpool 2, flatten, dense 10",
+                "--epochs", "1", "--batch", "50", "--plot", plots, "--report", report, "--quiet");
+
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            foreach (var picture in new[] { "loss", "accuracy", "confusion", "misclassified" })
+            {
+                Assert.True(File.Exists(Path.Combine(plots, picture + ".png")), picture);
+            }
+            Assert.True(new FileInfo(report).Length > 0);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Out_saves_a_net_with_dropout_and_batchnorm_that_predict_loads()
+    {
+        var folder = Directory.CreateTempSubdirectory("backprop-net-");
+        try
+        {
+            var file = Path.Combine(folder.FullName, "m.bpm");
+            var train = Run("train", "--net", "dense 3 tanh, batchnorm, dropout 0.5, dense 1", "--max-steps", "5", "--out", file, "--quiet");
+            var predict = Run("predict", "--model", file, "--input", "0.5");
+
+            Assert.True(train.ExitCode == 0, train.Stderr);
+            Assert.True(predict.ExitCode == 0, predict.Stderr);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+}
