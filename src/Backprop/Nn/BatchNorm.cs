@@ -219,6 +219,19 @@ public abstract class BatchNormKind : LayerKind
         bn.RunningVar.Data.Fill(T.One);
     }
 
+    /// <summary>A running variance is at least 0: a negative one would make evaluation's √(σ² + ε) undefined.</summary>
+    public override void CheckLoaded<T>(Module<T> layer)
+    {
+        var variance = Expect<BatchNorm<T>>(layer).RunningVar.Data;
+        for (var c = 0; c < variance.Length; c++)
+        {
+            if (variance[c] < T.Zero)
+            {
+                throw new BackpropException(string.Create(CultureInfo.InvariantCulture, $"the running variance of channel {c + 1} is {double.CreateTruncating(variance[c])}; a variance is at least 0"));
+            }
+        }
+    }
+
     /// <summary>BatchNormalization (inference form: X, scale γ, B β, the running mean and variance; epsilon).</summary>
     public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
     {

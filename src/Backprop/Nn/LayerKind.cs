@@ -74,6 +74,15 @@ public abstract class LayerKind
     }
 
     /// <summary>
+    /// Checks the numbers of a layer just loaded from a model file beyond their being finite (e.g. that
+    /// a running variance is not negative); most kinds accept any finite numbers.
+    /// </summary>
+    /// <exception cref="BackpropException">A number is one the layer cannot hold; the message says which (the caller names the layer).</exception>
+    public virtual void CheckLoaded<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+    }
+
+    /// <summary>
     /// Adds <paramref name="layer"/>'s ONNX nodes (inference form) reading <paramref name="input"/>, whose
     /// shape is [batch, …<paramref name="inputShape"/>]; returns the name of the layer's output.
     /// Initializers are named after the layer's parameters; other tensors start with <paramref name="name"/>

@@ -363,6 +363,14 @@ public static class ModelFile
                     }
                     k++;
                 }
+                try
+                {
+                    plans[l].Kind.CheckLoaded(layer);
+                }
+                catch (BackpropException e)
+                {
+                    throw Bad($"layer {l + 1} ({plans[l].Kind.Name}): {e.Message.TrimEnd('.')}");
+                }
             }
             InputNormalization? normalization = null;
             if (hasNormalization)

@@ -269,4 +269,24 @@ public sealed class ModelFileErrorTests
 
         Assert.Equal($"{folder.Path}: cannot read the model file: it is a folder, not a file.", error.Message);
     }
+
+    [Theory]
+    [InlineData(-0.5, "broken.bpm: invalid model file: layer 2 (batchnorm1d): the running variance of channel 2 is -0.5; a variance is at least 0.")]
+    [InlineData(-0.0, null)]
+    public void A_negative_running_variance_is_refused(double variance, string? expected)
+    {
+        var norm = new Backprop.Nn.BatchNorm1d<double>(3);
+        norm.RunningVar.Data[1] = variance;
+        var bytes = ModelFile.ToBytes(new Model<double>(new Backprop.Nn.Sequential<double>(new Backprop.Nn.Dense<double>(2, 3), norm, new Backprop.Nn.Dense<double>(3, 1))));
+
+        if (expected is null)
+        {
+            var loaded = (Backprop.Nn.BatchNorm1d<double>)ModelFile.FromBytes<double>(bytes, "ok.bpm").Network.Layers[1];
+            Assert.Equal(BitConverter.DoubleToInt64Bits(variance), BitConverter.DoubleToInt64Bits(loaded.RunningVar.Data[1]));
+        }
+        else
+        {
+            Assert.Equal(expected, Assert.Throws<BackpropException>(() => ModelFile.FromBytes<double>(bytes, "broken.bpm")).Message);
+        }
+    }
 }
