@@ -13,6 +13,7 @@ namespace Backprop.Cli;
 internal sealed class TrainCommand(TextWriter stdout)
 {
     private readonly RunOptions options = new();
+    private readonly TuningOptions tuning = new();
     private readonly TrainOutputs outputs = new();
     private readonly CheckpointOptions checkpoints = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
@@ -24,6 +25,10 @@ internal sealed class TrainCommand(TextWriter stdout)
         options.AddNetworkOptions(command);
         options.AddTrainingOptions(command);
         options.AddDatasetOptions(command);
+        foreach (var option in tuning.Options)
+        {
+            command.Options.Add(option);
+        }
         command.Options.Add(monitor);
         command.Options.Add(output);
         foreach (var option in (Option[])[.. outputs.Options, .. checkpoints.Options])
@@ -53,7 +58,7 @@ internal sealed class TrainCommand(TextWriter stdout)
                 throw new BackpropException($"{resumed.Value.File}: invalid checkpoint: its options do not parse: {parsed.Errors[0].Message}");
             }
         }
-        var spec = options.Read(parsed);
+        var spec = tuning.Apply(parsed, options.Read(parsed));
         var asJson = parsed.GetValue(json);
         var quiet = outputs.Quiet(parsed);
         var modelFile = parsed.GetValue(output);

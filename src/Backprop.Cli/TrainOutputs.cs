@@ -75,9 +75,9 @@ internal sealed class TrainOutputs
             var settings = new List<KeyValuePair<string, string>>
             {
                 new("optimizer", s.Optimizer.DisplayName()),
-                new("learning rate", F(s.LearningRate)),
+                new("learning rate", F(s.LearningRate) + TrainReport.Tuning(s)),
                 new("batch", s.IsMiniBatch ? $"{s.Options.BatchSize} rows" : "full batch"),
-                new("stopping rules", StopRules(s.Options)),
+                new("stopping rules", StopRules(s.Options) + TrainReport.EarlyStopping(s)),
                 new("starting values", s.Network.DescribeInit()),
                 new("trained", s.Network.DescribeTrained()),
             };
