@@ -87,18 +87,39 @@ internal sealed class TrainCommand(TextWriter stdout)
             {
                 run.Monitors.Add(health);
             }
+            // With --log-every, a full-batch run without --epochs (the lesson's) prints its loss every N steps too.
+            var epochLines = !asJson && !quiet && (TrainReport.EpochLines(spec) || shown.LogEvery is not null);
+            var every = shown.LogEvery ?? 1;
+            EpochRecord? unprinted = null;
             if (!asJson && !quiet)
             {
                 run.Started += start => TrainReport.WriteHeader(stdout, spec, start);
-                if (TrainReport.EpochLines(spec))
+            }
+            if (epochLines)
+            {
+                run.EpochCompleted += e =>
                 {
-                    run.EpochCompleted += e => TrainReport.WriteEpoch(stdout, e, spec.Options.Epochs);
-                }
+                    unprinted = e;
+                    if (RunLog.Shown(e.Epoch, every, e.Epoch == spec.Options.Epochs))
+                    {
+                        TrainReport.WriteEpoch(stdout, e, spec);
+                        unprinted = null;
+                    }
+                };
             }
             // NOTE: a run that prints a line per epoch on stdout shows no live bar, which would garble them.
-            var progress = quiet || TrainReport.EpochLines(spec) ? Progress with { Style = ProgressStyle.None }
+            var progress = quiet || epochLines ? Progress with { Style = ProgressStyle.None }
                 : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
             result = TrainProgress.Run(run, progress, stdout, Stderr);
+            if (unprinted is { } last)
+            {
+                // The last epoch is always shown, also when the run stopped before its number came round.
+                TrainReport.WriteEpoch(stdout, last, spec);
+            }
+            if (epochLines && !TrainReport.EpochLines(spec) && result.Epochs.Count > 0)
+            {
+                stdout.WriteLine();
+            }
             interruption.Dispose();
             if (result.Interrupted)
             {

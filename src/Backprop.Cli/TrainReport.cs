@@ -63,10 +63,12 @@ internal static class TrainReport
     }
 
     /// <summary>One epoch's line: training loss (and accuracy), validation loss (and accuracy), time.</summary>
-    public static void WriteEpoch(TextWriter stdout, EpochRecord e, int? epochs)
+    public static void WriteEpoch(TextWriter stdout, EpochRecord e, RunSpec s)
     {
-        var of = epochs is { } n ? $"/{n}" : "";
-        var line = $"Epoch {e.Epoch}{of}: train loss {Loss(e.TrainLoss)}";
+        // A full-batch run counted in steps (the lesson's): every step is an epoch, and is called a step.
+        var steps = s.Options.Epochs is null && !s.IsMiniBatch;
+        var of = s.Options.Epochs is { } n ? $"/{n}" : "";
+        var line = steps ? $"Step {e.Step}: {s.Loss.DisplayName} {Loss(e.TrainLoss)}" : $"Epoch {e.Epoch}{of}: train loss {Loss(e.TrainLoss)}";
         if (e.TrainAccuracy is { } ta)
         {
             line += $", accuracy {Percent(ta)}";
@@ -83,7 +85,11 @@ internal static class TrainReport
                 line += $", RMSE {Loss(m.Rmse)}, MAE {Loss(m.Mae)}, R² {F4(m.RSquared)}";
             }
         }
-        stdout.WriteLine($"{line} | {e.Seconds.ToString("F2", CultureInfo.InvariantCulture)} s");
+        if (s.Schedule is not null)
+        {
+            line += $" | lr {F(e.LearningRate)}";
+        }
+        stdout.WriteLine(steps ? line : $"{line} | {e.Seconds.ToString("F2", CultureInfo.InvariantCulture)} s");
         stdout.Flush();
     }
 
