@@ -101,10 +101,11 @@ internal sealed class CheckpointOptions
             }
             // The stored options must build the network and optimizer whose state the checkpoint holds.
             var layers = spec.Network.Layers;
-            int[] sizes = [.. layers.Zip(layers.Skip(1)).SelectMany(l => new[] { l.First * l.Second, l.Second })];
+            int[] sizes = spec.Network.Net is null ? [.. layers.Zip(layers.Skip(1)).SelectMany(l => new[] { l.First * l.Second, l.Second })]
+                : [.. spec.Network.Build<float>().Parameters().Select(p => p.Length)];
             if (!sizes.SequenceEqual(c.ParameterSizes))
             {
-                throw new BackpropException($"{f}: invalid checkpoint: its stored options build a {string.Join('-', layers)} network of {sizes.Sum()} numbers but it holds {c.ParameterSizes.Sum()} in {c.ParameterSizes.Count} parameters; the options were edited.");
+                throw new BackpropException($"{f}: invalid checkpoint: its stored options build a {(spec.Network.Net is { } net ? $"'{net}'" : string.Join('-', layers))} network of {sizes.Sum()} numbers but it holds {c.ParameterSizes.Sum()} in {c.ParameterSizes.Count} parameters; the options were edited.");
             }
             var optimizer = spec.Optimizer.Create<double>([], 1).Name;
             if (c.OptimizerName != optimizer)

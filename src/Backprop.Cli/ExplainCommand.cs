@@ -16,7 +16,7 @@ internal sealed class ExplainCommand(TextWriter stdout)
     private readonly RunOptions options = new();
     private readonly Option<int> step = new("--step") { Description = "The training step to explain (1 for the first, at the starting values)", DefaultValueFactory = _ => 1, HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
     private readonly Option<string?> param = new("--param") { Description = "Explain only these parameters, e.g. w1 or w1,b3 (default: every trained parameter)", HelpName = "NAMES" };
-    private readonly Option<string> view = new("--view") { Description = "paths (the lesson's products along each path), recurrence (layer by layer), or auto: paths unless many paths reach a parameter", DefaultValueFactory = _ => "auto", HelpName = "auto|paths|recurrence" };
+    private readonly Option<string> view = new("--view") { Description = "paths (the lesson's products along each path), recurrence (layer by layer), or auto: paths unless many paths reach a parameter or their tables are wider than the terminal", DefaultValueFactory = _ => "auto", HelpName = "auto|paths|recurrence" };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
 
     public Command Create()
@@ -84,13 +84,25 @@ internal sealed class ExplainCommand(TextWriter stdout)
         {
             names = [.. ordered.Select(e => e.Name)];
         }
-        var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
         var updates = names.ToDictionary(n => n, n =>
         {
             var i = elements.FindIndex(e => e.Name == n);
-            return new ParameterUpdate(captured.Before![i], captured.After![i], elements[i].IsTrainable);
+            var key = elements[i].Parameter.Name;
+            var index = elements[i].Index;
+            return new ParameterUpdate(captured.Before![i], captured.After![i], elements[i].IsTrainable,
+                captured.StateBefore!.Arrays.Where(a => a.Key.EndsWith("/" + key, StringComparison.Ordinal)).ToDictionary(a => a.Key[..a.Key.IndexOf('/', StringComparison.Ordinal)], a => a.Value[index]),
+                captured.StateAfter!.Arrays.Where(a => a.Key.EndsWith("/" + key, StringComparison.Ordinal)).ToDictionary(a => a.Key[..a.Key.IndexOf('/', StringComparison.Ordinal)], a => a.Value[index]));
         });
-        var report = new ExplainReport(spec, network, stepNumber, explanation, updates);
+        var forward = ForwardPassTable.Read(graph);
+        var width = TerminalWidth();
+        var explanation = ChainRule.Explain(graph, names, viewChoice, tensorGradients);
+        var report = new ExplainReport(spec, network, stepNumber, explanation, updates, forward, captured.Optimizer!, width);
+        // --view auto: the paths while their tables fit the terminal, else the recurrence.
+        if (viewChoice == ExplanationView.Auto && report.WidestPathTable() > width)
+        {
+            explanation = ChainRule.Explain(graph, names, ExplanationView.Recurrence, tensorGradients);
+            report = new ExplainReport(spec, network, stepNumber, explanation, updates, forward, captured.Optimizer!, width);
+        }
         if (parsed.GetValue(json))
         {
             report.WriteJson(stdout);
@@ -101,7 +113,45 @@ internal sealed class ExplainCommand(TextWriter stdout)
         }
         return BackpropCli.Success;
     }
+
+    /// <summary>
+    /// The width text may take: $COLUMNS when set, else the terminal's width when stdout is one, else 100
+    /// (a pipe or a file has no width; 100 keeps the lesson's tables and is still readable).
+    /// </summary>
+    internal static int TerminalWidth()
+    {
+        if (int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var columns) && columns > 0)
+        {
+            return columns;
+        }
+        if (!Console.IsOutputRedirected)
+        {
+            try
+            {
+                if (Console.WindowWidth > 0)
+                {
+                    return Console.WindowWidth;
+                }
+            }
+            catch (IOException)
+            {
+                // No terminal after all.
+            }
+        }
+        return 100;
+    }
 }
 
-/// <summary>A parameter's value before and after the explained step.</summary>
-internal readonly record struct ParameterUpdate(double Old, double New, bool Trained);
+/// <summary>
+/// A parameter's value before and after the explained step, and its optimizer state by kind (momentum's
+/// <c>velocity</c>, Adam's <c>m</c> and <c>v</c>) before and after it; none for gradient descent.
+/// </summary>
+internal readonly record struct ParameterUpdate(
+    double Old, double New, bool Trained, IReadOnlyDictionary<string, double> StateBefore, IReadOnlyDictionary<string, double> StateAfter)
+{
+    /// <summary>The state of <paramref name="kind"/> before the step; 0 before the first (the state starts at 0).</summary>
+    public double Before(string kind) => StateBefore.GetValueOrDefault(kind);
+
+    /// <summary>The state of <paramref name="kind"/> after the step.</summary>
+    public double After(string kind) => StateAfter.GetValueOrDefault(kind);
+}

@@ -11,11 +11,11 @@ using static Backprop.Cli.JsonOutput;
 namespace Backprop.Cli;
 
 /// <summary>Writes <c>backprop explain</c>'s transcript as text for people or as one JSON object.</summary>
-internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates)
+internal sealed class ExplainReport(
+    RunSpec spec, Sequential<double> network, int step, ChainRuleExplanation explanation, IReadOnlyDictionary<string, ParameterUpdate> updates,
+    ForwardPassTable forward, Optimizer<double> optimizer, int width)
 {
     private const int MaxPointRows = 20;
-
-    private bool GradientDescent => spec.Optimizer == OptimizerKind.GradientDescent;
 
     public void WriteText(TextWriter stdout)
     {
@@ -25,6 +25,7 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
         stdout.WriteLine($"Step {step} of training {what}{network.Describe()}");
         stdout.WriteLine($"on {data.Name} ({data.Count} rows), {e.Loss} = {F(e.LossValue)} at the values before this step");
         stdout.WriteLine();
+        WriteForward(stdout);
         if (e.View == ExplanationView.Recurrence)
         {
             WriteRecurrence(stdout);
@@ -45,6 +46,41 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
             }
         }
     }
+
+    // The forward pass, so that each number the derivatives use can be followed from the input.
+    private void WriteForward(TextWriter stdout)
+    {
+        var (header, rows) = ForwardRows();
+        if (TextTable.Width(header, rows, MaxPointRows) > width)
+        {
+            stdout.WriteLine($"The forward pass computes {forward.Columns.Count} numbers per data point, too many to show side by side here (all of them are in --json).");
+            stdout.WriteLine();
+            return;
+        }
+        stdout.WriteLine("The forward pass at these values, data point by data point:");
+        TextTable.Write(stdout, header, rows, MaxPointRows, "data points (all of them are in --json)");
+        stdout.WriteLine();
+    }
+
+    private (List<string> Header, List<IReadOnlyList<string>> Rows) ForwardRows()
+        => (["i", .. forward.Columns],
+            [.. forward.Rows.Select((r, i) => (IReadOnlyList<string>)[(i + 1).ToString(CultureInfo.InvariantCulture), .. r.Select(F)])]);
+
+    private (List<string> Header, List<IReadOnlyList<string>> Rows) PathRows(ChainRulePath path)
+    {
+        List<string> header = ["i", .. path.Terms.Select(t => t.Name), "product"];
+        var rows = new List<IReadOnlyList<string>>();
+        for (var i = 0; i < explanation.PointCount; i++)
+        {
+            rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), .. path.Terms.Select(t => F(t.Values[i])), F(path.Products[i])]);
+        }
+        return (header, rows);
+    }
+
+    /// <summary>The width of the widest table of path products this report would write (0 in the recurrence view).</summary>
+    public int WidestPathTable()
+        => explanation.View == ExplanationView.Recurrence ? 0
+            : explanation.Parameters.SelectMany(p => p.Paths).Select(path => PathRows(path)).Select(t => TextTable.Width(t.Header, t.Rows, MaxPointRows)).DefaultIfEmpty(0).Max();
 
     private void WriteRecurrence(TextWriter stdout)
     {
@@ -83,12 +119,7 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
         stdout.WriteLine();
         foreach (var path in p.Paths)
         {
-            List<string> header = ["i", .. path.Terms.Select(t => t.Name), "product"];
-            var rows = new List<IReadOnlyList<string>>();
-            for (var i = 0; i < explanation.PointCount; i++)
-            {
-                rows.Add([(i + 1).ToString(CultureInfo.InvariantCulture), .. path.Terms.Select(t => F(t.Values[i])), F(path.Products[i])]);
-            }
+            var (header, rows) = PathRows(path);
             TextTable.Write(stdout, header, rows, MaxPointRows, "data points (all of them are in --json)");
         }
         var perPoint = p.PerPoint.Take(MaxPointRows).Select(F).ToList();
@@ -100,17 +131,46 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
         {
             stdout.WriteLine($"  {p.Parameter} is fixed (not trained): it stays {F(u.Old)}.");
         }
-        else if (GradientDescent)
-        {
-            var stepSize = spec.LearningRate * p.Sum;
-            stdout.WriteLine($"  step size = learning rate × derivative = {F(spec.LearningRate)} × {F(p.Sum)} = {F(stepSize)}");
-            stdout.WriteLine($"  new {p.Parameter} = old − step size = {F(u.Old)} − {Signed(stepSize)} = {F(u.New)}");
-        }
         else
         {
-            stdout.WriteLine($"  {OptimizerName()} changes {p.Parameter} by {F(u.New - u.Old)} (its own rule, not learning rate × derivative): new {p.Parameter} = {F(u.New)}");
+            foreach (var line in UpdateLines(p, u))
+            {
+                stdout.WriteLine($"  {line}");
+            }
         }
         stdout.WriteLine();
+    }
+
+    /// <summary>The update rule's arithmetic for one number, with this step's numbers.</summary>
+    private IEnumerable<string> UpdateLines(ParameterDerivative p, ParameterUpdate u)
+    {
+        var lr = optimizer.LearningRate;
+        var g = p.Sum;
+        var stepSize = u.Old - u.New;
+        switch (optimizer)
+        {
+            case Momentum<double> momentum:
+                var mu = momentum.MomentumFactor;
+                yield return $"velocity v = momentum × old v + derivative = {F(mu)} × {Signed(u.Before("velocity"))} + {Signed(g)} = {F(u.After("velocity"))}";
+                yield return $"step size = learning rate × v = {F(lr)} × {Signed(u.After("velocity"))} = {F(stepSize)}";
+                break;
+            case Adam<double> adam:
+                var t = optimizer.StepCount;
+                double m = u.After("m"), v = u.After("v");
+                double c1 = 1 - Math.Pow(adam.Beta1, t), c2 = 1 - Math.Pow(adam.Beta2, t);
+                double mHat = m / c1, vHat = v / c2;
+                yield return $"Adam's step t = {t}: running averages m (of the derivative) and v (of its square), bias-corrected to m̂ and v̂";
+                yield return $"m = β₁ × old m + (1 − β₁) × derivative = {F(adam.Beta1)} × {Signed(u.Before("m"))} + {F(1 - adam.Beta1)} × {Signed(g)} = {F(m)}";
+                yield return $"v = β₂ × old v + (1 − β₂) × derivative² = {F(adam.Beta2)} × {F(u.Before("v"))} + {F(1 - adam.Beta2)} × {F(g * g)} = {F(v)}";
+                yield return $"m̂ = m / (1 − β₁^t) = {Signed(m)} / {F(c1)} = {F(mHat)}";
+                yield return $"v̂ = v / (1 − β₂^t) = {F(v)} / {F(c2)} = {F(vHat)}";
+                yield return $"step size = learning rate × m̂ / (√v̂ + ε) = {F(lr)} × {Signed(mHat)} / ({F(Math.Sqrt(vHat))} + {F(adam.Epsilon)}) = {F(stepSize)}";
+                break;
+            default:
+                yield return $"step size = learning rate × derivative = {F(lr)} × {Signed(g)} = {F(stepSize)}";
+                break;
+        }
+        yield return $"new {p.Parameter} = old − step size = {F(u.Old)} − {Signed(stepSize)} = {F(u.New)}";
     }
 
     public void WriteJson(TextWriter stdout)
@@ -126,7 +186,21 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
             json.WriteNumber("points", e.PointCount);
             json.WriteString("view", e.View == ExplanationView.Paths ? "paths" : "recurrence");
             json.WriteString("optimizer", spec.Optimizer.CommandName());
-            Number(json, "learningRate", spec.LearningRate);
+            Number(json, "learningRate", optimizer.LearningRate);
+            json.WriteStartObject("forward");
+            Strings(json, "columns", forward.Columns);
+            json.WriteStartArray("rows");
+            foreach (var row in forward.Rows)
+            {
+                json.WriteStartArray();
+                foreach (var v in row)
+                {
+                    Number(json, v);
+                }
+                json.WriteEndArray();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
             json.WriteStartArray("units");
             foreach (var unit in e.Units)
             {
@@ -186,9 +260,13 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
                 Number(json, "sum", p.Sum);
                 Number(json, "backprop", p.Backprop);
                 json.WriteBoolean("trained", u.Trained);
-                if (u.Trained && GradientDescent)
+                if (u.Trained)
                 {
-                    Number(json, "stepSize", spec.LearningRate * p.Sum);
+                    Number(json, "stepSize", u.Old - u.New);
+                    foreach (var (kind, after) in u.StateAfter)
+                    {
+                        Number(json, kind, after);
+                    }
                 }
                 Number(json, "newValue", u.New);
                 json.WriteEndObject();
@@ -216,8 +294,6 @@ internal sealed class ExplainReport(RunSpec spec, Sequential<double> network, in
         }
     }
 
-    // At the start of a sentence: "Momentum changes …", "Adam changes …".
-    private string OptimizerName() => string.Concat(spec.Optimizer.DisplayName()[..1].ToUpperInvariant(), spec.Optimizer.DisplayName()[1..]);
 
     private static void Strings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
     {

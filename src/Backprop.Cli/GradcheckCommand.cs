@@ -100,15 +100,31 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         var failed = rows.Where(r => !(r.RelativeError <= tolerance)).Select(r => r.Name)
             .Concat(engines?.Where(r => !(r.RelativeError <= tolerance)).Select(r => r.Name) ?? [])
             .Distinct().ToList();
+        // Failing rows first (the order otherwise kept), so that they are never among the rows cut off.
+        rows = [.. rows.OrderBy(r => r.RelativeError <= tolerance)];
+        engines = engines?.OrderBy(r => r.RelativeError <= tolerance).ToList();
+        var kinks = KinksBehind(model, inputs, failed);
         if (asJson)
         {
-            WriteJson(stdout, rows, engines, tolerance, step, failed);
+            WriteJson(stdout, rows, engines, tolerance, step, failed, kinks);
         }
         else
         {
-            WriteText(stdout, model, rows, engines, why, tolerance, step, failed);
+            WriteText(stdout, model, rows, engines, why, tolerance, step, failed, kinks);
         }
         return failed.Count == 0 ? BackpropCli.Success : Failed;
+    }
+
+    /// <summary>The failing numbers that have a ReLU at its kink (an input of exactly 0) downstream, with that kink.</summary>
+    private static List<(string Name, ReluKink Kink)> KinksBehind(Module<double> model, Tensor<double> inputs, List<string> failed)
+    {
+        if (failed.Count == 0 || model is not Sequential<double> network)
+        {
+            return [];
+        }
+        var kinks = ReluKinks.Find(network, inputs);
+        return [.. failed.Select(name => (name, ReluKinks.Upstream(network, kinks, model.Element(name))))
+            .Where(k => k.Item2 is not null).Select(k => (k.name, k.Item2!.Value))];
     }
 
     private static int IndexOf(IReadOnlyList<string> order, string name)
@@ -125,7 +141,7 @@ internal sealed class GradcheckCommand(TextWriter stdout)
 
     private static void WriteText(
         TextWriter stdout, Module<double> model, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, string why,
-        double tolerance, double step, List<string> failed)
+        double tolerance, double step, List<string> failed, List<(string Name, ReluKink Kink)> kinks)
     {
         stdout.WriteLine($"Gradient check of {model.Describe()}: backpropagation against central finite differences (h = {G(step)})");
         stdout.WriteLine();
@@ -155,11 +171,26 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         else
         {
             stdout.WriteLine($"FAILED: {failed.Count} of {rows.Count} gradients differ by more than the tolerance {G(tolerance)}: {string.Join(", ", failed.Take(10))}{(failed.Count > 10 ? ", …" : "")}.");
+            if (kinks.Count > 0)
+            {
+                stdout.WriteLine();
+                stdout.WriteLine($"{kinks.Count} of these sit at a ReLU kink: a ReLU input is exactly 0 there, where the derivative jumps from 0 to 1.");
+                stdout.WriteLine("Backprop takes ReLU′(0) = 0, while the finite difference straddles the kink; no derivative rule is wrong:");
+                foreach (var (name, k) in kinks.Take(10))
+                {
+                    stdout.WriteLine($"  {name}: the input of layer{k.Layer} unit {k.Unit} is exactly 0 on row {k.Row + 1}");
+                }
+                if (kinks.Count > 10)
+                {
+                    stdout.WriteLine($"  … {kinks.Count - 10} more (all of them are in --json)");
+                }
+            }
         }
     }
 
     private static void WriteJson(
-        TextWriter stdout, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, double tolerance, double step, List<string> failed)
+        TextWriter stdout, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, double tolerance, double step, List<string> failed,
+        List<(string Name, ReluKink Kink)> kinks)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -201,6 +232,17 @@ internal sealed class GradcheckCommand(TextWriter stdout)
             foreach (var name in failed)
             {
                 json.WriteStringValue(name);
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("reluKinks");
+            foreach (var (name, k) in kinks)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", name);
+                json.WriteNumber("layer", k.Layer);
+                json.WriteNumber("unit", k.Unit);
+                json.WriteNumber("row", k.Row + 1);
+                json.WriteEndObject();
             }
             json.WriteEndArray();
             json.WriteEndObject();

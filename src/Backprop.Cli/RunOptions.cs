@@ -7,6 +7,7 @@ using Backprop.Losses;
 using Backprop.Nn;
 using Backprop.Optim;
 using Backprop.Runs;
+using Backprop.Tensors;
 using Backprop.Training;
 
 namespace Backprop.Cli;
@@ -20,6 +21,7 @@ internal sealed class RunOptions
 {
     private readonly Option<FileInfo?> data = new("--data") { Description = "CSV file: input columns, then one target column; header row optional (default: the lesson's dosage data)", HelpName = "FILE", CustomParser = ParseFile };
     private readonly Option<string?> layers = new("--layers") { Description = "Layer sizes from inputs to outputs, e.g. 1,2,1 (default: inputs,2,1)", HelpName = "SIZES" };
+    private readonly Option<string?> net = new("--net") { Description = NetDescription, HelpName = "LAYERS" };
     private readonly Option<string> activation = new("--activation") { Description = "Hidden-layer activation: softplus, relu, sigmoid, tanh, identity", DefaultValueFactory = _ => "softplus", HelpName = "NAME" };
     private readonly Option<string> loss = new("--loss") { Description = "Loss: ssr (sum of squared residuals, the lesson's), mse (mean squared error), mae (mean absolute error), huber (Huber, δ = 1), bce (binary cross-entropy on logits; targets 0 or 1), cross-entropy (softmax over classes: the default for class labels)", DefaultValueFactory = _ => "ssr", HelpName = "NAME" };
     private readonly Option<string> optimizer = new("--optimizer") { Description = "Update rule: gd (gradient descent), momentum, adam", DefaultValueFactory = _ => "gd", HelpName = "NAME" };
@@ -40,7 +42,7 @@ internal sealed class RunOptions
     /// <summary>Adds the options that choose the data, the network and its starting values.</summary>
     public void AddNetworkOptions(Command command)
     {
-        foreach (Option option in (Option[])[data, layers, activation, loss, seed, init, only, stage])
+        foreach (Option option in (Option[])[data, layers, activation, net, loss, seed, init, only, stage])
         {
             command.Options.Add(option);
         }
@@ -109,23 +111,34 @@ internal sealed class RunOptions
             throw new BackpropException($"--epochs must be a positive number; got {epochCount}.");
         }
         CheckTask(dataset, lossFunction);
-        var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
         var precisionChoice = dataOptionsAdded ? ReadPrecision(parsed.GetValue(precision), parsed) : Precision.Double;
-        CheckFits(sizes, Math.Min(batchRows ?? dataset.Count, dataset.Count), precisionChoice == Precision.Float ? sizeof(float) : sizeof(double));
-        var hidden = Activations.Parse(parsed.GetValue(activation)!);
+        var rowsPerStep = Math.Min(batchRows ?? dataset.Count, dataset.Count);
+        var elementSize = precisionChoice == Precision.Float ? sizeof(float) : sizeof(double);
+        NetworkRecipe recipe;
+        if (parsed.GetValue(net) is { } netText)
+        {
+            recipe = ReadNet(parsed, netText, runData);
+            CheckFits(netText, recipe.Net!.ParameterCount(recipe.InputShape), recipe.Net.ActivationCount(recipe.InputShape), rowsPerStep, elementSize);
+        }
+        else
+        {
+            var sizes = ParseLayers(parsed.GetValue(layers), dataset, lossFunction);
+            CheckFits(sizes, rowsPerStep, elementSize);
+            recipe = new NetworkRecipe(sizes, Activations.Parse(parsed.GetValue(activation)!));
+        }
         var stageNumber = parsed.GetValue(stage);
         var onlyNames = parsed.GetValue(only) is { } list ? SplitNames(list) : null;
         var initName = parsed.GetValue(init)?.Trim().ToLowerInvariant();
-        var recipe = new NetworkRecipe(sizes, hidden)
+        recipe = recipe with
         {
-            Init = initName ?? (stageNumber is null ? NetworkRecipe.DefaultInit(sizes, lossFunction, hidden) : null),
+            Init = initName ?? (stageNumber is null ? recipe.DefaultInitFor(lossFunction) : null),
             Seed = parsed.GetValue(seed),
             Only = onlyNames,
             Stage = stageNumber,
         };
         recipe.Validate();
         var optimizerKind = training ? OptimizerKinds.Parse(parsed.GetValue(optimizer)!) : OptimizerKind.GradientDescent;
-        return new RunSpec
+        var spec = new RunSpec
         {
             Data = runData,
             Network = recipe,
@@ -144,6 +157,35 @@ internal sealed class RunOptions
             },
             Precision = precisionChoice,
         };
+        if (recipe.Net is not null)
+        {
+            // --layers is checked against the data as it is read; a net's outputs only once it is built.
+            spec.Validate();
+        }
+        return spec;
+    }
+
+    /// <summary>--net's help: the items and an example.</summary>
+    private static string NetDescription =>
+        "The network as layers separated by commas, each a keyword and its words, e.g. "
+        + "\"conv 32 3 pad 1, relu, maxpool 2, conv 64 3 pad 1, relu, maxpool 2, flatten, dense 128 relu, dense 10\". Layers: "
+        + string.Join("; ", NetworkSpec.Syntax.Select(s => s.Syntax))
+        + ". An activation right after dense or conv is fused into it. Sizes follow from the data: Fashion-MNIST reaches a network whose first layer is conv or a pool as images [N, 1, 28, 28], else as rows. Instead of --layers and --activation";
+
+    // --net: the items, with one example's shape from the data (images when the first layer takes them).
+    private NetworkRecipe ReadNet(ParseResult parsed, string text, RunData runData)
+    {
+        if (parsed.GetValue(layers) is not null)
+        {
+            throw new BackpropException("--net and --layers both describe the network; give one of them.");
+        }
+        if (parsed.GetResult(activation) is { Implicit: false })
+        {
+            throw new BackpropException("--activation is for --layers; with --net, write the activation as an item (dense 16 relu, or relu after a layer).");
+        }
+        var spec = NetworkSpec.Parse(text);
+        var shape = spec.TakesImages && runData.ImageSize is { } image ? new Shape(1, image.Height, image.Width) : new Shape(runData.Train.InputCount);
+        return NetworkRecipe.Of(spec, shape);
     }
 
     private static int[] ParseLayers(string? text, Dataset dataset, Loss lossFunction)
@@ -204,6 +246,17 @@ internal sealed class RunOptions
         {
             throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
                 $"--layers {string.Join(",", sizes)} makes a network of {parameters} parameters that needs about {bytes / (1 << 20)} MiB to train on {rows} rows at a time; this machine has {available / (1 << 20)} MiB."));
+        }
+    }
+
+    private static void CheckFits(string text, long parameters, long activations, int rows, int elementSize)
+    {
+        var bytes = ((4 * parameters) + (2L * rows * activations)) * elementSize;
+        var available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+        {
+            throw new BackpropException(string.Create(CultureInfo.InvariantCulture,
+                $"--net \"{text}\" makes a network of {parameters} parameters that needs about {bytes / (1 << 20)} MiB to train on {rows} rows at a time; this machine has {available / (1 << 20)} MiB."));
         }
     }
 

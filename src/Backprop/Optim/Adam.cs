@@ -46,6 +46,15 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
         secondMoments = NewStateStore();
     }
 
+    /// <summary>β₁, the decay of the running average of the gradient.</summary>
+    public double Beta1 => beta1;
+
+    /// <summary>β₂, the decay of the running average of the squared gradient.</summary>
+    public double Beta2 => beta2;
+
+    /// <summary>ε, added to √v̂ so that the step stays finite.</summary>
+    public double Epsilon => epsilon;
+
     /// <inheritdoc/>
     public override string Name => "adam";
 

@@ -1,4 +1,5 @@
 using Backprop.Nn;
+using Backprop.Optim;
 using Backprop.Training;
 
 namespace Backprop.Runs;
@@ -14,15 +15,26 @@ namespace Backprop.Runs;
 /// <param name="Before">Each number's value before the step, in <see cref="Module{T}.Elements"/> order; null when training stopped before the step.</param>
 /// <param name="Gradients">Each number's gradient in the step (the tensor engine's); null when training stopped before the step.</param>
 /// <param name="After">Each number's value after the step's update; null when training stopped before the step.</param>
-public sealed record CapturedStep(int Step, Sequential<double> Network, TrainingResult Result, IReadOnlyList<double>? Before, IReadOnlyList<double>? Gradients, IReadOnlyList<double>? After)
+/// <param name="Optimizer">The optimizer that made the step (its name, learning rate and constants); null when training stopped before the step.</param>
+/// <param name="StateBefore">The optimizer's state (step count, momentum's velocity, Adam's m and v) before the step; null when training stopped before it.</param>
+/// <param name="StateAfter">The optimizer's state after the step; null when training stopped before it.</param>
+public sealed record CapturedStep(
+    int Step, Sequential<double> Network, TrainingResult Result, IReadOnlyList<double>? Before, IReadOnlyList<double>? Gradients, IReadOnlyList<double>? After,
+    Optimizer<double>? Optimizer = null, OptimizerState<double>? StateBefore = null, OptimizerState<double>? StateAfter = null)
 {
     /// <summary>Whether training reached the step (it may stop sooner, e.g. when every step size is small).</summary>
     public bool Reached => Before is not null && After is not null;
 }
 
-/// <summary>Keeps the values, gradients and updated values of one step, then stops training.</summary>
+/// <summary>Keeps the values, gradients, optimizer state and updated values of one step, then stops training.</summary>
 internal sealed class StepCaptureMonitor(int step) : TrainingMonitor<double>
 {
+    public Optimizer<double>? Optimizer { get; private set; }
+
+    public OptimizerState<double>? StateBefore { get; private set; }
+
+    public OptimizerState<double>? StateAfter { get; private set; }
+
     public double[]? Before { get; private set; }
 
     public double[]? Gradients { get; private set; }
@@ -35,6 +47,8 @@ internal sealed class StepCaptureMonitor(int step) : TrainingMonitor<double>
         {
             Before = [.. trainer.Model.Elements().Select(e => e.Value)];
             Gradients = [.. trainer.Model.Elements().Select(e => e.Gradient)];
+            Optimizer = trainer.Optimizer;
+            StateBefore = trainer.Optimizer.GetState();
         }
     }
 
@@ -43,6 +57,7 @@ internal sealed class StepCaptureMonitor(int step) : TrainingMonitor<double>
         if (info.Step == step)
         {
             After = [.. trainer.Model.Elements().Select(e => e.Value)];
+            StateAfter = trainer.Optimizer.GetState();
             trainer.RequestStop(StopReason.Stopped, $"step {step} explained");
         }
     }

@@ -1,18 +1,39 @@
 using System.Numerics;
 using Backprop.Losses;
 using Backprop.Nn;
+using Backprop.Tensors;
 
 namespace Backprop.Runs;
 
 /// <summary>
 /// How a run builds its network: Dense layers of the given sizes with one hidden activation and a
-/// linear output layer (regression outputs, or logits for softmax cross-entropy), its starting values
-/// and which of its numbers are trained.
+/// linear output layer (regression outputs, or logits for softmax cross-entropy), or any network
+/// written as layer items (<see cref="Net"/>, made by <see cref="Of"/>); its starting values and which
+/// of its numbers are trained.
 /// </summary>
-/// <param name="Layers">Layer sizes from inputs to outputs, e.g. [1, 2, 1].</param>
-/// <param name="Activation">The hidden layers' activation.</param>
+/// <param name="Layers">Layer sizes from inputs to outputs, e.g. [1, 2, 1]; for a <see cref="Net"/>, the numbers one example holds and the outputs.</param>
+/// <param name="Activation">The hidden layers' activation (identity for a <see cref="Net"/>).</param>
 public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activation)
 {
+    /// <summary>The network as layer items (the command's <c>--net</c>); null for the multilayer perceptron of <see cref="Layers"/>.</summary>
+    public NetworkSpec? Net { get; init; }
+
+    /// <summary>One example's shape as the network takes it, without the batch dimension: <c>[inputs]</c>, or <c>[channels, height, width]</c> for images.</summary>
+    public Shape InputShape => inputShape ?? new Shape(Layers[0]);
+
+    private Shape? inputShape;
+
+    /// <summary>
+    /// The recipe of <paramref name="net"/> for examples of shape <paramref name="inputShape"/> (e.g.
+    /// <c>[4]</c> for rows of four numbers, <c>[1, 28, 28]</c> for Fashion-MNIST's images).
+    /// </summary>
+    /// <exception cref="BackpropException">A layer cannot take the shape it is given; the message names the item.</exception>
+    public static NetworkRecipe Of(NetworkSpec net, Shape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        return new NetworkRecipe([inputShape.Length, net.OutputShape(inputShape).Length], Activation.Identity) { Net = net, inputShape = inputShape };
+    }
+
     /// <summary>The name of the lesson's starting values (<see cref="Lesson.StartingValues"/>), for the lesson's 1-2-1 network only.</summary>
     public const string LessonInit = "lesson";
 
@@ -29,7 +50,7 @@ public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activat
     public int? Stage { get; init; }
 
     /// <summary>True for the lesson's layer sizes 1, 2, 1 (its numbers then have the lesson's names w1 … b3).</summary>
-    public bool IsLessonShaped => Layers.SequenceEqual(Lesson.LayerSizes);
+    public bool IsLessonShaped => Net is null && Layers.SequenceEqual(Lesson.LayerSizes);
 
     /// <summary>
     /// The starting values a network gets when none are named: the lesson's for 1-2-1, He for a ReLU
@@ -44,8 +65,16 @@ public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activat
             : activation == Activation.Relu ? "he" : "xavier";
     }
 
+    /// <summary>
+    /// The starting values this recipe gets for <paramref name="loss"/> when none are named: as
+    /// <see cref="DefaultInit"/> for layer sizes; for a <see cref="Net"/>, He when it has a ReLU, else Xavier.
+    /// </summary>
+    public string DefaultInitFor(Loss loss)
+        => Net is { } net ? (net.Items.Any(i => i.Keyword == "relu" || i.Words.Any(w => w.Equals("relu", StringComparison.OrdinalIgnoreCase))) ? "he" : "xavier")
+            : DefaultInit(Layers, loss, Activation);
+
     /// <summary>The starting values used: <see cref="Init"/>, or the lesson's for 1-2-1 and N(0, 1) otherwise.</summary>
-    public string InitName => Init ?? (IsLessonShaped ? LessonInit : "normal");
+    public string InitName => Init ?? (IsLessonShaped ? LessonInit : Net is null ? "normal" : "xavier");
 
     /// <summary>Whether the starting values are random (drawn with <see cref="Seed"/>) rather than the lesson's.</summary>
     public bool IsSeeded => Stage is null && InitName != LessonInit;
@@ -60,6 +89,24 @@ public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activat
     /// <exception cref="BackpropException">Layer sizes, starting values, stage or trained names do not fit together.</exception>
     public void Validate()
     {
+        if (Net is { } net)
+        {
+            var output = net.OutputShape(InputShape);
+            if (output.Rank != 1)
+            {
+                throw new BackpropException($"--net ends with examples of shape {output}; end it with rows of numbers (flatten, then dense N).");
+            }
+            if (Stage is not null)
+            {
+                throw new BackpropException("--stage is for the lesson's network (--layers 1,2,1), not for --net.");
+            }
+            if (Init == LessonInit)
+            {
+                throw new BackpropException("--init lesson gives the lesson's starting values, which fit only --layers 1,2,1, not --net.");
+            }
+            _ = Initializer.Create(InitName, 0);
+            return;
+        }
         if (Layers.Count < 2 || Layers.Any(l => l <= 0))
         {
             throw new BackpropException($"A network needs at least an input size and an output size, all positive; got {string.Join(",", Layers)}.");
@@ -95,8 +142,8 @@ public sealed record NetworkRecipe(IReadOnlyList<int> Layers, Activation Activat
     public Sequential<T> Build<T>() where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate();
-        var network = Sequential<T>.Mlp([.. Layers], Activation, Activation.Identity);
-        if (Lesson.IsLessonShaped(network))
+        var network = Net is { } net ? net.Build<T>(InputShape, Seed) : Sequential<T>.Mlp([.. Layers], Activation, Activation.Identity);
+        if (Net is null && Lesson.IsLessonShaped(network))
         {
             Lesson.Name(network);
         }

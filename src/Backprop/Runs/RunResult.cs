@@ -150,7 +150,7 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
     public override double[] Predict(Data.Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var outputs = Network.Predict(data.InputTensor<T>());
+        var outputs = Network.Predict(TrainingRun.AsExamples(data.InputTensor<T>(), Spec.Network.InputShape));
         var values = new double[outputs.Length];
         for (var i = 0; i < values.Length; i++)
         {

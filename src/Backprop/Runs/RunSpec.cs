@@ -150,6 +150,22 @@ public sealed record RunSpec
         }
         Network.Validate();
         var layers = Network.Layers;
+        if (Network.Net is not null)
+        {
+            if (layers[0] != data.InputCount)
+            {
+                throw new BackpropException($"--net takes examples of shape {Network.InputShape} ({layers[0]} numbers) but the data ({data.Name}) has {data.InputCount} input column{(data.InputCount == 1 ? "" : "s")}.");
+            }
+            if (!Loss.IsClassification && layers[^1] != data.TargetCount)
+            {
+                throw new BackpropException($"--net ends with {layers[^1]} output{(layers[^1] == 1 ? "" : "s")} but the data ({data.Name}) has {data.TargetCount} target column; end it with dense {data.TargetCount}.");
+            }
+            if (Loss.IsClassification && data.ClassNames is { } names && layers[^1] != names.Count)
+            {
+                throw new BackpropException($"--net ends with {layers[^1]} output{(layers[^1] == 1 ? "" : "s")} but the data ({data.Name}) has {names.Count} classes: end it with dense {names.Count}, one output per class.");
+            }
+            return;
+        }
         if (layers[0] != data.InputCount)
         {
             throw new BackpropException($"--layers starts with {layers[0]} inputs but the data ({data.Name}) has {data.InputCount} input column{(data.InputCount == 1 ? "" : "s")}.");

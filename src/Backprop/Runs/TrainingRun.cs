@@ -32,7 +32,7 @@ public class TrainingRun
         ArgumentNullException.ThrowIfNull(spec);
         // The starting values left open are the task's usual ones (He for a ReLU classifier, …).
         Spec = spec.Network is { Init: null, Stage: null }
-            ? spec with { Network = spec.Network with { Init = NetworkRecipe.DefaultInit(spec.Network.Layers, spec.Loss, spec.Network.Activation) } }
+            ? spec with { Network = spec.Network with { Init = spec.Network.DefaultInitFor(spec.Loss) } }
             : spec;
         Spec.Validate();
     }
@@ -73,6 +73,10 @@ public class TrainingRun
         optimizer.WeightDecay = Spec.WeightDecay;
         optimizer.MaxGradientNorm = Spec.MaxGradientNorm;
         var trainer = CreateTrainer(network, Spec.Loss, optimizer);
+        if (Spec.Network.InputShape.Rank > 1)
+        {
+            trainer.Evaluator.ExampleShape = Spec.Network.InputShape;
+        }
         var history = new EpochHistoryMonitor<T>(validation);
         if (EpochCompleted is { } epochs)
         {
@@ -106,6 +110,7 @@ public class TrainingRun
         {
             // The training tensors live only while training: the datasets keep their compact form.
             var (x, y) = TrainingTensors<T>(train);
+            x = AsExamples(x, Spec.Network.InputShape);
             result = trainer.Fit(x, y, Spec.Options, monitors, Resume as TrainingState<T>);
         }
         var outcome = new RunResult<T>(Spec, network, trainer, start, result, history.History, growth?.Message);
@@ -154,7 +159,7 @@ public class TrainingRun
                 elements[i].Parameter.Data[elements[i].Index] = before[i];
             }
         }
-        return new CapturedStep(step, outcome.Network, outcome.Result, capture.Before, capture.Gradients, capture.After);
+        return new CapturedStep(step, outcome.Network, outcome.Result, capture.Before, capture.Gradients, capture.After, capture.Optimizer, capture.StateBefore, capture.StateAfter);
     }
 
     /// <summary>The trainer of <paramref name="network"/>; override to train another way (e.g. data-parallel).</summary>
@@ -167,6 +172,12 @@ public class TrainingRun
         ArgumentNullException.ThrowIfNull(train);
         return (train.InputTensor<T>(), train.TargetTensor<T>());
     }
+
+    /// <summary>Rows [N, inputs] seen as examples [N, …<paramref name="example"/>] (images [N, C, H, W]): a view, nothing copied.</summary>
+    internal static Tensor<T> AsExamples<T>(Tensor<T> rows, Shape example) where T : unmanaged, IFloatingPointIeee754<T>
+        => example.Rank > 1 && rows.Shape.Rank == 2 && rows.Shape[1] == example.Length
+            ? rows.ViewAs(new Shape([rows.Shape[0], .. example.ToArray()]))
+            : rows;
 
     private sealed class StepEvents<T>(Action<StepInfo> handler) : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -51,6 +51,13 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Rows per chunk.</summary>
     public int ChunkRows { get; }
 
+    /// <summary>
+    /// The shape a dataset row is given to the model as, without the batch dimension (e.g. [1, 28, 28]
+    /// for a convolutional network on Fashion-MNIST's rows of 784 pixels: a view, nothing copied); null
+    /// for rows as they are. Used by <see cref="Evaluate(Dataset, ConfusionMatrix?, int[], double[])"/>.
+    /// </summary>
+    public Shape? ExampleShape { get; set; }
+
     /// <summary>Scores the model on <paramref name="inputs"/> [rows, inputs] against <paramref name="targets"/>.</summary>
     /// <param name="inputs">[rows, inputs], or examples of any shape [rows, …] (images [rows, C, H, W]).</param>
     /// <param name="targets">[rows, outputs], or class indices [rows] or [rows, 1].</param>
@@ -87,9 +94,13 @@ public sealed class Evaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new ArgumentException($"{data.Count} rows need {data.Count} confidences; the array has {confidences.Length}.", nameof(confidences));
         }
+        if (ExampleShape is { } example && example.Length != data.InputCount)
+        {
+            throw new BackpropException($"The model takes examples of shape {example} ({example.Length} numbers); the data ({data.Name}) has rows of {data.InputCount}.");
+        }
         var targets = data.Targets.ToArray();
         var width = data.TargetCount;
-        return Run(new Shape(data.Count, data.InputCount), new Shape(data.Count, width), confusion, predictions, confidences, (start, count, x, y) =>
+        return Run(ExampleShape is { } e ? new Shape([data.Count, .. e.ToArray()]) : new Shape(data.Count, data.InputCount), new Shape(data.Count, width), confusion, predictions, confidences, (start, count, x, y) =>
         {
             data.CopyInputs(start, count, x);
             for (var i = 0; i < count * width; i++)

@@ -76,7 +76,7 @@ public sealed class DiagnosticsCommandTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("  4 │", run.Stdout, StringComparison.Ordinal); // four data points
-        Assert.Contains("Adam changes b3 by -0.1 (its own rule, not learning rate × derivative): new b3 = -0.1", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("new b3 = old − step size = 0 − 0.1 = -0.1", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

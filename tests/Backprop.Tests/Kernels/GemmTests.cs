@@ -460,8 +460,12 @@ public sealed class GemmTests
     [Fact]
     public void The_fma_peak_is_a_positive_rate()
     {
-        Assert.InRange(FmaPeak.Measure<float>(1, milliseconds: 5), 0.01, 1e5);
-        Assert.InRange(FmaPeak.Measure<double>(2, milliseconds: 5), 0.01, 1e5);
+        // No lower bound but zero: on a busy machine the measuring thread may wait for a core for
+        // seconds, and a slow rate is still a rate. No machine does 100 TFLOP/s on two threads.
+        foreach (var rate in new[] { FmaPeak.Measure<float>(1, milliseconds: 5), FmaPeak.Measure<double>(2, milliseconds: 5) })
+        {
+            Assert.True(double.IsFinite(rate) && rate > 0 && rate < 1e5, $"rate {rate} GFLOP/s");
+        }
         Assert.Throws<NotSupportedException>(() => FmaPeak.Measure<Half>());
     }
 }
