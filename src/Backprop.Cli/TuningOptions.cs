@@ -65,7 +65,7 @@ internal sealed class TuningOptions
             throw new BackpropException($"--warmup must be a positive number of {units}; got {w}.");
         }
         var warm = warmupLength ?? 0;
-        if (warm >= length)
+        if (warmupLength is not null && warm >= length)
         {
             throw new BackpropException($"--warmup {warm} leaves no {units} after it: the run has {length}.");
         }
@@ -88,7 +88,8 @@ internal sealed class TuningOptions
             case ["exponential", var factor]:
                 return LearningRateSchedule.Exponential(Factor(factor, "exponential:FACTOR"));
             case ["cosine", .. var rest] when rest.Length <= 2:
-                var period = rest.Length > 0 ? Count(rest[0], "cosine:PERIOD", units) : remaining;
+                var period = rest.Length > 0 ? Count(rest[0], "cosine:PERIOD", units)
+                    : remaining > 0 ? remaining : throw new BackpropException($"--schedule cosine falls over the whole run, which has no {units}; give its length: cosine:PERIOD.");
                 var min = rest.Length > 1 ? Number(rest[1]) : 0;
                 if (!(min >= 0 && double.IsFinite(min)))
                 {

@@ -59,6 +59,7 @@ public sealed class TuningOptionsTests
     [InlineData("--schedule", "cosine:100:-0.1", "--schedule cosine:PERIOD:MIN_LR takes a smallest rate ≥ 0; got '-0.1'.")]
     [InlineData("--warmup", "0", "--warmup must be a positive number of steps; got 0.")]
     [InlineData("--warmup", "1000", "--warmup 1000 leaves no steps after it: the run has 1000.")]
+    [InlineData("--max-steps 0 --schedule", "cosine", "--schedule cosine falls over the whole run, which has no steps; give its length: cosine:PERIOD.")]
     [InlineData("--weight-decay", "-0.01", "--weight-decay must be a number ≥ 0; got -0.01.")]
     [InlineData("--weight-decay", "NaN", "--weight-decay must be a number ≥ 0; got NaN.")]
     [InlineData("--clip-norm", "0", "--clip-norm must be a positive number; got 0.")]
@@ -66,7 +67,14 @@ public sealed class TuningOptionsTests
     [InlineData("--clip-norm", "Infinity", "--clip-norm must be a positive number; got Infinity.")]
     [InlineData("--loss", "hinge", "Unknown loss 'hinge'; choose one of ssr, mse, cross-entropy, mae, huber, bce.")]
     public void A_bad_value_is_one_line_and_exit_code_2(string option, string value, string message)
-        => Assert.Equal($"backprop: {message}", AssertBadInput(Run("train", option, value)));
+        => Assert.Equal($"backprop: {message}", AssertBadInput(Run(["train", .. option.Split(' '), value])));
+
+    [Fact]
+    public void A_run_of_no_steps_takes_no_schedule_and_needs_none()
+    {
+        Assert.Equal(0, RunJson("--max-steps", "0").Steps);
+        Assert.Equal(0, RunJson("--max-steps", "0", "--schedule", "step:10").Steps);
+    }
 
     [Fact]
     public void Schedule_units_are_epochs_with_epochs()
