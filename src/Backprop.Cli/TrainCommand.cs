@@ -91,9 +91,15 @@ internal sealed class TrainCommand(TextWriter stdout)
             var epochLines = !asJson && !quiet && (TrainReport.EpochLines(spec) || shown.LogEvery is not null);
             var every = shown.LogEvery ?? 1;
             EpochRecord? unprinted = null;
+            // No progress with --quiet; with --json on a terminal, plain lines on stderr keep stdout one JSON object.
+            var settings = quiet ? ProgressSettings.None
+                : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+            var progress = new TrainProgress(spec, settings, stdout, Stderr);
+            // The preamble and the epoch lines go through the progress display: above its bar while one is shown.
+            var lines = progress.Out;
             if (!asJson && !quiet)
             {
-                run.Started += start => TrainReport.WriteHeader(stdout, spec, start);
+                run.Started += start => TrainReport.WriteHeader(lines, spec, start);
             }
             if (epochLines)
             {
@@ -102,15 +108,12 @@ internal sealed class TrainCommand(TextWriter stdout)
                     unprinted = e;
                     if (RunLog.Shown(e.Epoch, every, e.Epoch == spec.Options.Epochs))
                     {
-                        TrainReport.WriteEpoch(stdout, e, spec);
+                        TrainReport.WriteEpoch(lines, e, spec);
                         unprinted = null;
                     }
                 };
             }
-            // NOTE: a run that prints a line per epoch on stdout shows no live bar, which would garble them.
-            var progress = quiet || epochLines ? Progress with { Style = ProgressStyle.None }
-                : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-            result = TrainProgress.Run(run, progress, stdout, Stderr);
+            result = progress.Run(run);
             if (unprinted is { } last)
             {
                 // The last epoch is always shown, also when the run stopped before its number came round.
