@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Backprop.Serialization;
 using Backprop.Tensors;
 
 namespace Backprop.Nn;
@@ -109,6 +110,9 @@ public sealed class BatchNorm1d<T> : BatchNorm<T> where T : unmanaged, IFloating
     private protected override (int Rank, string Form) Input => (2, "rows [N, F]");
 
     /// <inheritdoc/>
+    public override LayerKind Kind => BatchNorm1dKind.Instance;
+
+    /// <inheritdoc/>
     public override string Describe() => $"BatchNorm1d({Channels}{Settings()})";
 }
 
@@ -125,5 +129,193 @@ public sealed class BatchNorm2d<T> : BatchNorm<T> where T : unmanaged, IFloating
     private protected override (int Rank, string Form) Input => (4, "images [N, C, H, W]");
 
     /// <inheritdoc/>
+    public override LayerKind Kind => BatchNorm2dKind.Instance;
+
+    /// <inheritdoc/>
     public override string Describe() => $"BatchNorm2d({Channels}{Settings()})";
+}
+
+/// <summary>
+/// What the two batch-norm kinds share: <c>NAME [momentum M] [eps E]</c>; fields <c>channels</c>,
+/// <c>momentum</c>, <c>epsilon</c>; arrays <c>weight</c> (γ), <c>bias</c> (β), then the buffers
+/// <c>runningMean</c> and <c>runningVar</c>, all [channels]; ONNX BatchNormalization in inference form
+/// (the running statistics).
+/// </summary>
+public abstract class BatchNormKind : LayerKind
+{
+    private protected BatchNormKind()
+    {
+    }
+
+    /// <summary>The rank of one example the layer takes: 1 for rows of features, 3 for images.</summary>
+    private protected abstract int InputRank { get; }
+
+    /// <summary>The module for these settings.</summary>
+    private protected abstract Module<T> Create<T>(int channels, double momentum, double epsilon) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <inheritdoc/>
+    public override string Syntax => Name + " [momentum M] [eps E]";
+
+    /// <inheritdoc/>
+    public override LayerFields Parse(IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        if (words.Count is not (0 or 2 or 4))
+        {
+            throw new BackpropException($"expected '{Syntax}'");
+        }
+        var fields = new LayerFields().Add("momentum", 0.1).Add("epsilon", 1e-5);
+        for (var i = 0; i < words.Count; i += 2)
+        {
+            var key = words[i].ToLowerInvariant() switch
+            {
+                "momentum" => "momentum",
+                "eps" or "epsilon" => "epsilon",
+                _ => throw new BackpropException($"expected '{Syntax}'"),
+            };
+            fields.Add(key, double.TryParse(words[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new BackpropException($"{words[i]} must be a number, not '{words[i + 1]}'"));
+        }
+        _ = Settings(fields);
+        return fields;
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(LayerFields fields, Shape input)
+    {
+        _ = Check(fields, input);
+        return input;
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerArray> Arrays(LayerFields fields, Shape input)
+    {
+        var shape = new Shape(Check(fields, input).Channels);
+        return [new("weight", shape), new("bias", shape), new("runningMean", shape, Trained: false), new("runningVar", shape, Trained: false)];
+    }
+
+    /// <inheritdoc/>
+    public override Module<T> Create<T>(LayerFields fields, Shape input)
+    {
+        var (channels, momentum, epsilon) = Check(fields, input);
+        return Create<T>(channels, momentum, epsilon);
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields FieldsOf<T>(Module<T> layer)
+    {
+        var bn = Expect<BatchNorm<T>>(layer);
+        return new LayerFields().Add("channels", bn.Channels).Add("momentum", bn.Momentum).Add("epsilon", bn.Epsilon);
+    }
+
+    /// <summary>γ back to 1, β to 0, the running mean to 0 and the running variance to 1 (PyTorch's starting values); nothing is drawn.</summary>
+    public override void Initialize<T>(Module<T> layer, Initializer initializer)
+    {
+        var bn = Expect<BatchNorm<T>>(layer);
+        bn.Weight.Data.Fill(T.One);
+        bn.Bias.Data.Clear();
+        bn.RunningMean.Data.Clear();
+        bn.RunningVar.Data.Fill(T.One);
+    }
+
+    /// <summary>BatchNormalization (inference form: X, scale γ, B β, the running mean and variance; epsilon).</summary>
+    public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var bn = Expect<BatchNorm<T>>(layer);
+        string Constant(Tensor<T> t) => graph.Initializer(t.Name!, t.Shape, (ReadOnlySpan<T>)t.Data);
+        return graph.Node("BatchNormalization", [input, Constant(bn.Weight), Constant(bn.Bias), Constant(bn.RunningMean), Constant(bn.RunningVar)],
+            name + ".out", OnnxAttr.Float("epsilon", (float)bn.Epsilon));
+    }
+
+    /// <inheritdoc/>
+    public override string Label(LayerFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var (momentum, epsilon) = Settings(fields);
+        return DisplayName + "("
+            + (fields.Has("channels") ? fields.Int("channels").ToString(CultureInfo.InvariantCulture) : "")
+            + (momentum == 0.1 ? "" : string.Create(CultureInfo.InvariantCulture, $", momentum {momentum}"))
+            + (epsilon == 1e-5 ? "" : string.Create(CultureInfo.InvariantCulture, $", eps {epsilon}")) + ")";
+    }
+
+    private static (double Momentum, double Epsilon) Settings(LayerFields fields)
+    {
+        var momentum = fields.Double("momentum", 0.1);
+        var epsilon = fields.Double("epsilon", 1e-5);
+        TensorOps.CheckBatchNormSettings(momentum, epsilon);
+        return (momentum, epsilon);
+    }
+
+    private (int Channels, double Momentum, double Epsilon) Check(LayerFields fields, Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (input.Rank != InputRank)
+        {
+            throw new BackpropException(InputRank == 1
+                ? $"{Name} takes rows of features, not examples of shape {input}"
+                : $"{Name} takes images [channels, height, width], not examples of shape {input}");
+        }
+        if (fields.Has("channels") && fields.Int("channels") != input[0])
+        {
+            throw new BackpropException($"it normalises {fields.Int("channels")} channels but the layer before it gives {input[0]}");
+        }
+        var (momentum, epsilon) = Settings(fields);
+        return (input[0], momentum, epsilon);
+    }
+}
+
+/// <summary>The kind of <see cref="BatchNorm1d{T}"/>: <c>batchnorm1d [momentum M] [eps E]</c> on rows of features.</summary>
+public sealed class BatchNorm1dKind : BatchNormKind
+{
+    private BatchNorm1dKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static BatchNorm1dKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "batchnorm1d";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "BatchNorm1d";
+
+    /// <inheritdoc/>
+    public override string Description => "normalises each feature over the batch, then scales and shifts it (γ, β trained; running statistics for evaluation)";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => ("batchnorm1d momentum 0.2", new Shape(4));
+
+    private protected override int InputRank => 1;
+
+    private protected override Module<T> Create<T>(int channels, double momentum, double epsilon) => new BatchNorm1d<T>(channels, momentum, epsilon);
+}
+
+/// <summary>The kind of <see cref="BatchNorm2d{T}"/>: <c>batchnorm2d [momentum M] [eps E]</c> on images.</summary>
+public sealed class BatchNorm2dKind : BatchNormKind
+{
+    private BatchNorm2dKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static BatchNorm2dKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "batchnorm2d";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "BatchNorm2d";
+
+    /// <inheritdoc/>
+    public override string Description => "normalises each channel over the batch and the image, then scales and shifts it (γ, β trained; running statistics for evaluation)";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => ("batchnorm2d", new Shape(3, 4, 4));
+
+    private protected override int InputRank => 3;
+
+    private protected override Module<T> Create<T>(int channels, double momentum, double epsilon) => new BatchNorm2d<T>(channels, momentum, epsilon);
 }

@@ -1,6 +1,6 @@
 using System.Numerics;
+using Backprop.Serialization;
 using Backprop.Tensors;
-using Backprop.Tensors.Ops;
 
 namespace Backprop.Nn;
 
@@ -13,7 +13,7 @@ namespace Backprop.Nn;
 /// those arguments. The convolution, the bias and the activation are recorded as one operation
 /// (<see cref="TensorOps.Conv2d{T}"/>, running on the packed GEMM). Its parameters are named
 /// <c>{name}.weight</c> and <c>{name}.bias</c>; an <see cref="Initializer"/> draws the weights with
-/// fan-in C·k·k and fan-out O·k·k.
+/// fan-in C·k·k and fan-out O·k·k. Its kind is <see cref="Conv2dKind"/>.
 /// </remarks>
 public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -24,10 +24,10 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     /// <param name="stride">Step between neighbouring kernel positions.</param>
     /// <param name="padding">Zeros added on every side of each image.</param>
     /// <param name="bias">Whether the layer adds a bias per output channel.</param>
-    /// <param name="activation">The function applied to the result (fused into the same operation).</param>
+    /// <param name="activation">The function applied to the result (fused into the same operation); <see cref="Activation.Identity"/> when null.</param>
     /// <param name="name">The layer's name; its parameters are named after it.</param>
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = true,
-        Activation activation = Activation.Identity, string name = "conv")
+        Activation? activation = null, string name = "conv")
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outChannels);
@@ -39,7 +39,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         KernelSize = kernelSize;
         Stride = stride;
         Padding = padding;
-        Activation = activation;
+        Activation = activation ?? Activation.Identity;
         Name = name;
         Weight = new Parameter<T>(name + ".weight", new Shape(outChannels, inChannels, kernelSize, kernelSize));
         Bias = bias ? new Parameter<T>(name + ".bias", new Shape(outChannels)) : null;
@@ -93,16 +93,11 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
         {
             throw new BackpropException($"Layer {Name}: a {KernelSize}×{KernelSize} kernel does not fit images of {input.Shape[2]}×{input.Shape[3]} with padding {Padding}.");
         }
-        return Activation switch
-        {
-            Activation.Identity => TensorOps.Conv2d<T, IdentityActivation<T>>(input, Weight, Bias, Stride, Padding),
-            Activation.SoftPlus => TensorOps.Conv2d<T, SoftPlusActivation<T>>(input, Weight, Bias, Stride, Padding),
-            Activation.Relu => TensorOps.Conv2d<T, ReluActivation<T>>(input, Weight, Bias, Stride, Padding),
-            Activation.Sigmoid => TensorOps.Conv2d<T, SigmoidActivation<T>>(input, Weight, Bias, Stride, Padding),
-            Activation.Tanh => TensorOps.Conv2d<T, TanhActivation<T>>(input, Weight, Bias, Stride, Padding),
-            _ => throw new ArgumentOutOfRangeException(nameof(input), Activation, null),
-        };
+        return Activation.Conv2d(input, Weight, Bias, Stride, Padding);
     }
+
+    /// <inheritdoc/>
+    public override LayerKind Kind => Conv2dKind.Instance;
 
     /// <inheritdoc/>
     public override IEnumerable<Parameter<T>> Parameters() => Bias is null ? [Weight] : [Weight, Bias];
@@ -119,5 +114,165 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
     public override string Describe()
         => $"Conv2d({InChannels} → {OutChannels}, {KernelSize}×{KernelSize}"
             + (Stride != 1 ? $", stride {Stride}" : "") + (Padding != 0 ? $", padding {Padding}" : "")
-            + (Bias is null ? ", no bias" : "") + (Activation != Activation.Identity ? $", {Activation.DisplayName()}" : "") + ")";
+            + (Bias is null ? ", no bias" : "") + (Activation != Activation.Identity ? $", {Activation.DisplayName}" : "") + ")";
+}
+
+/// <summary>
+/// The convolution's kind: <c>conv2d OUT KERNEL [stride S] [pad P] [nobias] [ACTIVATION]</c>; fields
+/// <c>inChannels</c>, <c>outChannels</c>, <c>kernel</c>, <c>stride</c>, <c>padding</c>, <c>bias</c>,
+/// <c>activation</c>; arrays <c>weight</c> [O, C, k, k] and <c>bias</c> [O]; ONNX Conv then the activation's operator.
+/// </summary>
+public sealed class Conv2dKind : LayerKind
+{
+    private Conv2dKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static Conv2dKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "conv2d";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "Conv2d";
+
+    /// <inheritdoc/>
+    public override string Syntax => "conv2d OUT KERNEL [stride S] [pad P] [nobias] [ACTIVATION]";
+
+    /// <inheritdoc/>
+    public override string Description => "f(conv(x, W) + b) on images [C, H, W]: OUT kernels of KERNEL×KERNEL (ACTIVATION fused in, identity by default)";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => ("conv2d 3 3 stride 2 pad 1 tanh", new Shape(2, 5, 5));
+
+    /// <inheritdoc/>
+    public override LayerFields Parse(IReadOnlyList<string> words)
+    {
+        ExpectWords(words, 2, 8);
+        var fields = new LayerFields()
+            .Add("outChannels", PositiveWord(words[0], "OUT"))
+            .Add("kernel", PositiveWord(words[1], "KERNEL"))
+            .Add("stride", 1)
+            .Add("padding", 0)
+            .Add("bias", true)
+            .Add("activation", Activation.Identity.Name);
+        for (var i = 2; i < words.Count; i++)
+        {
+            switch (words[i].ToLowerInvariant())
+            {
+                case "stride" when i + 1 < words.Count:
+                    fields.Add("stride", PositiveWord(words[++i], "the stride"));
+                    break;
+                case "pad" or "padding" when i + 1 < words.Count:
+                    fields.Add("padding", int.TryParse(words[++i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
+                        ? p
+                        : throw new BackpropException($"the padding must be a whole number, not '{words[i]}'"));
+                    break;
+                case "nobias":
+                    fields.Add("bias", false);
+                    break;
+                default:
+                    fields.Add("activation", Activations.Parse(words[i]).Name);
+                    break;
+            }
+        }
+        return fields;
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(LayerFields fields, Shape input)
+    {
+        var s = Check(fields, input);
+        return new Shape(s.Out, Size(input[1], s), Size(input[2], s));
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<LayerArray> Arrays(LayerFields fields, Shape input)
+    {
+        var s = Check(fields, input);
+        var weight = new LayerArray("weight", new Shape(s.Out, s.In, s.Kernel, s.Kernel));
+        return s.Bias ? [weight, new("bias", new Shape(s.Out))] : [weight];
+    }
+
+    /// <inheritdoc/>
+    public override Module<T> Create<T>(LayerFields fields, Shape input)
+    {
+        var s = Check(fields, input);
+        return new Conv2d<T>(s.In, s.Out, s.Kernel, s.Stride, s.Padding, s.Bias, s.Activation);
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields FieldsOf<T>(Module<T> layer)
+    {
+        var conv = Expect<Conv2d<T>>(layer);
+        return new LayerFields()
+            .Add("inChannels", conv.InChannels)
+            .Add("outChannels", conv.OutChannels)
+            .Add("kernel", conv.KernelSize)
+            .Add("stride", conv.Stride)
+            .Add("padding", conv.Padding)
+            .Add("bias", conv.Bias is not null)
+            .Add("activation", conv.Activation.Name);
+    }
+
+    /// <summary>Weights drawn for fan-in C·k·k and fan-out O·k·k, biases 0.</summary>
+    public override void Initialize<T>(Module<T> layer, Initializer initializer)
+    {
+        ArgumentNullException.ThrowIfNull(initializer);
+        var conv = Expect<Conv2d<T>>(layer);
+        initializer.Fill(conv.Weight.Data, conv.FanIn, conv.FanOut);
+        conv.Bias?.Data.Clear();
+    }
+
+    /// <summary>Conv (weight [O, C, k, k], bias [O], strides, pads on every side), then the activation's operator.</summary>
+    public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var conv = Expect<Conv2d<T>>(layer);
+        var w = graph.Initializer(conv.Weight.Name!, conv.Weight.Shape, (ReadOnlySpan<T>)conv.Weight.Data);
+        string[] inputs = conv.Bias is { } bias ? [input, w, graph.Initializer(bias.Name!, bias.Shape, (ReadOnlySpan<T>)bias.Data)] : [input, w];
+        var k = conv.KernelSize;
+        var p = conv.Padding;
+        var sums = graph.Node("Conv", inputs, name + ".sums",
+            OnnxAttr.Ints("kernel_shape", k, k), OnnxAttr.Ints("strides", conv.Stride, conv.Stride), OnnxAttr.Ints("pads", p, p, p, p));
+        return conv.Activation.OnnxOperator is { } op ? graph.Node(op, [sums], name + ".out") : sums;
+    }
+
+    /// <inheritdoc/>
+    public override string Label(LayerFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var k = fields.Int("kernel");
+        var activation = Activations.Parse(fields.Text("activation"));
+        return $"Conv2d({fields.Int("outChannels")}, {k}×{k}"
+            + (fields.Int("stride", 1) != 1 ? $", stride {fields.Int("stride")}" : "")
+            + (fields.Int("padding", 0) != 0 ? $", pad {fields.Int("padding")}" : "")
+            + (fields.Bool("bias", true) ? "" : ", no bias")
+            + (activation == Activation.Identity ? "" : $", {activation.DisplayName}") + ")";
+    }
+
+    private static int Size(int size, Settings s) => ((size + (2 * s.Padding) - s.Kernel) / s.Stride) + 1;
+
+    private readonly record struct Settings(int In, int Out, int Kernel, int Stride, int Padding, bool Bias, Activation Activation);
+
+    private static Settings Check(LayerFields fields, Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (input.Rank != 3)
+        {
+            throw new BackpropException($"conv2d takes images [channels, height, width], not examples of shape {input}");
+        }
+        var s = new Settings(input[0], fields.PositiveInt("outChannels"), fields.PositiveInt("kernel"),
+            fields.Int("stride", 1, 1), fields.Int("padding", 0, 0), fields.Bool("bias", true), Activations.Parse(fields.Text("activation")));
+        if (fields.Has("inChannels") && fields.Int("inChannels") != s.In)
+        {
+            throw new BackpropException($"it takes {fields.Int("inChannels")} channels but the layer before it gives {s.In}");
+        }
+        if (input[1] + (2 * s.Padding) < s.Kernel || input[2] + (2 * s.Padding) < s.Kernel)
+        {
+            throw new BackpropException($"a {s.Kernel}×{s.Kernel} kernel does not fit images of {input[1]}×{input[2]} with padding {s.Padding}");
+        }
+        return s;
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Backprop.Serialization;
 using Backprop.Tensors;
 
 namespace Backprop.Nn;
@@ -44,6 +45,9 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
     public string Name { get; private set; } = "dropout";
 
     /// <inheritdoc/>
+    public override LayerKind Kind => DropoutKind.Instance;
+
+    /// <inheritdoc/>
     public override Tensor<T> Forward(Tensor<T> input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -58,4 +62,77 @@ public sealed class Dropout<T> : Module<T> where T : unmanaged, IFloatingPointIe
 
     /// <inheritdoc/>
     public override string Describe() => string.Create(CultureInfo.InvariantCulture, $"Dropout(p = {Probability})");
+}
+
+/// <summary>
+/// Dropout's kind: <c>dropout P</c>; field <c>probability</c>; no arrays and no ONNX node (exported
+/// models predict, and prediction sees the identity).
+/// </summary>
+/// <remarks>
+/// A dropout layer built from a model file draws its masks from a generator seeded with 0; checkpoints,
+/// not model files, carry a generator's state for resuming.
+/// </remarks>
+public sealed class DropoutKind : LayerKind
+{
+    private DropoutKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static DropoutKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "dropout";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "Dropout";
+
+    /// <inheritdoc/>
+    public override string Syntax => "dropout P";
+
+    /// <inheritdoc/>
+    public override string Description => "in training, zeroes each number with probability P and scales the others by 1/(1 − P); the identity otherwise";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => ("dropout 0.25", new Shape(6));
+
+    /// <inheritdoc/>
+    public override LayerFields Parse(IReadOnlyList<string> words)
+    {
+        ExpectWords(words, 1, 1);
+        if (!double.TryParse(words[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var p))
+        {
+            throw new BackpropException($"P must be a number, not '{words[0]}'");
+        }
+        TensorOps.CheckDropoutProbability(p);
+        return new LayerFields().Add("probability", p);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(LayerFields fields, Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        TensorOps.CheckDropoutProbability(fields.Double("probability"));
+        return input;
+    }
+
+    /// <inheritdoc/>
+    public override Module<T> Create<T>(LayerFields fields, Shape input)
+    {
+        _ = OutputShape(fields, input);
+        return new Dropout<T>(fields.Double("probability"), seed: 0);
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields FieldsOf<T>(Module<T> layer) => new LayerFields().Add("probability", Expect<Dropout<T>>(layer).Probability);
+
+    /// <summary>No node: the layer's output is its input.</summary>
+    public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name) => input;
+
+    /// <inheritdoc/>
+    public override string Label(LayerFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        return string.Create(CultureInfo.InvariantCulture, $"Dropout({fields.Double("probability")})");
+    }
 }

@@ -12,8 +12,8 @@ public abstract class Initializer
     public abstract string Name { get; }
 
     /// <summary>
-    /// Initialises every <see cref="Dense{T}"/> and <see cref="Conv2d{T}"/> layer inside <paramref name="network"/>,
-    /// in order (a convolution's fan-in is C·k·k, its fan-out O·k·k).
+    /// Initialises every layer inside <paramref name="network"/>, in order, as its kind says
+    /// (<see cref="LayerKind.Initialize{T}"/>: e.g. a dense layer's weights for its fan-in and fan-out, biases 0).
     /// </summary>
     public virtual void Initialize<T>(Module<T> network) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -22,28 +22,22 @@ public abstract class Initializer
         while (pending.Count > 0)
         {
             var module = pending.Pop();
-            if (module is Dense<T> dense)
-            {
-                var weights = dense.Weight.Data;
-                for (var i = 0; i < weights.Length; i++)
-                {
-                    weights[i] = T.CreateChecked(DrawWeight(dense.Inputs, dense.Outputs));
-                }
-                dense.Bias.Data.Clear();
-            }
-            else if (module is Conv2d<T> conv)
-            {
-                var weights = conv.Weight.Data;
-                for (var i = 0; i < weights.Length; i++)
-                {
-                    weights[i] = T.CreateChecked(DrawWeight(conv.FanIn, conv.FanOut));
-                }
-                conv.Bias?.Data.Clear();
-            }
+            module.Kind?.Initialize(module, this);
             foreach (var child in module.Children().Reverse())
             {
                 pending.Push(child);
             }
+        }
+    }
+
+    /// <summary>Fills <paramref name="weights"/>, in order, with draws for a layer of the given fan-in and fan-out.</summary>
+    public void Fill<T>(Span<T> weights, int fanIn, int fanOut) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanIn);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanOut);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = T.CreateChecked(DrawWeight(fanIn, fanOut));
         }
     }
 

@@ -91,6 +91,13 @@ public abstract class Module<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>The modules directly inside this one.</summary>
     public virtual IEnumerable<Module<T>> Children() => [];
 
+    /// <summary>
+    /// The registered kind this module is (<see cref="DenseKind"/>, an <see cref="Activation"/>, …),
+    /// through which model files, ONNX export and the summary handle it; null for a container or a
+    /// module of your own that no kind describes.
+    /// </summary>
+    public virtual LayerKind? Kind => null;
+
     /// <summary>A short description, e.g. <c>Dense(1 → 2, SoftPlus)</c>.</summary>
     public abstract string Describe();
 

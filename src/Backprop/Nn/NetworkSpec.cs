@@ -52,7 +52,7 @@ public sealed class NetworkSpec
         new("flatten", "flatten", "each example as one row of numbers", false),
         new("dropout", "dropout P", "zeroes each number with probability P in training (none in evaluation)", false),
         new("batchnorm", "batchnorm", "batch normalisation of each feature (rows) or channel (images)", false),
-        .. Enum.GetValues<Activation>().Select(a => new Item(a.ToString().ToLowerInvariant(), a.ToString().ToLowerInvariant(), "activation " + a.DisplayName(), false)),
+        .. LayerRegistry.Activations.Select(a => new Item(a.Name, a.Name, "activation " + a.DisplayName, false)),
     ];
 
     private NetworkSpec(IReadOnlyList<NetworkItem> items) => Items = items;
@@ -280,7 +280,7 @@ public sealed class NetworkSpec
 
         public Activation? OptionalActivation()
         {
-            if (next < item.Words.Count && Enum.GetValues<Activation>().Any(a => a.ToString().Equals(item.Words[next], StringComparison.OrdinalIgnoreCase)))
+            if (next < item.Words.Count && LayerRegistry.Activations.Any(a => a.Name.Equals(item.Words[next], StringComparison.OrdinalIgnoreCase)))
             {
                 return Activations.Parse(item.Words[next++]);
             }

@@ -32,6 +32,9 @@ public sealed class Parameter<T> : Tensor<T> where T : unmanaged, IFloatingPoint
     /// </remarks>
     public IReadOnlyList<string> ElementNames => elementNames;
 
+    /// <summary>Whether the numbers have names of their own (<see cref="SetElementNames"/>) rather than <c>name[i,j]</c>.</summary>
+    public bool HasCustomElementNames => customNames is not null;
+
     /// <summary>Whether each number is trained (true) or held fixed (false), in storage order.</summary>
     public ReadOnlySpan<bool> Trainable => trainable;
 

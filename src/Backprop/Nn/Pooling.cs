@@ -1,4 +1,5 @@
 using System.Numerics;
+using Backprop.Serialization;
 using Backprop.Tensors;
 
 namespace Backprop.Nn;
@@ -20,6 +21,9 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
 
     /// <summary>Step between neighbouring windows.</summary>
     public int Stride { get; }
+
+    /// <inheritdoc/>
+    public override LayerKind Kind => MaxPool2dKind.Instance;
 
     /// <inheritdoc/>
     public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, KernelSize, "MaxPool2d").MaxPool2d(KernelSize, Stride);
@@ -47,6 +51,9 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public int Stride { get; }
 
     /// <inheritdoc/>
+    public override LayerKind Kind => AvgPool2dKind.Instance;
+
+    /// <inheritdoc/>
     public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, KernelSize, "AvgPool2d").AvgPool2d(KernelSize, Stride);
 
     /// <inheritdoc/>
@@ -56,6 +63,9 @@ public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
 /// <summary>The mean of each channel: images [batch, channels, height, width] become [batch, channels]; no parameters.</summary>
 public sealed class GlobalAvgPool<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <inheritdoc/>
+    public override LayerKind Kind => GlobalAvgPoolKind.Instance;
+
     /// <inheritdoc/>
     public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, 1, "GlobalAvgPool").GlobalAvgPool();
 
@@ -78,5 +88,218 @@ internal static class Pool2d
             throw new BackpropException($"{layer}: a {kernelSize}×{kernelSize} window does not fit images of {input.Shape[2]}×{input.Shape[3]}.");
         }
         return input;
+    }
+}
+
+/// <summary>
+/// What the two windowed pooling kinds share: <c>NAME KERNEL [stride S]</c>; fields <c>kernel</c> and
+/// <c>stride</c>; no arrays; images [C, H, W] become [C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1].
+/// </summary>
+public abstract class Pool2dKind : LayerKind
+{
+    private protected Pool2dKind()
+    {
+    }
+
+    /// <summary>The ONNX operator: <c>MaxPool</c> or <c>AveragePool</c>.</summary>
+    private protected abstract string OnnxOperator { get; }
+
+    /// <summary>The module for windows of <paramref name="kernel"/> moved by <paramref name="stride"/>.</summary>
+    private protected abstract Module<T> Create<T>(int kernel, int stride) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The kernel size and stride of a module of this kind.</summary>
+    private protected abstract (int Kernel, int Stride) SettingsOf<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <inheritdoc/>
+    public override string Syntax => Name + " KERNEL [stride S]";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => (Name + " 2", new Shape(2, 5, 4));
+
+    /// <inheritdoc/>
+    public override LayerFields Parse(IReadOnlyList<string> words)
+    {
+        ExpectWords(words, 1, 3);
+        var kernel = PositiveWord(words[0], "KERNEL");
+        var stride = kernel;
+        if (words.Count > 1)
+        {
+            if (words.Count != 3 || !string.Equals(words[1], "stride", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new BackpropException($"expected '{Syntax}'");
+            }
+            stride = PositiveWord(words[2], "the stride");
+        }
+        return new LayerFields().Add("kernel", kernel).Add("stride", stride);
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(LayerFields fields, Shape input)
+    {
+        var (kernel, stride) = Check(fields, input);
+        return new Shape(input[0], ((input[1] - kernel) / stride) + 1, ((input[2] - kernel) / stride) + 1);
+    }
+
+    /// <inheritdoc/>
+    public override Module<T> Create<T>(LayerFields fields, Shape input)
+    {
+        var (kernel, stride) = Check(fields, input);
+        return Create<T>(kernel, stride);
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields FieldsOf<T>(Module<T> layer)
+    {
+        var (kernel, stride) = SettingsOf(layer);
+        return new LayerFields().Add("kernel", kernel).Add("stride", stride);
+    }
+
+    /// <summary>The pooling operator with <c>kernel_shape</c> and <c>strides</c> (no padding, floor rounding: ONNX's defaults).</summary>
+    public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var (kernel, stride) = SettingsOf(layer);
+        return graph.Node(OnnxOperator, [input], name + ".out", OnnxAttr.Ints("kernel_shape", kernel, kernel), OnnxAttr.Ints("strides", stride, stride));
+    }
+
+    /// <inheritdoc/>
+    public override string Label(LayerFields fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var kernel = fields.Int("kernel");
+        var stride = fields.Int("stride", kernel);
+        return $"{DisplayName}({kernel}×{kernel}{(stride != kernel ? $", stride {stride}" : "")})";
+    }
+
+    private (int Kernel, int Stride) Check(LayerFields fields, Shape input)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (input.Rank != 3)
+        {
+            throw new BackpropException($"{Name} takes images [channels, height, width], not examples of shape {input}");
+        }
+        var kernel = fields.PositiveInt("kernel");
+        var stride = fields.Int("stride", kernel, 1);
+        if (input[1] < kernel || input[2] < kernel)
+        {
+            throw new BackpropException($"a {kernel}×{kernel} window does not fit images of {input[1]}×{input[2]}");
+        }
+        return (kernel, stride);
+    }
+}
+
+/// <summary>Max pooling's kind: <c>maxpool2d KERNEL [stride S]</c>; ONNX MaxPool.</summary>
+public sealed class MaxPool2dKind : Pool2dKind
+{
+    private MaxPool2dKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static MaxPool2dKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "maxpool2d";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "MaxPool2d";
+
+    /// <inheritdoc/>
+    public override string Description => "the largest number of each KERNEL×KERNEL window of each channel";
+
+    private protected override string OnnxOperator => "MaxPool";
+
+    private protected override Module<T> Create<T>(int kernel, int stride) => new MaxPool2d<T>(kernel, stride);
+
+    private protected override (int Kernel, int Stride) SettingsOf<T>(Module<T> layer)
+    {
+        var pool = Expect<MaxPool2d<T>>(layer);
+        return (pool.KernelSize, pool.Stride);
+    }
+}
+
+/// <summary>Average pooling's kind: <c>avgpool2d KERNEL [stride S]</c>; ONNX AveragePool.</summary>
+public sealed class AvgPool2dKind : Pool2dKind
+{
+    private AvgPool2dKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static AvgPool2dKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "avgpool2d";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "AvgPool2d";
+
+    /// <inheritdoc/>
+    public override string Description => "the mean of each KERNEL×KERNEL window of each channel";
+
+    private protected override string OnnxOperator => "AveragePool";
+
+    private protected override Module<T> Create<T>(int kernel, int stride) => new AvgPool2d<T>(kernel, stride);
+
+    private protected override (int Kernel, int Stride) SettingsOf<T>(Module<T> layer)
+    {
+        var pool = Expect<AvgPool2d<T>>(layer);
+        return (pool.KernelSize, pool.Stride);
+    }
+}
+
+/// <summary>Global average pooling's kind: <c>globalavgpool</c>; images [C, H, W] become [C]; ONNX GlobalAveragePool then Flatten.</summary>
+public sealed class GlobalAvgPoolKind : LayerKind
+{
+    private GlobalAvgPoolKind()
+    {
+    }
+
+    /// <summary>The one instance (registered in <see cref="LayerRegistry"/>).</summary>
+    public static GlobalAvgPoolKind Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override string Name => "globalavgpool";
+
+    /// <inheritdoc/>
+    public override string DisplayName => "GlobalAvgPool";
+
+    /// <inheritdoc/>
+    public override string Description => "the mean of each channel: images [C, H, W] become rows of C numbers";
+
+    /// <inheritdoc/>
+    public override (string Item, Shape Input) Example => (Name, new Shape(3, 4, 5));
+
+    /// <inheritdoc/>
+    public override LayerFields Parse(IReadOnlyList<string> words)
+    {
+        ExpectWords(words, 0, 0);
+        return new LayerFields();
+    }
+
+    /// <inheritdoc/>
+    public override Shape OutputShape(LayerFields fields, Shape input)
+        => input.Rank == 3 ? new Shape(input[0]) : throw new BackpropException($"globalavgpool takes images [channels, height, width], not examples of shape {input}");
+
+    /// <inheritdoc/>
+    public override Module<T> Create<T>(LayerFields fields, Shape input)
+    {
+        _ = OutputShape(fields, input);
+        return new GlobalAvgPool<T>();
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields FieldsOf<T>(Module<T> layer)
+    {
+        _ = Expect<GlobalAvgPool<T>>(layer);
+        return new LayerFields();
+    }
+
+    /// <summary>GlobalAveragePool gives [N, C, 1, 1]; Flatten makes it [N, C] as the layer does.</summary>
+    public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var pooled = graph.Node("GlobalAveragePool", [input], name + ".pooled");
+        return graph.Node("Flatten", [pooled], name + ".out", OnnxAttr.Int("axis", 1));
     }
 }

@@ -25,9 +25,9 @@ public sealed class Sequential<T> : Module<T> where T : unmanaged, IFloatingPoin
 
     /// <summary>
     /// Builds a multilayer perceptron: <paramref name="sizes"/> are the layer widths from inputs to
-    /// outputs (e.g. 1, 2, 1); hidden layers use <paramref name="hidden"/>, the last <paramref name="output"/>.
+    /// outputs (e.g. 1, 2, 1); hidden layers use <paramref name="hidden"/>, the last <paramref name="output"/> (identity when null).
     /// </summary>
-    public static Sequential<T> Mlp(IReadOnlyList<int> sizes, Activation hidden, Activation output = Activation.Identity)
+    public static Sequential<T> Mlp(IReadOnlyList<int> sizes, Activation hidden, Activation? output = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         if (sizes.Count < 2)

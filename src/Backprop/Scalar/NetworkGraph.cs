@@ -172,7 +172,7 @@ public sealed class NetworkGraph
                         continue;
                     }
                     var yName = output ?? (lesson ? $"y{j + 1}," : $"layer{l}.y[{j}],");
-                    next[j] = graph.Unit(Activate(x, layer.Activation, yName + point), yName, point, (2 * l) + 1, j);
+                    next[j] = graph.Unit(layer.Activation.Apply(x, yName + point), yName, point, (2 * l) + 1, j);
                 }
                 a = next;
             }
@@ -190,15 +190,6 @@ public sealed class NetworkGraph
         };
         return graph;
     }
-
-    private static Value Activate(Value x, Activation activation, string name) => activation switch
-    {
-        Activation.SoftPlus => x.SoftPlus(name),
-        Activation.Relu => x.Relu(name),
-        Activation.Sigmoid => x.Sigmoid(name),
-        Activation.Tanh => x.Tanh(name),
-        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, null),
-    };
 
     private static Value[] Leaves(NetworkGraph graph, Parameter<double> parameter)
     {

@@ -13,7 +13,7 @@ namespace Backprop.Serialization;
 /// </summary>
 /// <remarks>
 /// Reading allocates the file's real size, never a size read from inside it, and only once the magic
-/// bytes are right; <see cref="Open"/> checks the length, version, header length, checksum and UTF-8
+/// bytes are right; <see cref="Open(byte[], string, int, FrameWords)"/> checks the length, version, header length, checksum and UTF-8
 /// before anything is interpreted. The messages name the file and say which check failed.
 /// </remarks>
 internal static class FileFrame
@@ -55,16 +55,24 @@ internal static class FileFrame
     /// <exception cref="BackpropException">The file is truncated, of another version, or corrupt.</exception>
     public static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Payload) Open(byte[] bytes, string source, int formatVersion, FrameWords words)
     {
+        var (header, payload, _) = Open(bytes, source, formatVersion, formatVersion, words);
+        return (header, payload);
+    }
+
+    /// <summary>As <see cref="Open(byte[], string, int, FrameWords)"/>, for a reader of versions <paramref name="oldest"/> to <paramref name="newest"/>; also returns the file's version.</summary>
+    public static (ReadOnlyMemory<byte> Header, ReadOnlyMemory<byte> Payload, int Version) Open(byte[] bytes, string source, int oldest, int newest, FrameWords words)
+    {
         if (bytes.Length < PreambleLength + ChecksumLength)
         {
             throw new BackpropException($"{source}: the {words.File} is truncated: {bytes.Length} bytes, shorter than the {PreambleLength + ChecksumLength} bytes of {words.Empty}.");
         }
         var version = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
-        if (version != formatVersion)
+        if (version < oldest || version > newest)
         {
-            throw new BackpropException(version > formatVersion
-                ? $"{source}: {words.Format} format version {version} is newer than this Backprop reads (version {formatVersion}); upgrade Backprop."
-                : $"{source}: {words.Format} format version {version} is not one Backprop knows (it reads version {formatVersion}).");
+            var reads = oldest == newest ? $"version {newest}" : $"versions {oldest} to {newest}";
+            throw new BackpropException(version > newest
+                ? $"{source}: {words.Format} format version {version} is newer than this Backprop reads ({reads}); upgrade Backprop."
+                : $"{source}: {words.Format} format version {version} is not one Backprop knows (it reads {reads}).");
         }
         var headerLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
         if (headerLength == 0 || headerLength > bytes.Length - PreambleLength - ChecksumLength || headerLength > MaxHeaderLength)
@@ -83,7 +91,7 @@ internal static class FileFrame
         {
             throw new BackpropException($"{source}: the {words.Format} header is not valid UTF-8 at byte {PreambleLength + invalid}.");
         }
-        return (header, body[(PreambleLength + (int)headerLength)..]);
+        return (header, body[(PreambleLength + (int)headerLength)..], (int)version);
     }
 
     /// <summary>Puts a header and a payload together with the preamble and the checksum.</summary>
@@ -156,7 +164,7 @@ internal static class FileFrame
     }
 }
 
-/// <summary>How the messages of <see cref="FileFrame.Open"/> name a kind of file.</summary>
+/// <summary>How the messages of <see cref="FileFrame.Open(byte[], string, int, FrameWords)"/> name a kind of file.</summary>
 /// <param name="File">"model file", "checkpoint".</param>
 /// <param name="Format">"model", "checkpoint" (as in "model format version 2", "the model header").</param>
 /// <param name="Empty">"an empty model", "an empty one".</param>

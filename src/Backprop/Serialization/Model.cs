@@ -10,8 +10,10 @@ namespace Backprop.Serialization;
 /// back (<see cref="Save"/>, <see cref="Load"/>), used for predictions, and exported to ONNX.
 /// </summary>
 /// <remarks>
-/// Only networks made of <see cref="Dense{T}"/> and <see cref="ActivationLayer{T}"/> layers inside
-/// one <see cref="Sequential{T}"/> can be saved; that is every network Backprop builds today.
+/// Any <see cref="Sequential{T}"/> whose layers all have a registered kind (<see cref="Module{T}.Kind"/>,
+/// <see cref="LayerRegistry"/>) can be saved and exported; the model knows one example's input shape
+/// (<c>[inputs]</c> for rows of numbers, <c>[channels, height, width]</c> for images) and its layers'
+/// shapes follow from it.
 /// </remarks>
 public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -19,32 +21,61 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     private readonly IReadOnlyList<string>? classNames;
     private readonly ModelMetadata metadata = new();
 
-    /// <summary>Wraps <paramref name="network"/>; set the other properties with an object initializer.</summary>
-    /// <exception cref="BackpropException">The network has a layer a model file cannot hold.</exception>
+    /// <summary>
+    /// Wraps <paramref name="network"/>, whose first layer is Dense (it fixes the number of inputs);
+    /// set the other properties with an object initializer.
+    /// </summary>
+    /// <exception cref="BackpropException">The network has a layer a model file cannot hold, or does not start with a Dense layer.</exception>
     public Model(Sequential<T> network)
+        : this(network, (network ?? throw new ArgumentNullException(nameof(network))).Layers[0] is Dense<T> first
+            ? new Shape(first.Inputs)
+            : throw new BackpropException($"Give the model its input shape: its first layer is {network.Layers[0].Describe()}, not Dense."))
+    {
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="network"/>, which takes examples of shape <paramref name="inputShape"/>
+    /// (without the batch dimension); set the other properties with an object initializer.
+    /// </summary>
+    /// <exception cref="BackpropException">A layer has no registered kind, a layer cannot take its input's shape, or the output is not one row of numbers per example.</exception>
+    public Model(Sequential<T> network, Shape inputShape)
     {
         ArgumentNullException.ThrowIfNull(network);
-        foreach (var layer in network.Layers)
+        if (inputShape.Rank == 0)
         {
-            if (layer is not (Dense<T> or ActivationLayer<T>))
+            throw new BackpropException("A model's input shape needs at least one dimension.");
+        }
+        var shape = inputShape;
+        for (var i = 0; i < network.Layers.Count; i++)
+        {
+            var layer = network.Layers[i];
+            var kind = layer.Kind ?? throw new BackpropException($"A model can hold layers of registered kinds only ({string.Join(", ", LayerRegistry.Kinds.Select(k => k.Name))}); this network has {layer.Describe()}.");
+            try
             {
-                throw new BackpropException($"A model can hold Dense and activation layers only; this network has {layer.Describe()}.");
+                shape = kind.OutputShape(kind.FieldsOf(layer), shape);
+            }
+            catch (BackpropException e)
+            {
+                throw new BackpropException($"Layer {i} ({layer.Describe()}): {e.Message.TrimEnd('.')}.", e);
             }
         }
-        if (network.Layers[0] is not Dense<T>)
+        if (shape.Rank != 1)
         {
-            throw new BackpropException("A model's first layer must be Dense (it fixes the number of inputs).");
+            throw new BackpropException($"A model's output is one row of numbers per example; this network gives examples of shape {shape} (end it with a flatten and a dense layer).");
         }
         Network = network;
-        InputCount = ((Dense<T>)network.Layers[0]).Inputs;
-        OutputCount = network.Layers.OfType<Dense<T>>().Last().Outputs;
+        InputShape = inputShape;
+        OutputCount = shape[0];
     }
 
     /// <summary>The network.</summary>
     public Sequential<T> Network { get; }
 
-    /// <summary>Number of inputs per row.</summary>
-    public int InputCount { get; }
+    /// <summary>One example's shape as the network takes it, without the batch dimension: <c>[inputs]</c> or e.g. <c>[1, 28, 28]</c>.</summary>
+    public Shape InputShape { get; }
+
+    /// <summary>Numbers per example (the product of <see cref="InputShape"/>): the length of one input row.</summary>
+    public int InputCount => InputShape.Length;
 
     /// <summary>Number of network outputs per row (one per class for a classifier).</summary>
     public int OutputCount { get; }
@@ -122,19 +153,30 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
     public bool IsClassifier => classNames is not null;
 
     /// <summary>
-    /// The network's outputs [rows, outputs] for raw inputs [rows, inputs], computed in evaluation mode
-    /// (<see cref="Module{T}.Predict"/>): the inputs are normalised first when the model has a <see cref="Normalization"/>. For a classifier these are logits;
-    /// see <see cref="PredictProbabilities"/>.
+    /// The network's outputs [rows, outputs] for raw inputs: rows of <see cref="InputCount"/> numbers
+    /// [rows, inputs] (reshaped to [rows, …<see cref="InputShape"/>]) or examples [rows, …InputShape].
+    /// They are computed in evaluation mode (<see cref="Module{T}.Predict"/>); the inputs are normalised first when the model has a <see cref="Normalization"/>. For a
+    /// classifier these are logits; see <see cref="PredictProbabilities"/>.
     /// </summary>
-    /// <exception cref="BackpropException">The inputs are not rows of <see cref="InputCount"/> numbers.</exception>
+    /// <exception cref="BackpropException">The inputs are neither rows of <see cref="InputCount"/> numbers nor examples of <see cref="InputShape"/>.</exception>
     public Tensor<T> Predict(Tensor<T> inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.Shape.Rank != 2 || inputs.Shape[1] != InputCount)
+        var dims = inputs.Shape.ToArray();
+        var asRows = dims.Length == 2 && dims[1] == InputCount;
+        var asExamples = dims.Length == InputShape.Rank + 1 && dims.AsSpan(1).SequenceEqual(InputShape.ToArray());
+        if (!asRows && !asExamples)
         {
-            throw new BackpropException($"The model takes rows of {InputCount} input{(InputCount == 1 ? "" : "s")}; it was given shape {inputs.Shape}.");
+            throw new BackpropException(InputShape.Rank == 1
+                ? $"The model takes rows of {InputCount} input{(InputCount == 1 ? "" : "s")}; it was given shape {inputs.Shape}."
+                : $"The model takes examples of shape {InputShape} (or rows of {InputCount} numbers); it was given shape {inputs.Shape}.");
         }
-        return Network.Predict(Normalize(inputs));
+        var x = Normalize(inputs);
+        if (InputShape.Rank > 1 && asRows)
+        {
+            x = new Tensor<T>(x.Data, new Shape([dims[0], .. InputShape.ToArray()]));
+        }
+        return Network.Predict(x);
     }
 
     /// <summary>A classifier's class probabilities [rows, classes]: the softmax of <see cref="Predict"/>'s logits.</summary>
@@ -172,6 +214,9 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
         return result;
     }
 
+    /// <summary>The network's summary for its input shape: each layer's label, output shape and parameter count, and the totals.</summary>
+    public ModelSummary Summary() => ModelSummary.Of(Network, InputShape);
+
     /// <summary>Saves the model to <paramref name="path"/> (see docs/model-format.md), replacing the file atomically.</summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
     public void Save(string path) => ModelFile.Save(this, path);
@@ -185,7 +230,7 @@ public sealed class Model<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Writes the model as an ONNX model (opset 17, float32) with a dynamic batch dimension: input
-    /// <c>input</c> [batch, inputs], output <c>output</c> [batch, outputs] and, for a classifier,
+    /// <c>input</c> [batch, …<see cref="InputShape"/>], output <c>output</c> [batch, outputs] and, for a classifier,
     /// <c>probabilities</c> [batch, classes].
     /// </summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>

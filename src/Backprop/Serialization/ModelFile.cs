@@ -8,20 +8,24 @@ using Backprop.Tensors;
 namespace Backprop.Serialization;
 
 /// <summary>
-/// Backprop's model file, format version 1 (docs/model-format.md): the magic bytes <c>BPMODEL\0</c>,
+/// Backprop's model file, format version 2 (docs/model-format.md): the magic bytes <c>BPMODEL\0</c>,
 /// the format version and the header length (32-bit little-endian), a UTF-8 JSON header describing
-/// the layers and the arrays, the arrays as little-endian IEEE 754 numbers, and a SHA-256 of
-/// everything before it.
+/// the input shape, the layers (each by its kind's name, its fields and its arrays) and the arrays,
+/// the arrays as little-endian IEEE 754 numbers, and a SHA-256 of everything before it. Version 1
+/// files (Dense and activation layers on rows of numbers) are still read.
 /// </summary>
 /// <remarks>
-/// Loading reads no type names and runs no code from the file: the layer kinds and activations are
-/// matched against a fixed list. Every length is checked against the file's real size before
+/// Loading reads no type names and runs no code from the file: layer kinds are looked up by name in
+/// <see cref="LayerRegistry"/>. Every length is checked against the file's real size before
 /// anything is allocated, and the checksum before anything is interpreted.
 /// </remarks>
 public static class ModelFile
 {
-    /// <summary>The format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The format version this library writes.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest format version this library reads.</summary>
+    public const int OldestFormatVersion = 1;
 
     /// <summary>The file's first eight bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "BPMODEL\0"u8;
@@ -38,38 +42,38 @@ public static class ModelFile
     }
 
     /// <summary>The whole file's bytes for <paramref name="model"/>.</summary>
+    /// <exception cref="BackpropException">A layer has no registered kind.</exception>
     public static byte[] ToBytes<T>(Model<T> model) where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
-        var arrays = new List<(string Name, Shape Shape, IReadOnlyList<string>? ElementNames, double[]? Doubles, Tensor<T>? Tensor)>();
-        foreach (var p in model.Network.Parameters())
+        var payload = new MemoryStream();
+        var layers = new List<(LayerKind Kind, LayerFields Fields, List<(Tensor<T> Tensor, IReadOnlyList<string>? ElementNames)> Arrays)>();
+        foreach (var layer in model.Network.Layers)
         {
-            arrays.Add((p.Name!, p.Shape, HasDefaultNames(p) ? null : p.ElementNames, null, p));
+            var kind = KindOf(layer);
+            var arrays = new List<(Tensor<T>, IReadOnlyList<string>?)>();
+            foreach (var p in layer.Parameters())
+            {
+                arrays.Add((p, p.HasCustomElementNames ? p.ElementNames : null));
+                FileFrame.WriteValues<T>(payload, p.Data);
+            }
+            foreach (var b in layer.Buffers())
+            {
+                arrays.Add((b, null));
+                FileFrame.WriteValues<T>(payload, b.Data);
+            }
+            layers.Add((kind, kind.FieldsOf(layer), arrays));
         }
         if (model.Normalization is { } n)
         {
-            arrays.Add(("normalization.mean", new Shape(n.Count), null, [.. n.Mean], null));
-            arrays.Add(("normalization.stdDev", new Shape(n.Count), null, [.. n.StdDev], null));
-        }
-        var header = WriteHeader(model, arrays.Select(a => (a.Name, a.Shape, a.ElementNames, a.Doubles is null ? ElementTypeName<T>() : "float64")));
-        var payload = new MemoryStream();
-        Span<byte> eight = stackalloc byte[8];
-        foreach (var a in arrays)
-        {
-            if (a.Doubles is { } doubles)
+            Span<byte> eight = stackalloc byte[8];
+            foreach (var d in n.Mean.Concat(n.StdDev))
             {
-                foreach (var d in doubles)
-                {
-                    BinaryPrimitives.WriteDoubleLittleEndian(eight, d);
-                    payload.Write(eight);
-                }
-            }
-            else
-            {
-                FileFrame.WriteValues<T>(payload, a.Tensor!.Data);
+                BinaryPrimitives.WriteDoubleLittleEndian(eight, d);
+                payload.Write(eight);
             }
         }
-        return Assemble(header, payload.ToArray());
+        return Assemble(WriteHeader(model, layers), payload.ToArray());
     }
 
     /// <summary>Loads the model file at <paramref name="path"/>; see <see cref="Model{T}.Load"/>.</summary>
@@ -99,11 +103,11 @@ public static class ModelFile
         {
             throw new BackpropException($"{source}: not a Backprop model file (it does not start with BPMODEL).");
         }
-        var (header, payload) = FileFrame.Open(bytes, source, FormatVersion, Words);
+        var (header, payload, version) = FileFrame.Open(bytes, source, OldestFormatVersion, FormatVersion, Words);
         try
         {
             using var document = JsonDocument.Parse(header);
-            return new Reader<T>(source, document.RootElement, payload).Read();
+            return new Reader<T>(source, document.RootElement, payload, version).Read();
         }
         catch (JsonException e)
         {
@@ -116,20 +120,7 @@ public static class ModelFile
 
     private static string ElementTypeName<T>() => typeof(T) == typeof(float) ? "float32" : "float64";
 
-    private static bool HasDefaultNames<T>(Parameter<T> p) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (var i = 0; i < p.Length; i++)
-        {
-            var expected = p.Shape.Rank == 2 ? $"{p.Name}[{i / p.Shape[1]},{i % p.Shape[1]}]" : $"{p.Name}[{i}]";
-            if (p.ElementNames[i] != expected)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static byte[] WriteHeader<T>(Model<T> model, IEnumerable<(string Name, Shape Shape, IReadOnlyList<string>? ElementNames, string Type)> arrays)
+    private static byte[] WriteHeader<T>(Model<T> model, List<(LayerKind Kind, LayerFields Fields, List<(Tensor<T> Tensor, IReadOnlyList<string>? ElementNames)> Arrays)> layers)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var buffer = new MemoryStream();
@@ -140,22 +131,27 @@ public static class ModelFile
             json.WriteNumber("formatVersion", FormatVersion);
             json.WriteString("elementType", ElementTypeName<T>());
             json.WriteNumber("inputs", model.InputCount);
+            WriteInts(json, "inputShape", model.InputShape.ToArray());
             json.WriteNumber("outputs", model.OutputCount);
             json.WriteStartArray("layers");
-            foreach (var layer in model.Network.Layers)
+            foreach (var (kind, fields, arrays) in layers)
             {
                 json.WriteStartObject();
-                if (layer is Dense<T> dense)
+                json.WriteString("kind", kind.Name);
+                json.WriteStartObject("fields");
+                foreach (var (name, value) in fields.Values)
                 {
-                    json.WriteString("type", "dense");
-                    json.WriteNumber("inputs", dense.Inputs);
-                    json.WriteNumber("outputs", dense.Outputs);
-                    json.WriteString("activation", ActivationName(dense.Activation));
+                    WriteField(json, name, value);
                 }
-                else
+                json.WriteEndObject();
+                if (arrays.Count > 0)
                 {
-                    json.WriteString("type", "activation");
-                    json.WriteString("activation", ActivationName(((ActivationLayer<T>)layer).Activation));
+                    json.WriteStartArray("arrays");
+                    foreach (var (tensor, elementNames) in arrays)
+                    {
+                        WriteArray(json, tensor.Name!, ElementTypeName<T>(), tensor.Shape, elementNames);
+                    }
+                    json.WriteEndArray();
                 }
                 json.WriteEndObject();
             }
@@ -165,25 +161,13 @@ public static class ModelFile
                 WriteStrings(json, "classNames", classes);
             }
             json.WriteBoolean("normalization", model.Normalization is not null);
-            json.WriteStartArray("arrays");
-            foreach (var (name, shape, elementNames, type) in arrays)
+            if (model.Normalization is not null)
             {
-                json.WriteStartObject();
-                json.WriteString("name", name);
-                json.WriteString("type", type);
-                json.WriteStartArray("shape");
-                foreach (var d in shape.ToArray())
-                {
-                    json.WriteNumberValue(d);
-                }
+                json.WriteStartArray("arrays");
+                WriteArray(json, "normalization.mean", "float64", model.InputShape, null);
+                WriteArray(json, "normalization.stdDev", "float64", model.InputShape, null);
                 json.WriteEndArray();
-                if (elementNames is not null)
-                {
-                    WriteStrings(json, "elementNames", elementNames);
-                }
-                json.WriteEndObject();
             }
-            json.WriteEndArray();
             var m = model.Metadata;
             json.WriteStartObject("metadata");
             json.WriteString("libraryVersion", m.LibraryVersion);
@@ -214,6 +198,51 @@ public static class ModelFile
         return buffer.ToArray();
     }
 
+    private static void WriteArray(Utf8JsonWriter json, string name, string type, Shape shape, IReadOnlyList<string>? elementNames)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", name);
+        json.WriteString("type", type);
+        WriteInts(json, "shape", shape.ToArray());
+        if (elementNames is not null)
+        {
+            WriteStrings(json, "elementNames", elementNames);
+        }
+        json.WriteEndObject();
+    }
+
+    private static void WriteField(Utf8JsonWriter json, string name, object value)
+    {
+        switch (value)
+        {
+            case int i:
+                json.WriteNumber(name, i);
+                break;
+            case double d:
+                json.WriteNumber(name, d);
+                break;
+            case bool b:
+                json.WriteBoolean(name, b);
+                break;
+            case int[] list:
+                WriteInts(json, name, list);
+                break;
+            default:
+                json.WriteString(name, (string)value);
+                break;
+        }
+    }
+
+    private static void WriteInts(Utf8JsonWriter json, string name, IEnumerable<int> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            json.WriteNumberValue(v);
+        }
+        json.WriteEndArray();
+    }
+
     private static void WriteOptional(Utf8JsonWriter json, string name, string? value)
     {
         if (value is not null)
@@ -232,37 +261,31 @@ public static class ModelFile
         json.WriteEndArray();
     }
 
-    internal static string ActivationName(Activation a) => a switch
-    {
-        Activation.Identity => "identity",
-        Activation.SoftPlus => "softplus",
-        Activation.Relu => "relu",
-        Activation.Sigmoid => "sigmoid",
-        Activation.Tanh => "tanh",
-        _ => throw new ArgumentOutOfRangeException(nameof(a), a, null),
-    };
+    /// <summary>The registered kind of <paramref name="layer"/>.</summary>
+    /// <exception cref="BackpropException">It has none.</exception>
+    internal static LayerKind KindOf<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>
+        => layer.Kind ?? throw new BackpropException($"A model can hold layers of registered kinds only; {layer.Describe()} has none.");
+
 
     /// <summary>Interprets a header whose checksum has been verified, then the arrays it describes.</summary>
-    private sealed class Reader<T>(string source, JsonElement root, ReadOnlyMemory<byte> memory) where T : unmanaged, IFloatingPointIeee754<T>
+    private sealed class Reader<T>(string source, JsonElement root, ReadOnlyMemory<byte> memory, int version) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        /// <summary>A layer as the header describes it, before anything is allocated: its kind, fields, input shape, the arrays it needs and the arrays the file lists for it.</summary>
+        private sealed record Plan(LayerKind Kind, LayerFields Fields, Shape Input, IReadOnlyList<LayerArray> Needed, List<JsonElement> Listed);
+
         public Model<T> Read()
         {
             if (root.ValueKind != JsonValueKind.Object || String(root, "format") != "backprop-model")
             {
                 throw Bad("the header does not say \"format\": \"backprop-model\"");
             }
-            var layers = ReadLayers(Array(root, "layers"));
-            // The parameters the layers need, named as Sequential and Dense name them; nothing is allocated yet.
-            var needed = layers.SelectMany((l, i) => l.Type == "dense"
-                ? new[] { ($"layer{i}.weight", new[] { l.Inputs, l.Outputs }), ($"layer{i}.bias", new[] { l.Outputs }) }
-                : []).ToList();
             var hasNormalization = root.TryGetProperty("normalization", out var n) && n.ValueKind == JsonValueKind.True;
-            var specs = Array(root, "arrays").EnumerateArray().ToList();
-            var expected = needed.Count + (hasNormalization ? 2 : 0);
-            if (specs.Count != expected)
+            var (inputShape, plans, others) = version == 1 ? PlanVersion1(hasNormalization) : PlanVersion2();
+            if (version > 1 && others.Count != (hasNormalization ? 2 : 0))
             {
-                throw Bad($"the header lists {specs.Count} arrays; its layers{(hasNormalization ? " and normalisation" : "")} need {expected}");
+                throw Bad($"the header lists {others.Count} arrays outside the layers; {(hasNormalization ? "normalisation needs 2" : "without normalisation there are none")}");
             }
+            var specs = plans.SelectMany(p => p.Listed).Concat(others).ToList();
             // Sizes first, from the header alone and in 64-bit arithmetic: nothing is allocated until they match the file.
             var sizes = new (string Name, string Type, int[] Shape, long Bytes)[specs.Count];
             long total = 0;
@@ -294,59 +317,77 @@ public static class ModelFile
             {
                 throw Bad($"the arrays need {total} bytes but the file holds {payload.Length}");
             }
-            for (var i = 0; i < needed.Count; i++)
+            var k = 0;
+            for (var l = 0; l < plans.Count; l++)
             {
-                var (name, _, shape, _) = sizes[i];
-                if (name != needed[i].Item1 || !shape.AsSpan().SequenceEqual(needed[i].Item2))
+                foreach (var needed in plans[l].Needed)
                 {
-                    throw Bad($"array {i + 1} is '{name}' [{string.Join(", ", shape)}]; the layers need '{needed[i].Item1}' [{string.Join(", ", needed[i].Item2)}]");
+                    var (name, _, shape, _) = sizes[k];
+                    var neededName = $"layer{l}.{needed.Name}";
+                    if (name != neededName || !shape.AsSpan().SequenceEqual(needed.Shape.ToArray()))
+                    {
+                        throw Bad($"array {k + 1} is '{name}' [{string.Join(", ", shape)}]; the layers need '{neededName}' {needed.Shape}");
+                    }
+                    k++;
                 }
             }
-            var network = new Sequential<T>([.. layers.Select(l => l.Type == "dense" ? new Dense<T>(l.Inputs, l.Outputs, l.Activation) : (Module<T>)new ActivationLayer<T>(l.Activation))]);
-            var parameters = network.Parameters().ToList();
+
+            var network = Checked(() => new Sequential<T>([.. plans.Select(p => p.Kind.Create<T>(p.Fields, p.Input))]));
             var offset = 0;
-            for (var i = 0; i < parameters.Count; i++)
+            k = 0;
+            for (var l = 0; l < plans.Count; l++)
             {
-                var p = parameters[i];
-                var (name, type, _, bytes) = sizes[i];
-                ReadValues(payload.Slice(offset, (int)bytes), type, p.Data);
-                offset += (int)bytes;
-                if (FirstNonFinite<T>(p.Data) is var bad and >= 0)
+                var layer = network.Layers[l];
+                var tensors = layer.Parameters().Cast<Tensor<T>>().Concat(layer.Buffers()).ToList();
+                if (tensors.Count != plans[l].Needed.Count)
                 {
-                    throw Bad($"array '{name}' holds {double.CreateTruncating(p.Data[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a model's numbers are finite");
+                    throw new InvalidOperationException($"{plans[l].Kind.Name} lists {plans[l].Needed.Count} arrays but its module holds {tensors.Count}.");
                 }
-                if (specs[i].TryGetProperty("elementNames", out var names))
+                foreach (var tensor in tensors)
                 {
-                    var list = Strings(names, "elementNames");
-                    if (list.Count != p.Length)
+                    var (name, type, _, bytes) = sizes[k];
+                    ReadValues(payload.Slice(offset, (int)bytes), type, tensor.Data);
+                    offset += (int)bytes;
+                    if (FirstNonFinite<T>(tensor.Data) is var bad and >= 0)
                     {
-                        throw Bad($"array '{name}' has {p.Length} numbers but {list.Count} element names");
+                        throw Bad($"array '{name}' holds {double.CreateTruncating(tensor.Data[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a model's numbers are finite");
                     }
-                    p.SetElementNames([.. list]);
+                    if (specs[k].TryGetProperty("elementNames", out var names) && tensor is Parameter<T> p)
+                    {
+                        var list = Strings(names, "elementNames");
+                        if (list.Count != p.Length)
+                        {
+                            throw Bad($"array '{name}' has {p.Length} numbers but {list.Count} element names");
+                        }
+                        p.SetElementNames([.. list]);
+                    }
+                    k++;
                 }
             }
             InputNormalization? normalization = null;
             if (hasNormalization)
             {
-                var inputs = layers[0].Inputs;
+                var inputs = inputShape.Length;
                 var mean = new double[inputs];
                 var std = new double[inputs];
-                foreach (var (k, target, label) in new[] { (parameters.Count, mean, "normalization.mean"), (parameters.Count + 1, std, "normalization.stdDev") })
+                foreach (var (target, label) in new[] { (mean, "normalization.mean"), (std, "normalization.stdDev") })
                 {
                     var (name, type, shape, bytes) = sizes[k];
-                    if (name != label || type != "float64" || shape is not [var length] || length != inputs)
+                    var expected = version == 1 ? [inputs] : inputShape.ToArray();
+                    if (name != label || type != "float64" || !shape.AsSpan().SequenceEqual(expected))
                     {
-                        throw Bad($"array {k + 1} must be '{label}', float64 [{inputs}]; it is '{name}', {type} [{string.Join(", ", shape)}]");
+                        throw Bad($"array {k + 1} must be '{label}', float64 [{string.Join(", ", expected)}]; it is '{name}', {type} [{string.Join(", ", shape)}]");
                     }
                     ReadValues<double>(payload.Slice(offset, (int)bytes), type, target);
                     offset += (int)bytes;
+                    k++;
                 }
                 normalization = Checked(() => new InputNormalization(mean, std));
             }
             var metadata = ReadMetadata(root.TryGetProperty("metadata", out var m) ? m : default);
             IReadOnlyList<string>? classNames = root.TryGetProperty("classNames", out var c) ? Strings(c, "classNames") : null;
-            var model = Checked(() => new Model<T>(network) { Normalization = normalization, ClassNames = classNames, Metadata = metadata });
-            CheckSummary(model, sizes.Take(parameters.Count).Select(a => a.Type));
+            var model = Checked(() => new Model<T>(network, inputShape) { Normalization = normalization, ClassNames = classNames, Metadata = metadata });
+            CheckSummary(model, sizes.Take(k - (hasNormalization ? 2 : 0)).Select(a => a.Type));
             return model;
         }
 
@@ -369,6 +410,113 @@ public static class ModelFile
                     throw Bad($"\"{field}\" is {(root.TryGetProperty(field, out var shown) ? shown.GetRawText() : "missing")}; the layers have {actual}");
                 }
             }
+        }
+
+        /// <summary>Version 2: the input shape, then each layer by kind name with its fields and its arrays.</summary>
+        private (Shape Input, List<Plan> Plans, List<JsonElement> Others) PlanVersion2()
+        {
+            var dims = Array(root, "inputShape").EnumerateArray()
+                .Select(d => d.ValueKind == JsonValueKind.Number && d.TryGetInt32(out var v) && v > 0 ? v : throw Bad("\"inputShape\" is not a list of positive whole numbers"))
+                .ToArray();
+            if (dims.Length == 0 || dims.Aggregate(1L, (a, d) => Math.Min(a * d, 1L << 40)) > int.MaxValue)
+            {
+                throw Bad($"\"inputShape\" [{string.Join(", ", dims)}] is empty or too large");
+            }
+            var input = new Shape(dims);
+            var shape = input;
+            var plans = new List<Plan>();
+            foreach (var layer in Array(root, "layers").EnumerateArray())
+            {
+                var number = plans.Count + 1;
+                var name = String(layer, "kind");
+                var kind = LayerRegistry.Find(name) ?? throw Bad($"layer {number} has kind '{name}'; this Backprop knows {string.Join(", ", LayerRegistry.Kinds.Select(k => k.Name))}");
+                var fields = layer.TryGetProperty("fields", out var f) ? ReadFields(f, number, name) : new LayerFields();
+                var (needed, output) = Shapes(kind, fields, shape, number);
+                var listed = layer.TryGetProperty("arrays", out var a) ? Array(layer, "arrays").EnumerateArray().ToList() : [];
+                if (listed.Count != needed.Count)
+                {
+                    throw Bad($"layer {number} ({name}) lists {listed.Count} arrays; it needs {needed.Count}");
+                }
+                plans.Add(new Plan(kind, fields, shape, needed, listed));
+                shape = output;
+            }
+            if (plans.Count == 0)
+            {
+                throw Bad("the header has no layers");
+            }
+            var others = root.TryGetProperty("arrays", out _) ? Array(root, "arrays").EnumerateArray().ToList() : [];
+            return (input, plans, others);
+        }
+
+        /// <summary>Version 1: dense and activation layers on rows of numbers; all arrays in one list after them.</summary>
+        private (Shape Input, List<Plan> Plans, List<JsonElement> Others) PlanVersion1(bool hasNormalization)
+        {
+            var layers = ReadLayers(Array(root, "layers"));
+            var specs = Array(root, "arrays").EnumerateArray().ToList();
+            var input = new Shape(layers[0].Inputs);
+            var shape = input;
+            var plans = new List<Plan>();
+            var used = 0;
+            foreach (var (type, inputs, outputs, activation) in layers)
+            {
+                var (kind, fields) = type == "dense"
+                    ? ((LayerKind)DenseKind.Instance, new LayerFields().Add("inputs", inputs).Add("outputs", outputs).Add("activation", activation.Name))
+                    : (activation, new LayerFields());
+                var (needed, output) = Shapes(kind, fields, shape, plans.Count + 1);
+                plans.Add(new Plan(kind, fields, shape, needed, specs.Skip(used).Take(needed.Count).ToList()));
+                used += needed.Count;
+                shape = output;
+            }
+            var expected = used + (hasNormalization ? 2 : 0);
+            if (specs.Count != expected)
+            {
+                throw Bad($"the header lists {specs.Count} arrays; its layers{(hasNormalization ? " and normalisation" : "")} need {expected}");
+            }
+            return (input, plans, specs.Skip(used).ToList());
+        }
+
+        private (IReadOnlyList<LayerArray> Needed, Shape Output) Shapes(LayerKind kind, LayerFields fields, Shape input, int number)
+        {
+            try
+            {
+                return (kind.Arrays(fields, input), kind.OutputShape(fields, input));
+            }
+            catch (BackpropException e)
+            {
+                throw Bad($"layer {number} ({kind.Name}): {e.Message.TrimEnd('.')}");
+            }
+            catch (ArgumentException)
+            {
+                throw Bad($"layer {number} ({kind.Name}) would be too large");
+            }
+        }
+
+        private LayerFields ReadFields(JsonElement e, int number, string kind)
+        {
+            if (e.ValueKind != JsonValueKind.Object)
+            {
+                throw Bad($"layer {number} ({kind}) has \"fields\" that are not an object");
+            }
+            var fields = new LayerFields();
+            foreach (var field in e.EnumerateObject())
+            {
+                if (string.IsNullOrWhiteSpace(field.Name))
+                {
+                    throw Bad($"layer {number} ({kind}) has a field without a name");
+                }
+                var v = field.Value;
+                _ = v.ValueKind switch
+                {
+                    JsonValueKind.Number when v.TryGetInt32(out var i) => fields.Add(field.Name, i),
+                    JsonValueKind.Number when v.TryGetDouble(out var d) && double.IsFinite(d) => fields.Add(field.Name, d),
+                    JsonValueKind.String => fields.Add(field.Name, v.GetString()!),
+                    JsonValueKind.True or JsonValueKind.False => fields.Add(field.Name, v.GetBoolean()),
+                    JsonValueKind.Array when v.EnumerateArray().All(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out _))
+                        => fields.Add(field.Name, [.. v.EnumerateArray().Select(x => x.GetInt32())]),
+                    _ => throw Bad($"layer {number} ({kind}) field \"{field.Name}\" is not a number, text, true/false or a list of whole numbers"),
+                };
+            }
+            return fields;
         }
 
         private List<(string Type, int Inputs, int Outputs, Activation Activation)> ReadLayers(JsonElement layers)
@@ -464,15 +612,8 @@ public static class ModelFile
             }
         }
 
-        private Activation ParseActivation(string name) => name switch
-        {
-            "identity" => Activation.Identity,
-            "softplus" => Activation.SoftPlus,
-            "relu" => Activation.Relu,
-            "sigmoid" => Activation.Sigmoid,
-            "tanh" => Activation.Tanh,
-            _ => throw Bad($"unknown activation '{name}'"),
-        };
+        private Activation ParseActivation(string name)
+            => LayerRegistry.Activations.FirstOrDefault(a => a.Name == name) ?? throw Bad($"unknown activation '{name}'");
 
         private TResult Checked<TResult>(Func<TResult> create)
         {

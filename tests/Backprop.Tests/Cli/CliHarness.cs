@@ -103,9 +103,9 @@ internal static class CliHarness
         => Fit(network, loss ?? new SumSquaredResiduals(), Optimizer<double>.Create(optimizer, network.Parameters(), lr), options ?? new TrainingOptions(), data);
 
     /// <summary>The lesson's 1-2-1 network with the given hidden activation and its names, before any starting values are set.</summary>
-    public static Sequential<double> LessonShaped(Activation hidden = Activation.SoftPlus)
+    public static Sequential<double> LessonShaped(Activation? hidden = null)
     {
-        var network = Sequential<double>.Mlp(Lesson.LayerSizes, hidden, Activation.Identity);
+        var network = Sequential<double>.Mlp(Lesson.LayerSizes, hidden ?? Activation.SoftPlus, Activation.Identity);
         Lesson.Name(network);
         return network;
     }

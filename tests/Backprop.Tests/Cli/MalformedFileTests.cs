@@ -67,7 +67,7 @@ public sealed class MalformedFileTests : IDisposable
     [InlineData("not-a-model", "not a Backprop model file (it does not start with BPMODEL).")]
     [InlineData("truncated", "the model file is truncated: 40 bytes, shorter than the 48 bytes of an empty model.")]
     [InlineData("changed", "checksum mismatch: the model file is corrupt or was changed after it was written.")]
-    [InlineData("newer", "model format version 9 is newer than this Backprop reads (version 1); upgrade Backprop.")]
+    [InlineData("newer", "model format version 9 is newer than this Backprop reads (versions 1 to 2); upgrade Backprop.")]
     [InlineData("huge-header", "the header length 4294967295 does not fit in the file (")]
     public void Predict_evaluate_and_export_name_a_broken_model_file(string kind, string expected)
     {

@@ -16,13 +16,13 @@ public sealed class DenseTests
         return t;
     }
 
-    private static double Apply(Activation activation, double x) => activation switch
+    private static double Apply(Activation activation, double x) => activation.Name switch
     {
-        Activation.Identity => x,
-        Activation.SoftPlus => Math.Log(1 + Math.Exp(x)),
-        Activation.Relu => Math.Max(x, 0),
-        Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
-        Activation.Tanh => Math.Tanh(x),
+        "identity" => x,
+        "softplus" => Math.Log(1 + Math.Exp(x)),
+        "relu" => Math.Max(x, 0),
+        "sigmoid" => 1 / (1 + Math.Exp(-x)),
+        "tanh" => Math.Tanh(x),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 
@@ -61,13 +61,14 @@ public sealed class DenseTests
     }
 
     [Theory]
-    [InlineData(Activation.Identity)]
-    [InlineData(Activation.SoftPlus)]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    public void Forward_computes_the_activation_of_the_weighted_sums(Activation activation)
+    [InlineData("identity")]
+    [InlineData("softplus")]
+    [InlineData("relu")]
+    [InlineData("sigmoid")]
+    [InlineData("tanh")]
+    public void Forward_computes_the_activation_of_the_weighted_sums(string name)
     {
+        var activation = Activations.Parse(name);
         var rng = new Rng(7);
         var layer = RandomLayer(rng, 3, 4, activation);
         var x = Random(rng, false, 5, 3);
@@ -83,13 +84,14 @@ public sealed class DenseTests
     }
 
     [Theory]
-    [InlineData(Activation.Identity)]
-    [InlineData(Activation.SoftPlus)]
-    [InlineData(Activation.Relu)]
-    [InlineData(Activation.Sigmoid)]
-    [InlineData(Activation.Tanh)]
-    public void Gradients_match_finite_differences(Activation activation)
+    [InlineData("identity")]
+    [InlineData("softplus")]
+    [InlineData("relu")]
+    [InlineData("sigmoid")]
+    [InlineData("tanh")]
+    public void Gradients_match_finite_differences(string name)
     {
+        var activation = Activations.Parse(name);
         var rng = new Rng(11);
         var layer = RandomLayer(rng, 3, 4, activation);
         var x = Random(rng, true, 5, 3);
@@ -167,13 +169,13 @@ public sealed class DenseTests
     }
 
     [Theory]
-    [InlineData("softplus", Activation.SoftPlus)]
-    [InlineData("ReLU", Activation.Relu)]
-    [InlineData(" tanh ", Activation.Tanh)]
-    [InlineData("Sigmoid", Activation.Sigmoid)]
-    [InlineData("identity", Activation.Identity)]
-    public void Activation_names_are_read_ignoring_case(string name, Activation expected)
-        => Assert.Equal(expected, Activations.Parse(name));
+    [InlineData("softplus", "softplus")]
+    [InlineData("ReLU", "relu")]
+    [InlineData(" tanh ", "tanh")]
+    [InlineData("Sigmoid", "sigmoid")]
+    [InlineData("identity", "identity")]
+    public void Activation_names_are_read_ignoring_case(string name, string expected)
+        => Assert.Same(LayerRegistry.Find(expected), Activations.Parse(name));
 
     [Theory]
     [InlineData("gelu")]

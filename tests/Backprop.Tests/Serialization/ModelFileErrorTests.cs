@@ -39,6 +39,13 @@ public sealed class ModelFileErrorTests
         return WithHeader(edited, bytes[(16 + headerLength)..^32]);
     }
 
+    private static string ReplaceFirst(string header, string find, string replace)
+    {
+        var at = header.IndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0, $"'{find}' not in the header");
+        return header[..at] + replace + header[(at + find.Length)..];
+    }
+
     [Fact]
     public void A_missing_file_is_named()
     {
@@ -62,11 +69,11 @@ public sealed class ModelFileErrorTests
     public void A_newer_format_version_asks_for_a_newer_backprop()
     {
         var bytes = Lesson();
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 3);
 
         var message = LoadError(bytes);
 
-        Assert.Contains("model format version 2 is newer than this Backprop reads (version 1)", message, StringComparison.Ordinal);
+        Assert.Contains("model format version 3 is newer than this Backprop reads (versions 1 to 2)", message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -103,7 +110,8 @@ public sealed class ModelFileErrorTests
     [Fact]
     public void Array_sizes_that_disagree_with_the_file_are_rejected_before_anything_is_allocated()
     {
-        var bytes = EditedLesson(h => h.Replace("\"shape\": [\n        1,\n        2\n      ]", "\"shape\": [\n        10000,\n        10000\n      ]", StringComparison.Ordinal));
+        // The first array, layer0.weight [1, 2], claims [10000, 10000].
+        var bytes = EditedLesson(h => ReplaceFirst(h, "\"shape\": [", "\"shape\": [10000, 10000], \"was\": ["));
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         var message = LoadError(bytes);
@@ -122,16 +130,25 @@ public sealed class ModelFileErrorTests
         => Assert.Contains("\"format\": \"backprop-model\"", LoadError(WithHeader("{\"format\": \"pickle\"}")), StringComparison.Ordinal);
 
     [Theory]
-    [InlineData("\"type\": \"dense\"", "\"type\": \"System.Diagnostics.Process\"", "layer 1 has type 'System.Diagnostics.Process'")]
-    [InlineData("\"activation\": \"softplus\"", "\"activation\": \"gelu\"", "unknown activation 'gelu'")]
+    [InlineData("\"kind\": \"dense\"", "\"kind\": \"System.Diagnostics.Process\"", "layer 1 has kind 'System.Diagnostics.Process'; this Backprop knows dense, ")]
+    [InlineData("\"activation\": \"softplus\"", "\"activation\": \"gelu\"", "layer 1 (dense): unknown activation 'gelu'")]
     [InlineData("\"name\": \"layer0.bias\"", "\"name\": \"layer0.other\"", "array 2 is 'layer0.other' [2]; the layers need 'layer0.bias' [2]")]
     [InlineData("\"type\": \"float64\"", "\"type\": \"int8\"", "has type 'int8'")]
     [InlineData("\"w1\",", "", "has 2 numbers but 1 element names")]
     [InlineData("\"created\": \"", "\"created\": \"soon", "metadata.created")]
-    [InlineData("\"inputs\": 2,", "\"inputs\": 3,", "layer 2 takes 3 inputs but the layer before it has 2 outputs")]
-    [InlineData("\"outputs\": 2,", "\"outputs\": \"2\",", "a layer's \"outputs\" is not a positive whole number")]
-    [InlineData("\"shape\": [\n        1,", "\"shape\": [\n        \"1\",", "array 'layer0.weight' has a dimension that is not a positive whole number")]
-    [InlineData("\"shape\": [\n        1,", "\"shape\": [\n        1.5,", "array 'layer0.weight' has a dimension that is not a positive whole number")]
+    [InlineData("\"inputs\": 2,", "\"inputs\": 3,", "layer 2 (dense): it takes 3 inputs but the layer before it gives 2")]
+    [InlineData("\"outputs\": 2,", "\"outputs\": \"2\",", "layer 1 (dense): \"outputs\" must be a whole number")]
+    [InlineData("\"outputs\": 2,", "\"outputs\": 2.5,", "layer 1 (dense): \"outputs\" must be a whole number")]
+    [InlineData("\"outputs\": 2,", "\"outputs\": 0,", "layer 1 (dense): \"outputs\" must be a positive whole number; it is 0")]
+    [InlineData("\"outputs\": 2,", "\"outputs\": 2147483647,", "layer 1 (dense) would be too large")]
+    [InlineData("\"fields\": {", "\"fields\": {\"x\": {}, ", "layer 1 (dense) field \"x\" is not a number, text, true/false or a list of whole numbers")]
+    [InlineData("\"fields\": {", "\"fields\": 7, \"was\": {", "layer 1 (dense) has \"fields\" that are not an object")]
+    [InlineData("\"arrays\": [", "\"arrays\": [], \"was\": [", "layer 1 (dense) lists 0 arrays; it needs 2")]
+    [InlineData("\"inputShape\": [", "\"inputShape\": [0, ", "\"inputShape\" is not a list of positive whole numbers")]
+    [InlineData("\"inputShape\": [", "\"inputShape\": [], \"was\": [", "\"inputShape\" [] is empty or too large")]
+    [InlineData("\"inputShape\": [", "\"inputShape\": [2, ", "layer 1 (dense): dense takes rows of numbers, not examples of shape [2, 1]; put a flatten before it")]
+    [InlineData("\"shape\": [", "\"shape\": [\"1\", ", "array 'layer0.weight' has a dimension that is not a positive whole number")]
+    [InlineData("\"shape\": [", "\"shape\": [1.5, ", "array 'layer0.weight' has a dimension that is not a positive whole number")]
     [InlineData("\"finalLoss\": ", "\"finalLoss\": 1e400, \"was\": ", "metadata.finalLoss is not a finite number")]
     [InlineData("\"finalLoss\": ", "\"finalLoss\": \"low\", \"was\": ", "metadata.finalLoss is not a finite number")]
     [InlineData("\"seed\": \"1\"", "\"seed\": 1", "metadata.seed is not a whole number in a string")]
@@ -145,14 +162,10 @@ public sealed class ModelFileErrorTests
     [InlineData("\"inputNames\": [", "\"inputNames\": [\"Extra\", ", "invalid model file: metadata.inputNames names 2 input columns; the network takes 1.")]
     [InlineData("\"inputNames\": [\n      \"Dosage\"\n    ]", "\"inputNames\": []", "invalid model file: metadata.inputNames names 0 input columns; the network takes 1.")]
     [InlineData("\"outputNames\": [", "\"outputNames\": [\"Extra\", ", "invalid model file: metadata.outputNames names 2 output columns; the network has 1.")]
+    [InlineData("\"layers\": [", "\"layers\": [], \"was\": [", "the header has no layers")]
     public void An_inconsistent_header_is_named_precisely(string find, string replace, string expected)
     {
-        var bytes = EditedLesson(h =>
-        {
-            var at = h.IndexOf(find, StringComparison.Ordinal);
-            Assert.True(at >= 0, $"'{find}' not in the header");
-            return h[..at] + replace + h[(at + find.Length)..];
-        });
+        var bytes = EditedLesson(h => ReplaceFirst(h, find, replace));
 
         var message = LoadError(bytes);
 
@@ -196,7 +209,7 @@ public sealed class ModelFileErrorTests
         var bytes = Lesson();
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 0);
 
-        Assert.Contains("model format version 0 is not one Backprop knows (it reads version 1)", LoadError(bytes), StringComparison.Ordinal);
+        Assert.Contains("model format version 0 is not one Backprop knows (it reads versions 1 to 2)", LoadError(bytes), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -112,11 +112,18 @@ public sealed class ModelFileTests
         var bytes = ModelFile.ToBytes(model);
 
         Assert.Equal("BPMODEL\0"u8.ToArray(), bytes[..8]);
-        Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
         var headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
         var header = Encoding.UTF8.GetString(bytes, 16, headerLength);
         Assert.Contains("\"format\": \"backprop-model\"", header, StringComparison.Ordinal);
-        Assert.Contains("\"elementNames\": [\n        \"w1\",\n        \"w2\"\n      ]", header, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(header);
+        Assert.Equal("[1]", json.RootElement.GetProperty("inputShape").GetRawText().Replace(" ", "", StringComparison.Ordinal).ReplaceLineEndings(""));
+        var first = json.RootElement.GetProperty("layers")[0];
+        Assert.Equal("dense", first.GetProperty("kind").GetString());
+        Assert.Equal("softplus", first.GetProperty("fields").GetProperty("activation").GetString());
+        var weight = first.GetProperty("arrays")[0];
+        Assert.Equal("layer0.weight", weight.GetProperty("name").GetString());
+        Assert.Equal(["w1", "w2"], weight.GetProperty("elementNames").EnumerateArray().Select(e => e.GetString()));
         // The first array is layer0.weight [1, 2] = (w1, w2), as float64 little-endian.
         var w1 = model.Network.Element("w1").Value;
         Assert.Equal(w1, BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(16 + headerLength)));

@@ -55,7 +55,7 @@ public sealed class TanhSaturationTests
         var x = Input<T>();
         var w = new Tensor<T>([T.One], new Shape(1, 1), requiresGrad: true);
         var b = new Tensor<T>([T.Zero], new Shape(1), requiresGrad: true);
-        var y = Activations.Linear(x, w, b, Activation.Tanh);
+        var y = Activation.Tanh.Linear(x, w, b);
         y.Sum().Backward();
         AssertSechSquared(x, $"fused tanh layer ({typeof(T).Name})");
         var values = y.ToDoubleArray();

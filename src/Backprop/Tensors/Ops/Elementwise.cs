@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Backprop.Autograd;
-using Backprop.Kernels;
 
 namespace Backprop.Tensors.Ops;
 
@@ -33,18 +32,7 @@ internal sealed class UnaryOp<T, TRule>(Tensor<T> x) : Op<T>(TRule.Name, x.Shape
     }
 }
 
-// The rules, each derivative beside its forward.
-
-internal readonly struct IdentityRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "identity";
-
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => x.CopyTo(y);
-
-    // d/dx x = 1
-    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-        => TensorPrimitives.Add(dx, dy, dx);
-}
+// The rules, each derivative beside its forward (the activations' rules sit in their homes, Nn/Activations/).
 
 internal readonly struct SquareRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -88,59 +76,6 @@ internal readonly struct LogRule<T> : IUnaryRule<T> where T : unmanaged, IFloati
             dx[i] += dy[i] / x[i];
         }
     }
-}
-
-internal readonly struct SoftPlusRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "softplus";
-
-    // SoftPlus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): stable for any x.
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.SoftPlus(x, y);
-
-    // d/dx SoftPlus(x) = eˣ/(1 + eˣ) = σ(x)
-    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-    {
-        Span<T> sigmoid = stackalloc T[Math.Min(x.Length, 256)];
-        for (var start = 0; start < x.Length; start += sigmoid.Length)
-        {
-            var n = Math.Min(sigmoid.Length, x.Length - start);
-            ActivationKernels.Sigmoid(x.Slice(start, n), sigmoid[..n]);
-            ActivationKernels.MultiplyBackward(sigmoid[..n], dy.Slice(start, n), dx.Slice(start, n), accumulate: true);
-        }
-    }
-}
-
-internal readonly struct ReluRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "relu";
-
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Relu(x, y);
-
-    // d/dx max(x, 0) = 1 for x > 0 (where y > 0), else 0 (0 at the kink, as PyTorch does)
-    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-        => ActivationKernels.ReluBackward(y, dy, dx, accumulate: true);
-}
-
-internal readonly struct SigmoidRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "sigmoid";
-
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Sigmoid(x, y);
-
-    // d/dx σ(x) = σ(x)(1 − σ(x)) = y(1 − y)
-    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-        => ActivationKernels.SigmoidBackward(y, dy, dx, accumulate: true);
-}
-
-internal readonly struct TanhRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "tanh";
-
-    public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Tanh(x, y);
-
-    // d/dx tanh x = 1 − tanh² x = sech² x, from x (1 − y² cancels where tanh saturates)
-    public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
-        => ActivationKernels.TanhBackwardFromInput(x, dy, dx, accumulate: true);
 }
 
 /// <summary>y = c·x for a constant c (also division by a constant, and negation).</summary>
