@@ -27,9 +27,13 @@ public static class BackpropCli
     /// <summary>Exit code when training was interrupted (Ctrl-C, SIGTERM) and its checkpoint saved: 128 + SIGINT, as shells report it.</summary>
     public const int Interrupted = 130;
 
-    /// <summary>Runs the command line <paramref name="args"/>, writing to the given streams; returns the exit code.</summary>
+    /// <summary>
+    /// Runs the command line <paramref name="args"/>, writing to the given streams; returns the exit code.
+    /// No progress is shown (the program itself shows a bar on a terminal, or a line every few seconds on
+    /// stderr), so what is written depends on the arguments alone, not on how long training takes.
+    /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
-        => Run(args, stdout, stderr, ProgressSettings.For(stdoutIsTerminal: false));
+        => Run(args, stdout, stderr, ProgressSettings.None);
 
     /// <summary>Runs the command line, showing training progress as <paramref name="progress"/> says.</summary>
     internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, ProgressSettings progress)

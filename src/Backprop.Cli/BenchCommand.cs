@@ -92,17 +92,13 @@ internal sealed class BenchCommand(TextWriter stdout)
             var medians = rows.ToDictionary(r => r.Key, r => r.Median);
             medians["mlp_gflops_all"] = gflops;
             medians["cnn_gflops_all"] = cnnGflops;
-            using var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            JsonOutput.Write(stdout, w =>
             {
-                w.WriteStartObject();
                 foreach (var key in JsonKeys)
                 {
-                    w.WriteNumber(key, Math.Round(medians[key], 4));
+                    JsonOutput.Number(w, key, Math.Round(medians[key], 4));
                 }
-                w.WriteEndObject();
-            }
-            stdout.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            });
         }
         else
         {

@@ -32,7 +32,7 @@ internal sealed class CheckpointOptions
 
     // Not kept in a checkpoint: they name checkpoints, or only show the run (pictures, a report and
     // gradient health cover one uninterrupted run).
-    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--monitor", "--distributed"];
+    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--log", "--log-every", "--monitor", "--distributed"];
 
     /// <summary>The checkpoint to resume from, or null; its options replace the command line's (all but <see cref="AllowedWithResume"/>).</summary>
     /// <exception cref="BackpropException">Other options were given with --resume, or the checkpoint is unreadable or corrupt.</exception>
@@ -137,7 +137,7 @@ internal sealed class CheckpointOptions
                 continue;
             }
             args.Add(name);
-            var isFile = name is "--data" or "--out"
+            var isFile = name is "--data" or "--out" or "--test"
                 || (name == "--dataset" && values.Count == 1 && !DataOptions.IsFashionMnist(values[0]) && !string.Equals(values[0].Trim(), "dosage", StringComparison.OrdinalIgnoreCase));
             args.AddRange(isFile ? values.Select(Path.GetFullPath) : values);
         }

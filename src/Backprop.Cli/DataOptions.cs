@@ -22,9 +22,10 @@ internal sealed class DataOptions
     private readonly Option<string?> target = new("--target") { Description = "CSV: the target column, by header name or number from 1 (default: the last column)", HelpName = "COLUMN" };
     private readonly Option<double?> validation = new("--validation") { Description = "Fraction of the training rows held out for validation after every epoch, chosen at random with --seed (default: 0.1 for fashion-mnist, else 0)", HelpName = "FRACTION", CustomParser = r => ParseFraction(r) };
     private readonly Option<int?> limit = new("--limit") { Description = "Use only the first N rows of the training data (and of the test data): quick runs", HelpName = "N", CustomParser = r => ParseCount(r) };
+    private readonly Option<FileInfo?> testRows = new("--test") { Description = "CSV file of test rows with the training data's columns: scored once at the end with the task's metrics (loss; accuracy and confusion matrix, or MSE, RMSE, MAE and R²)", HelpName = "FILE", CustomParser = RunOptions.ParseFile };
     private readonly Option<bool> standardize = new("--standardize") { Description = "Rescale every input column to mean 0, deviation 1, as measured on the training rows (then applied to validation and test rows)" };
 
-    public IEnumerable<Option> Options => [dataset, target, validation, limit, standardize];
+    public IEnumerable<Option> Options => [dataset, target, validation, testRows, limit, standardize];
 
     /// <summary>The options that choose the rows only (<c>gradcheck</c>): <c>--dataset</c> and <c>--limit</c>.</summary>
     public IEnumerable<Option> ChoiceOptions => [dataset, limit];
@@ -84,6 +85,16 @@ internal sealed class DataOptions
         if (lossName is not null && Loss.Create(lossName).IsClassification)
         {
             train = train.ToClassification();
+        }
+        if (!choiceOnly && parsed.GetValue(testRows) is { } testFile)
+        {
+            if (IsFashionMnist(name))
+            {
+                throw new BackpropException("--test is for CSV data: fashion-mnist brings its own 10,000 test images.");
+            }
+            // The test rows are read as the training rows were: the same target column, values or class labels.
+            test = CsvDataset.Load(testFile.FullName, new CsvOptions { Target = targetColumn, Classification = train.IsClassification });
+            test = train.ClassNames is { } names ? test.WithClasses(names) : test;
         }
         var fraction = choiceOnly ? 0 : parsed.GetValue(validation) ?? (IsFashionMnist(name) ? 0.1 : 0);
         var data = RunData.Prepare(train, test, fraction, seed, !choiceOnly && parsed.GetValue(standardize), max);

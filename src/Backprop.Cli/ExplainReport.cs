@@ -176,10 +176,8 @@ internal sealed class ExplainReport(
     public void WriteJson(TextWriter stdout)
     {
         var e = explanation;
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        JsonOutput.Write(stdout, json =>
         {
-            json.WriteStartObject();
             json.WriteNumber("step", step);
             json.WriteString("loss", e.Loss);
             Number(json, "lossValue", e.LossValue);
@@ -281,9 +279,7 @@ internal sealed class ExplainReport(
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+        }, relaxed: true);
     }
 
     private static void More(TextWriter stdout, int count)

@@ -209,10 +209,8 @@ internal sealed class GradcheckCommand(TextWriter stdout)
         TextWriter stdout, List<GradientComparison> rows, IReadOnlyList<EngineComparison>? engines, double tolerance, double step, List<string> failed,
         List<(string Name, ReluKink Kink)> kinks, Sampled? sampled)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        JsonOutput.Write(stdout, json =>
         {
-            json.WriteStartObject();
             json.WriteBoolean("passed", failed.Count == 0);
             json.WriteNumber("tolerance", tolerance);
             json.WriteNumber("epsilon", step);
@@ -272,9 +270,7 @@ internal sealed class GradcheckCommand(TextWriter stdout)
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        stdout.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+        });
     }
 
     private static string Verdict(double error, double tolerance) => error <= tolerance ? "ok" : "FAIL";

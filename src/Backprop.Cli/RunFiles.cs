@@ -16,7 +16,7 @@ internal static class RunFiles
     public static void Check(ParseResult parsed, string? modelFile, string checkpointFile, string? resumedFile)
     {
         var plan = new OutputPlan();
-        foreach (var name in (string[])["--data", "--dataset"])
+        foreach (var name in (string[])["--data", "--dataset", "--test"])
         {
             if (Value(parsed, name) is { } file && File.Exists(file))
             {
@@ -36,6 +36,10 @@ internal static class RunFiles
         if (Value(parsed, "--report") is { Length: > 0 } report)
         {
             plan.Output(report, "--report");
+        }
+        if (Value(parsed, "--log") is { Length: > 0 } log)
+        {
+            plan.Output(log, "--log");
         }
         if (Value(parsed, "--plot") is { Length: > 0 } folder)
         {

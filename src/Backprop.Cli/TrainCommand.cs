@@ -13,6 +13,7 @@ namespace Backprop.Cli;
 internal sealed class TrainCommand(TextWriter stdout)
 {
     private readonly RunOptions options = new();
+    private readonly TuningOptions tuning = new();
     private readonly TrainOutputs outputs = new();
     private readonly CheckpointOptions checkpoints = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object and nothing else" };
@@ -25,6 +26,10 @@ internal sealed class TrainCommand(TextWriter stdout)
         options.AddNetworkOptions(command);
         options.AddTrainingOptions(command);
         options.AddDatasetOptions(command);
+        foreach (var option in tuning.Options)
+        {
+            command.Options.Add(option);
+        }
         command.Options.Add(monitor);
         command.Options.Add(distributed);
         command.Options.Add(output);
@@ -63,7 +68,7 @@ internal sealed class TrainCommand(TextWriter stdout)
                 throw new BackpropException($"{resumed.Value.File}: invalid checkpoint: its options do not parse: {parsed.Errors[0].Message}");
             }
         }
-        var spec = options.Read(parsed);
+        var spec = tuning.Apply(parsed, options.Read(parsed));
         if (group is not null)
         {
             spec = spec with { Distributed = group.Group };
@@ -117,18 +122,42 @@ internal sealed class TrainCommand(TextWriter stdout)
             {
                 run.Monitors.Add(health);
             }
+            // With --log-every, a full-batch run without --epochs (the lesson's) prints its loss every N steps too.
+            var epochLines = !asJson && !quiet && (TrainReport.EpochLines(spec) || shown.LogEvery is not null);
+            var every = shown.LogEvery ?? 1;
+            EpochRecord? unprinted = null;
+            // No progress with --quiet; with --json on a terminal, plain lines on stderr keep stdout one JSON object.
+            var settings = quiet ? ProgressSettings.None
+                : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
+            var progress = new TrainProgress(spec, settings, stdout, Stderr);
+            // The preamble and the epoch lines go through the progress display: above its bar while one is shown.
+            var lines = progress.Out;
             if (!asJson && !quiet)
             {
-                run.Started += start => TrainReport.WriteHeader(stdout, spec, start);
-                if (TrainReport.EpochLines(spec))
-                {
-                    run.EpochCompleted += e => TrainReport.WriteEpoch(stdout, e, spec.Options.Epochs);
-                }
+                run.Started += start => TrainReport.WriteHeader(lines, spec, start);
             }
-            // NOTE: a run that prints a line per epoch on stdout shows no live bar, which would garble them.
-            var progress = quiet || TrainReport.EpochLines(spec) ? Progress with { Style = ProgressStyle.None }
-                : asJson && Progress.Style == ProgressStyle.Bar ? ProgressSettings.For(stdoutIsTerminal: false) : Progress;
-            result = group is null ? TrainProgress.Run(run, progress, stdout, Stderr) : group.Train(() => TrainProgress.Run(run, progress, stdout, Stderr));
+            if (epochLines)
+            {
+                run.EpochCompleted += e =>
+                {
+                    unprinted = e;
+                    if (RunLog.Shown(e.Epoch, every, e.Epoch == spec.Options.Epochs))
+                    {
+                        TrainReport.WriteEpoch(lines, e, spec);
+                        unprinted = null;
+                    }
+                };
+            }
+            result = group is null ? progress.Run(run) : group.Train(() => progress.Run(run));
+            if (unprinted is { } last)
+            {
+                // The last epoch is always shown, also when the run stopped before its number came round.
+                TrainReport.WriteEpoch(stdout, last, spec);
+            }
+            if (epochLines && !TrainReport.EpochLines(spec) && result.Epochs.Count > 0)
+            {
+                stdout.WriteLine();
+            }
             interruption.Dispose();
             if (result.Interrupted)
             {

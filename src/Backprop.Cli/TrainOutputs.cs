@@ -16,9 +16,11 @@ internal sealed class TrainOutputs
 {
     private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder: fit, loss and gradients, as PNG and SVG", HelpName = "DIR" };
     private readonly Option<string?> report = new("--report") { Description = "Write a self-contained HTML report of the run: the fit through training with a slider, the loss, the parameters", HelpName = "FILE.html" };
+    private readonly Option<string?> log = new("--log") { Description = "Write a CSV file with a row per epoch (every --log-every-th and the last): losses, accuracy or MSE, RMSE, MAE and R², learning rate, time", HelpName = "FILE.csv" };
+    private readonly Option<int?> logEvery = new("--log-every") { Description = "Print (and --log) only every N-th epoch, and the last; a full-batch run without --epochs then prints its loss every N steps", HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, System.Globalization.NumberStyles.Integer, "a whole number") };
     private readonly Option<bool> quiet = new("--quiet", "-q") { Description = "Print only the result: no preamble, no progress" };
 
-    public IEnumerable<Option> Options => [plot, report, quiet];
+    public IEnumerable<Option> Options => [plot, report, log, logEvery, quiet];
 
     /// <summary>The options given that draw the run (<c>--plot</c>, <c>--report</c>).</summary>
     public IEnumerable<string> Drawing(ParseResult parsed) => ((Option[])[plot, report]).Where(o => parsed.GetResult(o) is not null).Select(o => o.Name);
@@ -40,12 +42,28 @@ internal sealed class TrainOutputs
         {
             TrainingReportPage.CheckFile(file.Length > 0 ? file : throw new BackpropException("--report needs a file name."));
         }
-        return new Choices(folder, file, parsed.GetValue(quiet)) { CreatedPlotFolder = created };
+        var logFile = parsed.GetValue(log);
+        if (logFile is not null)
+        {
+            RunLog.CheckFile(logFile);
+        }
+        var every = parsed.GetValue(logEvery);
+        if (every is <= 0)
+        {
+            throw new BackpropException($"--log-every must be a positive number of epochs; got {every}.");
+        }
+        return new Choices(folder, file, parsed.GetValue(quiet)) { CreatedPlotFolder = created, LogFile = logFile, LogEvery = every };
     }
 
     /// <summary>The choices made on the command line.</summary>
     public sealed record Choices(string? PlotFolder, string? ReportFile, bool Quiet)
     {
+        /// <summary>The CSV log's path (<c>--log</c>), or null.</summary>
+        public string? LogFile { get; init; }
+
+        /// <summary><c>--log-every</c>: print and log every N-th epoch (and the last); null to print every epoch line.</summary>
+        public int? LogEvery { get; init; }
+
         /// <summary>Whether checking <see cref="PlotFolder"/> created it (it is removed again if the run writes nothing into it).</summary>
         public bool CreatedPlotFolder { get; init; }
 
@@ -67,17 +85,23 @@ internal sealed class TrainOutputs
         /// <summary>Draws the pictures and the report and stages them in <paramref name="files"/>; returns a line for each thing staged.</summary>
         public IReadOnlyList<string> Stage(AtomicFileSet files, RunResult run, SnapshotSource? source)
         {
+            var lines = new List<string>();
+            if (LogFile is not null)
+            {
+                RunLog.Stage(files, LogFile, run, LogEvery ?? 1);
+                lines.Add($"Log: {LogFile} ({run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")}{(LogEvery is > 1 and var n ? $": every {n} and the last" : "")})");
+            }
             if (source?.Recorder is not { } recorder)
             {
-                return [];
+                return lines;
             }
             var s = run.Spec;
             var settings = new List<KeyValuePair<string, string>>
             {
                 new("optimizer", s.Optimizer.DisplayName()),
-                new("learning rate", F(s.LearningRate)),
+                new("learning rate", F(s.LearningRate) + TrainReport.Tuning(s)),
                 new("batch", s.IsMiniBatch ? $"{s.Options.BatchSize} rows" : "full batch"),
-                new("stopping rules", StopRules(s.Options)),
+                new("stopping rules", StopRules(s.Options) + TrainReport.EarlyStopping(s)),
                 new("starting values", s.Network.DescribeInit()),
                 new("trained", s.Network.DescribeTrained()),
             };
@@ -85,7 +109,6 @@ internal sealed class TrainOutputs
             {
                 Classification = Classification(run),
             };
-            var lines = new List<string>();
             if (PlotFolder is not null)
             {
                 TrainingPictures.Stage(files, PlotFolder, record);

@@ -34,7 +34,7 @@ internal static class TrainReport
         var size = s.Network.IsLessonShaped && !s.IsClassification ? ""
             : $" ({start.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters, {(start.Precision == Precision.Float ? "float" : "double")})";
         stdout.WriteLine($"Training {what}{start.Network}{size}");
-        var training = $"{s.Loss.DisplayName} loss, {s.Optimizer.DisplayName()} with learning rate {F(s.LearningRate)}{Batching(s)}";
+        var training = $"{s.Loss.DisplayName} loss, {s.Optimizer.DisplayName()} with learning rate {F(s.LearningRate)}{Tuning(s)}{Batching(s)}";
         if (Simple(s))
         {
             stdout.WriteLine($"on {train.Name} ({train.Count} rows), {training}");
@@ -57,16 +57,18 @@ internal static class TrainReport
             stdout.WriteLine($"on {train.Name}: {string.Join(", ", parts)}{(scaling is null ? "" : ", inputs standardised on the training rows")}");
             stdout.WriteLine(training);
         }
-        stdout.WriteLine($"stopping {StopRules(s.Options)}");
+        stdout.WriteLine($"stopping {StopRules(s.Options)}{EarlyStopping(s)}");
         stdout.WriteLine();
         stdout.Flush();
     }
 
     /// <summary>One epoch's line: training loss (and accuracy), validation loss (and accuracy), time.</summary>
-    public static void WriteEpoch(TextWriter stdout, EpochRecord e, int? epochs)
+    public static void WriteEpoch(TextWriter stdout, EpochRecord e, RunSpec s)
     {
-        var of = epochs is { } n ? $"/{n}" : "";
-        var line = $"Epoch {e.Epoch}{of}: train loss {Loss(e.TrainLoss)}";
+        // A full-batch run counted in steps (the lesson's): every step is an epoch, and is called a step.
+        var steps = s.Options.Epochs is null && !s.IsMiniBatch;
+        var of = s.Options.Epochs is { } n ? $"/{n}" : "";
+        var line = steps ? $"Step {e.Step}: {s.Loss.DisplayName} {Loss(e.TrainLoss)}" : $"Epoch {e.Epoch}{of}: train loss {Loss(e.TrainLoss)}";
         if (e.TrainAccuracy is { } ta)
         {
             line += $", accuracy {Percent(ta)}";
@@ -83,7 +85,11 @@ internal static class TrainReport
                 line += $", RMSE {Loss(m.Rmse)}, MAE {Loss(m.Mae)}, R² {F4(m.RSquared)}";
             }
         }
-        stdout.WriteLine($"{line} | {e.Seconds.ToString("F2", CultureInfo.InvariantCulture)} s");
+        if (s.Schedule is not null)
+        {
+            line += $" | lr {F(e.LearningRate)}";
+        }
+        stdout.WriteLine(steps ? line : $"{line} | {e.Seconds.ToString("F2", CultureInfo.InvariantCulture)} s");
         stdout.Flush();
     }
 
@@ -345,6 +351,29 @@ internal static class TrainReport
         var mid = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
+
+    /// <summary>The schedule, weight decay and clipping as a phrase: ", cosine over 20 to 0 (t in epochs), weight decay 0.0001 (AdamW)".</summary>
+    internal static string Tuning(RunSpec s)
+    {
+        var text = "";
+        if (s.Schedule is { } schedule)
+        {
+            text += $", scheduled: {schedule} (t in {(s.ScheduleUnit == ScheduleUnit.Epoch ? "epochs" : "steps")})";
+        }
+        if (s.WeightDecay > 0)
+        {
+            text += $", weight decay {F(s.WeightDecay)} ({(s.Optimizer == OptimizerKind.Adam ? "decoupled: AdamW" : "L2")})";
+        }
+        if (s.MaxGradientNorm is { } clip)
+        {
+            text += $", gradients clipped to norm {F(clip)}";
+        }
+        return text;
+    }
+
+    /// <summary>Early stopping as a phrase after the stopping rules: ", or early when the validation loss has not improved for 3 epochs".</summary>
+    internal static string EarlyStopping(RunSpec s)
+        => s.Patience is { } p ? $", or early when the {s.EarlyStoppingMetric} has not improved for {p} epoch{(p == 1 ? "" : "s")} (the best epoch's weights then put back)" : "";
 
     private static string Batching(RunSpec s)
         => s.IsMiniBatch ? $", batches of {s.Options.BatchSize} rows shuffled with seed {s.Options.ShuffleSeed}" : "";

@@ -312,7 +312,7 @@ public static class LessonLab
         _ => $"{Number(coefficient)}·{factor}",
     };
 
-    private static string Number(double x) => x.ToString("G6", System.Globalization.CultureInfo.InvariantCulture).Replace("-", "−", StringComparison.Ordinal);
+    private static string Number(double x) => NumberText.Typeset(x);
 
     private static Dictionary<string, double> Ordered(IReadOnlyDictionary<string, double> values) =>
         Lesson.ParameterNames.ToDictionary(n => n, n => values[n]);

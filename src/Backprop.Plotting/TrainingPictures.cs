@@ -252,22 +252,9 @@ public static class TrainingPictures
         {
             observed[r] = data.Targets[r * data.TargetCount];
             var row = snapshot.Outputs.AsSpan(r * outputs, outputs);
-            predicted[r] = record.IsClassification ? ArgMax(row) : row[0];
+            predicted[r] = record.IsClassification ? ConfusionMatrix.ArgMax(row) : row[0];
         }
         return (observed, Finite(predicted));
-    }
-
-    private static int ArgMax(ReadOnlySpan<double> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static (double Low, double High) Range(IEnumerable<double> values)

@@ -166,7 +166,7 @@ public static class TrainingReportPage
         double[] Predicted(TrainingSnapshot s)
         {
             var outputs = s.Outputs.Length / record.Recorder.Probe!.Shape.Rows;
-            return [.. Enumerable.Range(0, rows).Select(r => record.IsClassification ? ArgMax(s.Outputs.AsSpan(r * outputs, outputs)) : s.Outputs[r * outputs])];
+            return [.. Enumerable.Range(0, rows).Select(r => record.IsClassification ? ConfusionMatrix.ArgMax<double>(s.Outputs.AsSpan(r * outputs, outputs)) : s.Outputs[r * outputs])];
         }
         var frame = new Frame(Bounds(observed), Bounds(observed.Concat(Predicted(snapshots[^1]))));
         var target = data.TargetNames[0];
@@ -346,27 +346,14 @@ public static class TrainingReportPage
         return (low - pad, high + pad);
     }
 
-    private static int ArgMax(ReadOnlySpan<double> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-        return best;
-    }
-
     private static void Item(StringBuilder html, string name, string value)
         => html.Append(CultureInfo.InvariantCulture, $"<dt>{E(name)}</dt><dd>{E(value)}</dd>\n");
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private static string N(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    private static string N(double value) => NumberText.Short(value);
 
-    private static string Short(double value) => double.IsFinite(value) ? value.ToString("G6", CultureInfo.InvariantCulture) : value.ToString(CultureInfo.InvariantCulture);
+    private static string Short(double value) => NumberText.Short(value);
 
     /// <summary>Maps data coordinates to the plot area's pixels.</summary>
     private sealed record Frame((double Low, double High) XRange, (double Low, double High) YRange)

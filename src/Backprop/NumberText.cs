@@ -10,4 +10,7 @@ public static class NumberText
     /// infinities as .NET writes them.
     /// </summary>
     public static string Short(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+
+    /// <summary>As <see cref="Short"/>, with a true minus sign (−, U+2212) as formulas are typeset: −0.5, 1.2E−05.</summary>
+    public static string Typeset(double value) => Short(value).Replace('-', '−');
 }

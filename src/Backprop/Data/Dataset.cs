@@ -201,6 +201,34 @@ public sealed class Dataset
         return new Dataset(Name, features, labels, InputNames, TargetNames, names);
     }
 
+    /// <summary>
+    /// The same rows with their class labels numbered as in <paramref name="classNames"/> (another set's
+    /// classes, e.g. the training data's for a test file, which may lack some classes or list them in
+    /// another order). Values (regression) are read as class labels first, as <see cref="ToClassification"/> does.
+    /// </summary>
+    /// <exception cref="BackpropException">A label is not one of <paramref name="classNames"/>.</exception>
+    public Dataset WithClasses(IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        var own = ToClassification();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < classNames.Count; i++)
+        {
+            index.TryAdd(classNames[i], i);
+        }
+        var map = new int[own.ClassNames!.Count];
+        for (var c = 0; c < map.Length; c++)
+        {
+            if (!index.TryGetValue(own.ClassNames[c], out map[c]))
+            {
+                var listed = string.Join(", ", classNames.Take(10)) + (classNames.Count > 10 ? ", …" : "");
+                throw new BackpropException($"{Name}: the class '{own.ClassNames[c]}' is not one of the training data's classes ({listed}).");
+            }
+        }
+        var labels = own.targets.Select(t => (double)map[(int)t]).ToArray();
+        return new Dataset(Name, features, labels, InputNames, TargetNames, classNames);
+    }
+
     /// <summary>Per input column mean and standard deviation of this data (fit them on the training split only).</summary>
     public Standardization FitStandardization() => Standardization.Fit(this);
 

@@ -432,5 +432,5 @@ public static class ChainRule
         return prefix + body;
     }
 
-    private static string Number(double x) => x.ToString("G6", CultureInfo.InvariantCulture).Replace('-', '−');
+    private static string Number(double x) => NumberText.Typeset(x);
 }

@@ -100,7 +100,7 @@ public abstract class LearningRateSchedule
         }
     }
 
-    private static string Text(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    private static string Text(double value) => NumberText.Short(value);
 
     private sealed class StepSchedule(int stepSize, double gamma) : LearningRateSchedule
     {

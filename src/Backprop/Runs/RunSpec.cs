@@ -44,6 +44,34 @@ public sealed record RunSpec
     /// <summary>Stopping rules and batching.</summary>
     public TrainingOptions Options { get; init; } = new();
 
+    /// <summary>How the learning rate changes during the run (<see cref="LearningRateScheduler{T}"/>); null (the default) to keep it constant.</summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>Whether <see cref="Schedule"/>'s time counts epochs (the default) or steps.</summary>
+    public ScheduleUnit ScheduleUnit { get; init; } = ScheduleUnit.Epoch;
+
+    /// <summary>
+    /// Weight decay λ ≥ 0 (<see cref="Optimizer{T}.WeightDecay"/>): L2 added to the gradient for gradient
+    /// descent and momentum, decoupled for Adam (AdamW); weights only, not biases. Default 0: none.
+    /// </summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Clip the gradients to this global norm before each update (<see cref="Optimizer{T}.MaxGradientNorm"/>); null (the default) for no clipping.</summary>
+    public double? MaxGradientNorm { get; init; }
+
+    /// <summary>
+    /// Early stopping (<see cref="EarlyStopping{T}"/>): stop when the loss on the validation rows (or,
+    /// without them, on the test rows) has not improved for this many epochs, and put back the weights
+    /// of the best epoch. Null (the default) for none; the data needs validation or test rows.
+    /// </summary>
+    public int? Patience { get; init; }
+
+    /// <summary>The rows early stopping watches: the validation rows, else the test rows; null without either.</summary>
+    public Data.Dataset? EarlyStoppingRows => Data.Validation ?? Data.Test;
+
+    /// <summary>The name of the loss early stopping watches: "validation loss" or "test loss".</summary>
+    public string EarlyStoppingMetric => Data.Validation is not null ? "validation loss" : "test loss";
+
     /// <summary>The numbers trained in. Default double.</summary>
     public Precision Precision { get; init; } = Precision.Double;
 
@@ -103,6 +131,32 @@ public sealed record RunSpec
             throw new BackpropException($"--lr must be a positive number; got {LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         }
         Options.Validate();
+        if (!(WeightDecay >= 0 && double.IsFinite(WeightDecay)))
+        {
+            throw new BackpropException($"--weight-decay must be a number ≥ 0; got {WeightDecay.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+        if (MaxGradientNorm is { } clip && !(clip > 0 && double.IsFinite(clip)))
+        {
+            throw new BackpropException($"--clip-norm must be a positive number; got {clip.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
+        if (Patience is { } patience)
+        {
+            if (patience < 0)
+            {
+                throw new BackpropException($"--patience must be a whole number ≥ 0 of epochs; got {patience}.");
+            }
+            if (EarlyStoppingRows is null)
+            {
+                throw new BackpropException("--patience stops on the loss of held-out rows: give --validation FRACTION (or --test FILE) as well.");
+            }
+        }
+        foreach (var (held, name) in ((Data.Dataset?, string)[])[(Data.Validation, "validation"), (Data.Test, "test")])
+        {
+            if (held is not null && (held.InputCount != data.InputCount || held.TargetCount != data.TargetCount || held.IsClassification != data.IsClassification))
+            {
+                throw new BackpropException($"The {name} data ({held.Name}) has {held.InputCount} inputs and {held.TargetCount} target{(held.TargetCount == 1 ? "" : "s")}{(held.IsClassification ? " (class labels)" : "")}, but the training data ({data.Name}) has {data.InputCount} and {data.TargetCount}{(data.IsClassification ? " (class labels)" : "")}.");
+            }
+        }
         if (DivergenceFactor is { } f && !(f > 1 && double.IsFinite(f)))
         {
             throw new BackpropException($"The divergence factor must be a finite number above 1; got {f.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");

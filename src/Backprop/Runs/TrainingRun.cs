@@ -70,7 +70,10 @@ public class TrainingRun
         var (train, validation, test, _) = Spec.Data;
         var network = Spec.Network.Build<T>();
         T[] start = [.. network.Elements().Select(e => e.Value)];
-        var trainer = CreateTrainer(network, Spec.Loss, Spec.Optimizer.Create(network.Parameters(), Spec.LearningRate));
+        var optimizer = Spec.Optimizer.Create(network.Parameters(), Spec.LearningRate);
+        optimizer.WeightDecay = Spec.WeightDecay;
+        optimizer.MaxGradientNorm = Spec.MaxGradientNorm;
+        var trainer = CreateTrainer(network, Spec.Loss, optimizer);
         if (Spec.Network.InputShape.Rank > 1)
         {
             trainer.Evaluator.ExampleShape = Spec.Network.InputShape;
@@ -84,7 +87,19 @@ public class TrainingRun
         {
             history.EpochCompleted += epochs;
         }
+        // In this order at each epoch's end: the epoch scored, then the rate for the next one, then whether to stop.
         List<TrainingMonitor<T>> monitors = [history];
+        if (Spec.Schedule is { } schedule)
+        {
+            monitors.Add(new LearningRateScheduler<T>(schedule, Spec.ScheduleUnit));
+        }
+        if (Spec.Patience is { } patience && Spec.EarlyStoppingRows is { } watched)
+        {
+            Func<Trainer<T>, double> metric = validation is not null
+                ? _ => history.History[^1].ValidationLoss ?? double.NaN
+                : t => t.Evaluator.Evaluate(watched).Loss;
+            monitors.Add(new EarlyStopping<T>(metric, patience, restoreBestWeights: true, metricName: Spec.EarlyStoppingMetric));
+        }
         var growth = Spec.DivergenceFactor is { } factor ? new DivergenceMonitor<T>(factor) : null;
         if (growth is not null)
         {

@@ -17,6 +17,15 @@ public readonly record struct EpochRecord(int Epoch, double TrainLoss, double? T
 {
     /// <summary>For regression with validation data, MSE, RMSE, MAE and R² of the validation rows after the epoch; otherwise null.</summary>
     public RegressionMetrics? ValidationMetrics { get; init; }
+
+    /// <summary>The steps taken by the end of the epoch (over the whole run, a resumed one included).</summary>
+    public long Step { get; init; }
+
+    /// <summary>The learning rate of the epoch's last step (a schedule may change it between steps); NaN when unknown.</summary>
+    public double LearningRate { get; init; } = double.NaN;
+
+    /// <summary>Wall-clock seconds from the start of training to the end of the epoch, validation included.</summary>
+    public double ElapsedSeconds { get; init; }
 }
 
 /// <summary>
@@ -39,11 +48,14 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
     private int interval = 1;
     private int firstEpoch;
     private readonly Stopwatch clock = new();
+    private readonly Stopwatch total = new();
     private Evaluator<T>? evaluator;
     private double lossSum;
     private long rows;
     private long correct;
     private int batchRows;
+    private long step;
+    private double learningRate = double.NaN;
 
     /// <summary>Creates the monitor; <paramref name="validation"/> is scored after every epoch when given.</summary>
     public EpochHistoryMonitor(Dataset? validation = null) => this.validation = validation;
@@ -67,6 +79,7 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
         evaluator = trainer.Evaluator;
         Reset();
         clock.Restart();
+        total.Restart();
     }
 
     /// <inheritdoc/>
@@ -90,8 +103,12 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
     /// <inheritdoc/>
     public override void OnStep(Trainer<T> trainer, in StepInfo info)
     {
+        ArgumentNullException.ThrowIfNull(trainer);
         lossSum += info.Loss * batchRows;
         rows += batchRows;
+        step = info.Step;
+        // NOTE: read before a per-step schedule (a monitor after this one) sets the next step's rate.
+        learningRate = trainer.Optimizer.LearningRate;
     }
 
     /// <inheritdoc/>
@@ -110,6 +127,9 @@ public sealed class EpochHistoryMonitor<T> : TrainingMonitor<T> where T : unmana
             seconds)
         {
             ValidationMetrics = scored?.Regression,
+            Step = step,
+            LearningRate = learningRate,
+            ElapsedSeconds = total.Elapsed.TotalSeconds,
         };
         Keep(record);
         EpochCompleted?.Invoke(record);

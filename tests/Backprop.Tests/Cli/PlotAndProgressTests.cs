@@ -120,7 +120,8 @@ public sealed class PlotAndProgressTests
         Assert.Equal(0, run.ExitCode);
         var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Matches(@"^step \d+ of at most 30000: loss ([-+.0-9Ee]+|NaN), \d+ steps/s(, at most .+ left)?$", l));
+        Assert.All(lines, l => Assert.Matches(@"^(step \d+/30000 \(\d+%\): loss ([-+.0-9Ee]+|NaN)(, [.0-9]+ steps/s)?, \d+ s elapsed(, \d+ s left)?|trained 30000 steps; scoring the rows, \d+ s elapsed)$", l));
+        Assert.DoesNotContain("\u001b", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("step", quiet.Stderr, StringComparison.Ordinal);
         Assert.Equal("", quiet.Stderr);
         // Progress goes to stderr: stdout holds the same result.
@@ -134,7 +135,7 @@ public sealed class PlotAndProgressTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("", run.Stderr);
-        Assert.Matches(@"step \d+/30000  loss \S+  \d+ steps/s", run.Stdout);
+        Assert.Matches(@"step \d+/30000 \(\d+%\)  loss \S+  [.0-9]+ steps/s", run.Stdout);
         Assert.Contains("\u001b[", run.Stdout, StringComparison.Ordinal);
         // The preamble comes before the bar; the result after it, with the bar cleared.
         Assert.StartsWith("Training the lesson's network", run.Stdout, StringComparison.Ordinal);
@@ -151,5 +152,56 @@ public sealed class PlotAndProgressTests
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(Run().Stdout, run.Stdout);
         Assert.DoesNotContain("steps/s", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_terminal_an_epoch_run_shows_epochs_and_the_true_percentage_beside_its_epoch_lines()
+    {
+        using var csv = new TempCsv(TuningOptionsTests.NoisyClassesCsv(600));
+        var progress = new ProgressSettings(ProgressStyle.Lines, TimeSpan.Zero, TimeSpan.FromMilliseconds(5));
+
+        // 594 training rows in batches of 8: 75 steps an epoch, 60 epochs, 4500 steps planned.
+        var run = RunWith(progress, "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "60", "--batch", "8", "--patience", "1000", "--validation", "0.01");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Matches(@"^(epoch (\d+)/60, step (\d+)/4500 \((\d+)%\): loss \S+(, [.0-9]+ steps/s)?, \d+ s elapsed(, at most .+ left)?|trained 4500 steps; scoring the rows, \d+ s elapsed)$", l));
+        foreach (var line in lines.Where(l => l.StartsWith("epoch", StringComparison.Ordinal)))
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(line, @"^epoch (\d+)/60, step (\d+)/4500 \((\d+)%\)");
+            var (epoch, step, percent) = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
+            Assert.Equal(100 * step / 4500, percent);
+            Assert.InRange(epoch, ((step - 1) / 75) + 1, (step / 75) + 1);
+        }
+        // The epoch lines on stdout are whole, in order, without control codes.
+        var epochs = run.Stdout.Split('\n').Where(l => l.StartsWith("Epoch ", StringComparison.Ordinal)).ToList();
+        Assert.Equal([.. Enumerable.Range(1, 60).Select(e => $"Epoch {e}/60:")], epochs.Select(l => l[..(l.IndexOf(':', StringComparison.Ordinal) + 1)]));
+        Assert.DoesNotContain("\u001b", run.Stderr + run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void In_a_terminal_epoch_lines_are_written_above_the_bar()
+    {
+        using var csv = new TempCsv(TuningOptionsTests.NoisyClassesCsv(600));
+
+        var run = RunWith(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(5)), "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "40", "--batch", "8");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal("", run.Stderr);
+        Assert.Contains("\u001b[", run.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"epoch \d+/40, step \d+/3000 \(\d+%\)", run.Stdout);
+        // Every epoch line is there once, whole, and in order, though the bar was redrawn between them.
+        var text = run.Stdout;
+        var at = 0;
+        for (var e = 1; e <= 40; e++)
+        {
+            var found = System.Text.RegularExpressions.Regex.Match(text[at..], $@"Epoch {e}/40: train loss \d\.\d{{4}}, accuracy \d+\.\d\d% \| \d+\.\d\d s");
+            Assert.True(found.Success, $"epoch {e}");
+            at += found.Index + found.Length;
+        }
+        var result = text[text.LastIndexOf("Stopped after", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("steps/s", result, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result, StringComparison.Ordinal);
     }
 }
