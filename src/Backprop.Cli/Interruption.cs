@@ -10,7 +10,20 @@ namespace Backprop.Cli;
 /// </summary>
 internal sealed class Interruption : IDisposable
 {
+    /// <summary>
+    /// For tests only: <c>BACKPROP_TEST_HOLD_AT_STEP=N</c> holds training after step N until a signal
+    /// comes (at most <see cref="HoldLimit"/>). A test that signals the command once its first checkpoint
+    /// exists (a step before N) then interrupts a run that has not ended, however fast the machine and
+    /// however late the test looks; unset, it changes nothing.
+    /// </summary>
+    public const string HoldVariable = "BACKPROP_TEST_HOLD_AT_STEP";
+
+    /// <summary>The longest a held run waits for its signal before it goes on.</summary>
+    public static readonly TimeSpan HoldLimit = TimeSpan.FromMinutes(10);
+
     private readonly List<PosixSignalRegistration> registrations = [];
+    private readonly ManualResetEventSlim signalled = new();
+    private readonly int? holdAt = int.TryParse(Environment.GetEnvironmentVariable(HoldVariable), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var step) ? step : null;
     private int signals;
 
     /// <summary>Whether a stop has been asked for.</summary>
@@ -35,12 +48,26 @@ internal sealed class Interruption : IDisposable
     }
 
     /// <summary>Asks training to stop after the current step, as a signal does.</summary>
-    public void Request() => Interlocked.Increment(ref signals);
+    public void Request()
+    {
+        Interlocked.Increment(ref signals);
+        signalled.Set();
+    }
+
+    /// <summary>After training step <paramref name="step"/>: holds it until a signal when <see cref="HoldVariable"/> names that step.</summary>
+    public void HoldAfter(int step)
+    {
+        if (step == holdAt)
+        {
+            signalled.Wait(HoldLimit);
+        }
+    }
 
     private void Handle(PosixSignalContext context)
     {
         // NOTE: only the first signal is held back; a second one ends the process at once.
         context.Cancel = Interlocked.Increment(ref signals) == 1;
+        signalled.Set();
     }
 
     public void Dispose()
@@ -50,6 +77,7 @@ internal sealed class Interruption : IDisposable
             r.Dispose();
         }
         registrations.Clear();
+        signalled.Dispose();
     }
 }
 
@@ -65,6 +93,7 @@ internal sealed class CheckpointMonitor<T>(CheckpointPlan plan) : TrainingMonito
     public override void OnStepEnd(Trainer<T> trainer, int step)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        plan.Interruption.HoldAfter(step);
         if (plan.Interruption.Requested)
         {
             trainer.RequestStop(StopReason.Interrupted, "interrupted");

@@ -23,7 +23,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly PlaygroundOptions options;
     private readonly ConcurrentDictionary<string, (PlaygroundSession Session, WebSocket Socket)> sessions = new();
-    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Func<TimeSpan> now;
     private readonly CancellationTokenSource stopping = new();
     private RequestGuard guard = null!;
     private Task? sweeper;
@@ -32,6 +32,8 @@ public sealed class PlaygroundServer : IAsyncDisposable
     {
         this.app = app;
         this.options = options;
+        var clock = Stopwatch.StartNew();
+        now = options.Clock ?? (() => clock.Elapsed);
     }
 
     /// <summary>The address to open in a browser, e.g. <c>http://127.0.0.1:5005/</c>.</summary>
@@ -143,7 +145,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var session = new PlaygroundSession(options, () => clock.Elapsed);
+        var session = new PlaygroundSession(options, now);
         using var close = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, context.RequestAborted);
         sessions[session.Id] = (session, socket);
         try
@@ -263,7 +265,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
             {
                 foreach (var (id, (session, socket)) in sessions)
                 {
-                    if (clock.Elapsed - session.LastActivity > options.IdleTimeout && socket.State == WebSocketState.Open && session.Gate.Wait(0))
+                    if (now() - session.LastActivity > options.IdleTimeout && socket.State == WebSocketState.Open && session.Gate.Wait(0))
                     {
                         try
                         {

@@ -141,7 +141,7 @@ public sealed partial class ReadmeTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, string folder)
     {
-        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(program, [], TimeSpan.FromSeconds(120), start => start.WorkingDirectory = folder);
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(program, [], TimeSpan.FromMinutes(5), start => start.WorkingDirectory = folder);
         return (exitCode, stdout.ReplaceLineEndings("\n"), stderr);
     }
 }

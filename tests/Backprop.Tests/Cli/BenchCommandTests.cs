@@ -7,7 +7,10 @@ namespace Backprop.Tests.Cli;
 /// <summary>
 /// <c>backprop bench</c>. The tests run its <c>--smoke</c> mode (a few repetitions of every workload,
 /// seconds) to check what it prints; how fast things are is for the bench itself, never a unit test.
+/// The bench sets <see cref="Parallelism.MaxDegreeOfParallelism"/> (1 thread, then all), which every
+/// test reads, so these run alone.
 /// </summary>
+[Collection(nameof(Optim.ThreadCountTests))]
 public sealed class BenchCommandTests
 {
     private static readonly string[] keys =

@@ -28,7 +28,7 @@ internal sealed record JsonReport(
 }
 
 /// <summary>Runs <c>backprop</c> in-process and trains the same networks through the library for comparison.</summary>
-internal static class CliHarness
+internal static partial class CliHarness
 {
     public static readonly string[] LessonNames = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
 
@@ -86,6 +86,17 @@ internal static class CliHarness
         Assert.StartsWith("backprop: ", line, StringComparison.Ordinal);
         return line;
     }
+
+    /// <summary>
+    /// The command's standard error without the progress display's plain lines: a child process has no
+    /// terminal, so training that lasts over 5 s (any run, on a busy machine) prints a line every 5 s there.
+    /// </summary>
+    public static string WithoutProgress(string stderr)
+        => string.Join('\n', stderr.Split('\n').Where(l => !ProgressLine().IsMatch(l)));
+
+    // TrainProgress's lines: "step 40/1800 (2%): loss …", "epoch 3/100, step 54/1800 (3%): loss …", "trained 1800 steps; scoring the rows, 6 s elapsed".
+    [System.Text.RegularExpressions.GeneratedRegex(@"^((epoch \d+(/\d+)?, )?step \d+(/\d+ \(\d+%\))?: loss |trained \d+ steps; scoring the rows, )")]
+    private static partial System.Text.RegularExpressions.Regex ProgressLine();
 
     /// <summary>Trains <paramref name="network"/> through the library as the command does: returns the result and the predictions.</summary>
     public static (TrainingResult Result, double[] Predictions) Fit(

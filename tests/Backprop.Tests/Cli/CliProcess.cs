@@ -20,7 +20,14 @@ internal sealed class CliProcess : IDisposable
 
     public int Id => process.Id;
 
-    public static CliProcess Start(string folder, params string[] args)
+    public static CliProcess Start(string folder, params string[] args) => StartHeld(folder, null, args);
+
+    /// <summary>
+    /// Starts the command with training held after step <paramref name="holdAt"/> until it is signalled
+    /// (<see cref="Backprop.Cli.Interruption.HoldVariable"/>): a test that signals it once an earlier
+    /// step's checkpoint exists interrupts a run that has not ended, however fast the machine.
+    /// </summary>
+    public static CliProcess StartHeld(string folder, int? holdAt, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll");
         var host = TestUtil.ChildProcess.Host;
@@ -36,14 +43,26 @@ internal sealed class CliProcess : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
+        Hold(start, holdAt);
         return new CliProcess(Process.Start(start)!);
+    }
+
+    private static void Hold(ProcessStartInfo start, int? holdAt)
+    {
+        if (holdAt is { } step)
+        {
+            start.Environment[Backprop.Cli.Interruption.HoldVariable] = step.ToString(CultureInfo.InvariantCulture);
+        }
     }
 
     /// <summary>
     /// The command on <paramref name="processes"/> processes: <c>mpirun … -np N dotnet Backprop.Cli.dll args</c>
     /// (see <see cref="Distributed.Mpirun.Options"/>); signals and kills go to mpirun.
     /// </summary>
-    public static CliProcess StartUnderMpirun(string folder, int processes, params string[] args)
+    public static CliProcess StartUnderMpirun(string folder, int processes, params string[] args) => StartUnderMpirunHeld(folder, processes, null, args);
+
+    /// <summary>The command on <paramref name="processes"/> processes, every one held after step <paramref name="holdAt"/> until signalled (see <see cref="StartHeld"/>).</summary>
+    public static CliProcess StartUnderMpirunHeld(string folder, int processes, int? holdAt, params string[] args)
     {
         var start = new ProcessStartInfo(Distributed.Mpirun.Executable ?? "mpirun")
         {
@@ -56,6 +75,7 @@ internal sealed class CliProcess : IDisposable
         {
             start.ArgumentList.Add(arg);
         }
+        Hold(start, holdAt);
         return new CliProcess(Process.Start(start)!);
     }
 
@@ -78,7 +98,7 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>
-    /// Sends a real signal (INT or TERM), as <c>kill -INT pid</c> does, through libc's kill(2): no
+    /// Sends a real signal (INT or TERM; STOP freezes the process, CONT lets it go on), as <c>kill -INT pid</c> does, through libc's kill(2): no
     /// dependence on a kill program being installed.
     /// </summary>
     public void Signal(string name)
@@ -87,9 +107,39 @@ internal sealed class CliProcess : IDisposable
         {
             "INT" => 2,
             "TERM" => 15,
+            "STOP" => 19,
+            "CONT" => 18,
             _ => throw new ArgumentException($"Unknown signal {name}", nameof(name)),
         };
         Assert.True(NativeMethods.Kill(process.Id, number) == 0, $"kill({process.Id}, SIG{name}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>
+    /// SIGSTOP, and waits until every thread of the process is stopped (state T in /proc): from then on
+    /// it does nothing until SIGCONT or SIGKILL.
+    /// </summary>
+    public void Freeze()
+    {
+        Signal("STOP");
+        var clock = Stopwatch.StartNew();
+        while (!Directory.EnumerateDirectories($"/proc/{process.Id}/task").All(task => State(Path.Combine(task, "stat")) is 'T' or null))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "the command did not stop after SIGSTOP");
+            Thread.Sleep(1);
+        }
+
+        static char? State(string file)
+        {
+            try
+            {
+                var stat = File.ReadAllText(file);
+                return stat[stat.LastIndexOf(')') + 2];
+            }
+            catch (IOException)
+            {
+                return null; // the thread ended
+            }
+        }
     }
 
     /// <summary>SIGKILL: no handler runs, no file is finished.</summary>

@@ -24,7 +24,10 @@ public sealed class WorkerPoolTests
         }
     }
 
-    /// <summary>Tasks the caller runs take a moment (so a worker joins); a task a worker runs takes 100 ms (so the caller must block for it).</summary>
+    /// <summary>
+    /// The caller's first task waits (spinning, allocating nothing) until a worker has joined, however
+    /// late the machine schedules it; a task a worker runs takes 100 ms (so the caller must block for it).
+    /// </summary>
     private sealed class SlowWorkerJob(int callerThread) : IParallelJob
     {
         public int WorkerTasks;
@@ -33,7 +36,11 @@ public sealed class WorkerPoolTests
         {
             if (Environment.CurrentManagedThreadId == callerThread)
             {
-                Thread.SpinWait(20_000);
+                var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref WorkerTasks) == 0 && System.Diagnostics.Stopwatch.GetElapsedTime(start) < TimeSpan.FromMinutes(2))
+                {
+                    Thread.Yield();
+                }
             }
             else
             {

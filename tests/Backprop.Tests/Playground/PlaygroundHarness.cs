@@ -37,7 +37,8 @@ internal sealed class PlaygroundClient : IAsyncDisposable
     {
         var client = new PlaygroundClient();
         client.socket.Options.SetRequestHeader("Origin", origin ?? address.GetLeftPart(UriPartial.Authority));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        // Generous bounds: on a busy machine the server may wait long for a core; a hang still fails.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await client.socket.ConnectAsync(new Uri($"ws://{address.Authority}/ws"), timeout.Token);
         return client;
     }
@@ -55,7 +56,7 @@ internal sealed class PlaygroundClient : IAsyncDisposable
 
     public async Task<JsonObject> SendRawAsync(byte[] bytes)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await socket.SendAsync(bytes, WebSocketMessageType.Text, true, timeout.Token);
         return (await ReceiveAsync(timeout.Token) ?? throw new InvalidOperationException("the server closed the connection")).AsObject();
     }

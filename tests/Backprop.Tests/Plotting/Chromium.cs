@@ -13,7 +13,9 @@ namespace Backprop.Tests.Plotting;
 /// </summary>
 internal sealed class Chromium : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    // Generous: on a busy machine (CI's, or load 30 here) chromium may take long to start or to answer;
+    // a browser that hangs still fails the test, only later.
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
     private readonly Process process;
     private readonly string profile;
     private readonly ClientWebSocket socket = new();
@@ -26,7 +28,10 @@ internal sealed class Chromium : IAsyncDisposable
     {
         this.process = process;
         this.profile = profile;
-        socket.ConnectAsync(endpoint, CancellationToken.None).Wait(Timeout);
+        if (!socket.ConnectAsync(endpoint, CancellationToken.None).Wait(Timeout))
+        {
+            throw new TimeoutException($"could not connect to chromium's DevTools endpoint {endpoint} within {Timeout.TotalSeconds} s");
+        }
         receiver = Task.Run(ReceiveAsync);
     }
 
@@ -232,7 +237,7 @@ internal sealed class Chromium : IAsyncDisposable
         /// <summary>Evaluates <paramref name="condition"/> until it is true (or the generous timeout passes).</summary>
         public async Task WaitUntilAsync(string condition, TimeSpan? timeout = null)
         {
-            var limit = timeout ?? TimeSpan.FromSeconds(60);
+            var limit = timeout ?? TimeSpan.FromMinutes(5);
             var clock = Stopwatch.StartNew();
             while (await EvaluateAsync($"!!({condition})") is not JsonValue v || !v.GetValue<bool>())
             {

@@ -85,7 +85,7 @@ public sealed class AtomicFileTests
     {
         // The real command saves a checkpoint of about 24 MB (a million parameters and Adam's two
         // moments) after every step, each time over the one before, and is killed (SIGKILL): in even
-        // rounds within a few milliseconds of starting to write a new file, in odd rounds at any moment.
+        // rounds while it writes a new file (within a few milliseconds of starting it), in odd rounds at any moment.
         // Each time, the file there must load and verify.
         using var folder = new TempFolder();
         var target = folder.File("big.ckpt");
@@ -97,11 +97,23 @@ public sealed class AtomicFileTests
             using var child = CliProcess.Start(folder.Path, "train", "--layers", "1,1000,1000,1", "--optimizer", "adam", "--lr", "0.001",
                 "--max-steps", "100000", "--min-step", "0", "--checkpoint", target, "--checkpoint-every", "1", "--quiet");
             // Wait until this child has replaced the file at least once: the file is an old one from now on.
-            await child.WaitUntilAsync(() => File.Exists(target) && File.GetLastWriteTimeUtc(target) != before, TimeSpan.FromSeconds(120));
+            await child.WaitUntilAsync(() => File.Exists(target) && File.GetLastWriteTimeUtc(target) != before, TimeSpan.FromMinutes(5));
             if (round % 2 == 0)
             {
-                await child.WaitUntilAsync(() => Leftovers(folder.Path).Length > 0, TimeSpan.FromSeconds(120), poll: TimeSpan.FromMilliseconds(1));
-                Thread.Sleep(random.Next(0, 10));
+                // Freeze it (SIGSTOP) a moment after a new file is started; if that write is still under
+                // way (its temporary file is there), kill it so; otherwise let it go on and try again.
+                // However fast or slow the machine writes, this kill lands mid-write.
+                while (true)
+                {
+                    await child.WaitUntilAsync(() => Leftovers(folder.Path).Length > 0, TimeSpan.FromMinutes(5), poll: TimeSpan.FromMilliseconds(1));
+                    Thread.Sleep(random.Next(0, 10));
+                    child.Freeze();
+                    if (Leftovers(folder.Path).Length > 0)
+                    {
+                        break;
+                    }
+                    child.Signal("CONT");
+                }
             }
             else
             {
@@ -141,7 +153,7 @@ public sealed class AtomicFileTests
         {
             using var child = CliProcess.Start(folder.Path, "train", "--layers", "1,1000,1000,1", "--activation", "tanh", "--max-steps", "0",
                 "--seed", (round + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", target, "--json");
-            await child.WaitUntilAsync(() => Leftovers(folder.Path).Length > 0, TimeSpan.FromSeconds(120), poll: TimeSpan.FromMilliseconds(1));
+            await child.WaitUntilAsync(() => Leftovers(folder.Path).Length > 0, TimeSpan.FromMinutes(5), poll: TimeSpan.FromMilliseconds(1));
             Thread.Sleep(random.Next(0, 10));
             child.Kill();
 
