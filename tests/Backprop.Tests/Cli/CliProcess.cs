@@ -59,10 +59,13 @@ internal sealed class CliProcess : IDisposable
     /// The command on <paramref name="processes"/> processes: <c>mpirun … -np N dotnet Backprop.Cli.dll args</c>
     /// (see <see cref="Distributed.Mpirun.Options"/>); signals and kills go to mpirun.
     /// </summary>
-    public static CliProcess StartUnderMpirun(string folder, int processes, params string[] args) => StartUnderMpirunHeld(folder, processes, null, args);
+    public static CliProcess StartUnderMpirun(string folder, int processes, params string[] args) => StartUnderMpirunHeld(folder, processes, null, Distributed.Mpirun.Grace, args);
 
-    /// <summary>The command on <paramref name="processes"/> processes, every one held after step <paramref name="holdAt"/> until signalled (see <see cref="StartHeld"/>).</summary>
-    public static CliProcess StartUnderMpirunHeld(string folder, int processes, int? holdAt, params string[] args)
+    /// <summary>
+    /// The command on <paramref name="processes"/> processes, every one held after step <paramref name="holdAt"/>
+    /// until signalled (see <see cref="StartHeld"/>), with <paramref name="graceSeconds"/> from mpirun's SIGTERM to its SIGKILL.
+    /// </summary>
+    public static CliProcess StartUnderMpirunHeld(string folder, int processes, int? holdAt, int graceSeconds, params string[] args)
     {
         var start = new ProcessStartInfo(Distributed.Mpirun.Executable ?? "mpirun")
         {
@@ -71,7 +74,7 @@ internal sealed class CliProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = folder,
         };
-        foreach (var arg in Distributed.Mpirun.Options(processes).Append(TestUtil.ChildProcess.Host).Append(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll")).Concat(args))
+        foreach (var arg in Distributed.Mpirun.Options(processes, graceSeconds).Append(TestUtil.ChildProcess.Host).Append(Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll")).Concat(args))
         {
             start.ArgumentList.Add(arg);
         }

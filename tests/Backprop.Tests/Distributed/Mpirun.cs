@@ -13,11 +13,24 @@ internal static class Mpirun
 
     /// <summary>
     /// The arguments before the program: root allowed (CI runs as root), more ranks than cores, no
-    /// terminal (.NET would write terminal escapes into the output), and time for a rank to save a
-    /// checkpoint after SIGTERM before mpirun kills it (1 s by default; the machine may be busy).
+    /// terminal (.NET would write terminal escapes into the output), and <paramref name="graceSeconds"/>
+    /// for a rank to finish (save a checkpoint, say why it stops) after mpirun's SIGTERM before mpirun
+    /// kills it (1 s by default; the machine may be busy).
     /// </summary>
-    public static IEnumerable<string> Options(int processes) =>
-        ["--allow-run-as-root", "--oversubscribe", "-x", "TERM=dumb", "--mca", "odls_base_sigkill_timeout", "30", "-np", processes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+    /// <remarks>
+    /// NOTE: when a job ends badly (a rank's non-zero exit code, a killed rank) mpirun waits about twice
+    /// the grace before it exits, even when every rank has ended already: a minute at 30 s. Tests where
+    /// no rank needs it (each has ended or been signalled by the test itself) pass <see cref="NoGrace"/>.
+    /// </remarks>
+    public static IEnumerable<string> Options(int processes, int graceSeconds = Grace) =>
+        ["--allow-run-as-root", "--oversubscribe", "-x", "TERM=dumb", "--mca", "odls_base_sigkill_timeout", graceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+         "-np", processes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
+    /// <summary>Time enough for a rank to finish after SIGTERM on a busy machine.</summary>
+    public const int Grace = 30;
+
+    /// <summary>mpirun's own default: for jobs whose ranks end by themselves or were already signalled by the test.</summary>
+    public const int NoGrace = 1;
 
     /// <summary>Runs <c>mpirun … -np <paramref name="processes"/> dotnet <paramref name="dll"/> <paramref name="args"/></c>.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(int processes, string dll, IEnumerable<string> args, TimeSpan timeout, Action<ProcessStartInfo>? configure = null)
