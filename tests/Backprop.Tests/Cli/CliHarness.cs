@@ -47,7 +47,7 @@ internal static class CliHarness
 {
     public static readonly string[] LessonNames = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
 
-    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "metrics"];
+    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "metrics", "summary"];
 
     public static CliResult Run(params string[] args)
     {
