@@ -12,6 +12,21 @@ namespace Backprop.Tests.Cli;
 /// <summary>What one run of the command wrote and returned.</summary>
 internal sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 
+/// <summary>
+/// The progress lines a command run as a child process may write on stderr (its stdout is a pipe):
+/// after 5 seconds of training, which a loaded machine can reach in any run.
+/// </summary>
+internal static partial class ProgressLines
+{
+    /// <summary>"step …", "epoch k/N, step …" or "trained N steps; scoring the rows, …".</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^((epoch \d+(/\d+)?, )?step \d+(/\d+ \(\d+%\))?: loss |trained \d+ steps; scoring the rows, )")]
+    public static partial System.Text.RegularExpressions.Regex Pattern();
+
+    /// <summary><paramref name="stderr"/>'s lines that are not progress lines.</summary>
+    public static string[] Without(string stderr)
+        => [.. stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !Pattern().IsMatch(l))];
+}
+
 /// <summary>The one JSON object of <c>backprop --json</c>, read key by key.</summary>
 internal sealed record JsonReport(
     string Text,
@@ -28,7 +43,7 @@ internal sealed record JsonReport(
 }
 
 /// <summary>Runs <c>backprop</c> in-process and trains the same networks through the library for comparison.</summary>
-internal static partial class CliHarness
+internal static class CliHarness
 {
     public static readonly string[] LessonNames = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
 
@@ -86,17 +101,6 @@ internal static partial class CliHarness
         Assert.StartsWith("backprop: ", line, StringComparison.Ordinal);
         return line;
     }
-
-    /// <summary>
-    /// The command's standard error without the progress display's plain lines: a child process has no
-    /// terminal, so training that lasts over 5 s (any run, on a busy machine) prints a line every 5 s there.
-    /// </summary>
-    public static string WithoutProgress(string stderr)
-        => string.Join('\n', stderr.Split('\n').Where(l => !ProgressLine().IsMatch(l)));
-
-    // TrainProgress's lines: "step 40/1800 (2%): loss …", "epoch 3/100, step 54/1800 (3%): loss …", "trained 1800 steps; scoring the rows, 6 s elapsed".
-    [System.Text.RegularExpressions.GeneratedRegex(@"^((epoch \d+(/\d+)?, )?step \d+(/\d+ \(\d+%\))?: loss |trained \d+ steps; scoring the rows, )")]
-    private static partial System.Text.RegularExpressions.Regex ProgressLine();
 
     /// <summary>Trains <paramref name="network"/> through the library as the command does: returns the result and the predictions.</summary>
     public static (TrainingResult Result, double[] Predictions) Fit(

@@ -30,7 +30,7 @@ public sealed class ExecutableTests
         var run = await RunProcessAsync("--json");
 
         Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}; stderr: {run.Stderr}");
-        Assert.Equal("", WithoutProgress(run.Stderr));
+        Assert.Empty(ProgressLines.Without(run.Stderr));
         var report = ParseReport(run.Stdout);
         Assert.Equal(LessonNames, report.Names);
         Assert.Equal(RunJson().Text, run.Stdout);

@@ -6,26 +6,14 @@ using static Backprop.Tests.TestUtil.TestTensors;
 namespace Backprop.Tests.Tensors;
 
 /// <summary>
-/// Convolution and pooling share images out between threads: the same bits at any thread count. They
-/// set <see cref="Parallelism.MaxDegreeOfParallelism"/>, which every test reads, so they run alone.
+/// Convolution and pooling share their images and planes out to the worker pool: the same bits at any
+/// thread count. These tests set <see cref="Parallelism.MaxDegreeOfParallelism"/>, so they run alone
+/// (<see cref="ThreadCountTests"/>): a test running beside them would otherwise train at their thread
+/// count, and theirs at its.
 /// </summary>
 [Collection(nameof(ThreadCountTests))]
 public sealed class ConvPoolThreadTests
 {
-    private static TResult WithThreads<TResult>(int threads, Func<TResult> run)
-    {
-        var saved = Parallelism.MaxDegreeOfParallelism;
-        try
-        {
-            Parallelism.MaxDegreeOfParallelism = threads;
-            return run();
-        }
-        finally
-        {
-            Parallelism.MaxDegreeOfParallelism = saved;
-        }
-    }
-
     [Fact]
     public void Conv2d_gives_the_same_bits_at_any_thread_count_forward_and_backward()
     {
@@ -101,5 +89,19 @@ public sealed class ConvPoolThreadTests
         var one = Run(1);
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(5));
+    }
+
+    internal static TResult WithThreads<TResult>(int threads, Func<TResult> run)
+    {
+        var saved = Parallelism.MaxDegreeOfParallelism;
+        try
+        {
+            Parallelism.MaxDegreeOfParallelism = threads;
+            return run();
+        }
+        finally
+        {
+            Parallelism.MaxDegreeOfParallelism = saved;
+        }
     }
 }
