@@ -283,6 +283,10 @@ public sealed class PlaygroundInBrowserTests(PlaygroundFixture fixture) : IClass
         Assert.Equal(0, (int.Parse(paused, CultureInfo.InvariantCulture) - 2) % 20); // Play sends 20 steps a message
         Assert.NotEqual("", (string)(await tab.EvaluateAsync("document.getElementById('p-gradients').innerHTML"))!); // the gradient-health strip
 
+        // Save model and Report download what the server makes for this tab: a model file and the report page.
+        Assert.Equal("BPMODEL", (string?)await tab.EvaluateAsync("fetch(document.getElementById('p-model').href).then(r => r.ok ? r.arrayBuffer() : Promise.reject(r.status)).then(b => String.fromCharCode(...new Uint8Array(b, 0, 7)))"));
+        Assert.Equal("<!DOCTYPE html>", (string?)await tab.EvaluateAsync("fetch(document.getElementById('p-report').href).then(r => r.ok ? r.text() : Promise.reject(r.status)).then(t => t.slice(0, 15))"));
+
         // Reset: back to step 0 and the same starting loss (the seed gives the same network).
         await tab.EvaluateAsync("document.getElementById('p-reset').click()");
         await tab.WaitUntilAsync("document.getElementById('p-steps').textContent === '0'");
