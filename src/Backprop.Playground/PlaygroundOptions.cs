@@ -23,11 +23,8 @@ public sealed record PlaygroundOptions
     /// <summary>The most training steps per second one tab may run (bursts of up to one second's worth).</summary>
     public double StepsPerSecond { get; init; } = 5000;
 
-    /// <summary>
-    /// For tests: the clock that times the tabs (idle time, the step budget), from any start; null for
-    /// the real one. A test moves it on to make a tab idle without waiting.
-    /// </summary>
-    internal Func<TimeSpan>? Clock { get; init; }
+    /// <summary>The clock that idle sessions and step budgets are measured by (a test passes one it moves itself).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 
     /// <summary>The largest message a tab may send, in bytes: an upload and its wrapping.</summary>
     public int MaxMessageBytes => MaxUploadBytes + (64 << 10);
