@@ -39,6 +39,9 @@ internal sealed class ExportCommand(TextWriter stdout)
                 j.WriteString("onnx", path);
                 j.WriteNumber("opset", OnnxExporter.Opset);
                 j.WriteNumber("inputs", loaded.InputCount);
+                j.WriteStartArray("inputShape");
+                loaded.InputShape.ToArray().ToList().ForEach(j.WriteNumberValue);
+                j.WriteEndArray();
                 j.WriteNumber("outputs", loaded.OutputCount);
                 j.WriteStartArray("outputNames");
                 outputs.ToList().ForEach(j.WriteStringValue);
@@ -47,7 +50,8 @@ internal sealed class ExportCommand(TextWriter stdout)
         }
         else
         {
-            stdout.WriteLine($"Wrote {path}: ONNX opset {OnnxExporter.Opset}, float32; input 'input' [batch, {loaded.InputCount}], "
+            // The input as the graph declares it: [batch, 1, 28, 28] for images, [batch, inputs] for rows.
+            stdout.WriteLine($"Wrote {path}: ONNX opset {OnnxExporter.Opset}, float32; input 'input' [batch, {string.Join(", ", loaded.InputShape.ToArray())}], "
                 + string.Join(", ", outputs.Select(o => $"output '{o}' [batch, {loaded.OutputCount}]")));
         }
         return BackpropCli.Success;

@@ -66,7 +66,7 @@ public abstract class Activation : LayerKind
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 0, 0);
+        new ItemWords(words, Syntax).End();
         return new LayerFields();
     }
 

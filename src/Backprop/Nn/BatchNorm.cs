@@ -147,36 +147,37 @@ public abstract class BatchNormKind : LayerKind
     {
     }
 
-    /// <summary>The rank of one example the layer takes: 1 for rows of features, 3 for images.</summary>
-    private protected abstract int InputRank { get; }
-
     /// <summary>The module for these settings.</summary>
     private protected abstract Module<T> Create<T>(int channels, double momentum, double epsilon) where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary><c>batchnorm</c> for both kinds (BatchNorm1d on rows, BatchNorm2d on images), or the kind's name.</summary>
+    public override IReadOnlyList<string> Keywords => ["batchnorm", Name];
+
     /// <inheritdoc/>
-    public override string Syntax => Name + " [momentum M] [eps E]";
+    public override string Syntax => "batchnorm [momentum M] [eps E]";
 
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ArgumentNullException.ThrowIfNull(words);
-        if (words.Count is not (0 or 2 or 4))
+        var w = new ItemWords(words, Syntax);
+        double? momentum = null, epsilon = null;
+        while (!w.AtEnd)
         {
-            throw new BackpropException($"expected '{Syntax}'");
-        }
-        var fields = new LayerFields().Add("momentum", 0.1).Add("epsilon", 1e-5);
-        for (var i = 0; i < words.Count; i += 2)
-        {
-            var key = words[i].ToLowerInvariant() switch
+            var before = w.Position;
+            if (momentum is null && w.RealOption("momentum") is { } m)
             {
-                "momentum" => "momentum",
-                "eps" or "epsilon" => "epsilon",
-                _ => throw new BackpropException($"expected '{Syntax}'"),
-            };
-            fields.Add(key, double.TryParse(words[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                ? v
-                : throw new BackpropException($"{words[i]} must be a number, not '{words[i + 1]}'"));
+                momentum = m;
+            }
+            else if (epsilon is null && (w.RealOption("eps") ?? w.RealOption("epsilon")) is { } e)
+            {
+                epsilon = e;
+            }
+            if (w.Position == before)
+            {
+                throw w.Expected($"'{w.Peek}' is not one of its words, or is given twice");
+            }
         }
+        var fields = new LayerFields().Add("momentum", momentum ?? 0.1).Add("epsilon", epsilon ?? 1e-5);
         _ = Settings(fields);
         return fields;
     }
@@ -301,7 +302,8 @@ public sealed class BatchNorm1dKind : BatchNormKind
     /// <inheritdoc/>
     public override (string Item, Shape Input) Example => ("batchnorm1d momentum 0.2", new Shape(4));
 
-    private protected override int InputRank => 1;
+    /// <inheritdoc/>
+    public override int? InputRank => 1;
 
     private protected override Module<T> Create<T>(int channels, double momentum, double epsilon) => new BatchNorm1d<T>(channels, momentum, epsilon);
 }
@@ -328,7 +330,8 @@ public sealed class BatchNorm2dKind : BatchNormKind
     /// <inheritdoc/>
     public override (string Item, Shape Input) Example => ("batchnorm2d", new Shape(3, 4, 4));
 
-    private protected override int InputRank => 3;
+    /// <inheritdoc/>
+    public override int? InputRank => 3;
 
     private protected override Module<T> Create<T>(int channels, double momentum, double epsilon) => new BatchNorm2d<T>(channels, momentum, epsilon);
 }

@@ -118,7 +118,7 @@ public sealed class Conv2d<T> : Module<T> where T : unmanaged, IFloatingPointIee
 }
 
 /// <summary>
-/// The convolution's kind: <c>conv2d OUT KERNEL [stride S] [pad P] [nobias] [ACTIVATION]</c>; fields
+/// The convolution's kind: <c>conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]</c> (or <c>conv2d …</c>); fields
 /// <c>inChannels</c>, <c>outChannels</c>, <c>kernel</c>, <c>stride</c>, <c>padding</c>, <c>bias</c>,
 /// <c>activation</c>; arrays <c>weight</c> [O, C, k, k] and <c>bias</c> [O]; ONNX Conv then the activation's operator.
 /// </summary>
@@ -138,10 +138,16 @@ public sealed class Conv2dKind : LayerKind
     public override string DisplayName => "Conv2d";
 
     /// <inheritdoc/>
-    public override string Syntax => "conv2d OUT KERNEL [stride S] [pad P] [nobias] [ACTIVATION]";
+    public override IReadOnlyList<string> Keywords => ["conv", Name];
 
     /// <inheritdoc/>
-    public override string Description => "f(conv(x, W) + b) on images [C, H, W]: OUT kernels of KERNEL×KERNEL (ACTIVATION fused in, identity by default)";
+    public override int? InputRank => 3;
+
+    /// <inheritdoc/>
+    public override string Syntax => "conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]";
+
+    /// <inheritdoc/>
+    public override string Description => "f(conv(x, W) + b) on images [C, H, W]: CHANNELS kernels of KERNEL×KERNEL (ACTIVATION fused in, identity by default)";
 
     /// <inheritdoc/>
     public override (string Item, Shape Input) Example => ("conv2d 3 3 stride 2 pad 1 tanh", new Shape(2, 5, 5));
@@ -149,35 +155,45 @@ public sealed class Conv2dKind : LayerKind
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 2, 8);
-        var fields = new LayerFields()
-            .Add("outChannels", PositiveWord(words[0], "OUT"))
-            .Add("kernel", PositiveWord(words[1], "KERNEL"))
-            .Add("stride", 1)
-            .Add("padding", 0)
-            .Add("bias", true)
-            .Add("activation", Activation.Identity.Name);
-        for (var i = 2; i < words.Count; i++)
+        var w = new ItemWords(words, Syntax);
+        var fields = new LayerFields().Add("outChannels", w.Positive("CHANNELS")).Add("kernel", w.Positive("KERNEL"));
+        // Options in any order, each at most once: stride S, pad P, nobias, an activation.
+        int? stride = null, padding = null;
+        bool? bias = null;
+        Activation? activation = null;
+        while (!w.AtEnd)
         {
-            switch (words[i].ToLowerInvariant())
+            var before = w.Position;
+            if (stride is null && w.Option("stride", 1) is { } s)
             {
-                case "stride" when i + 1 < words.Count:
-                    fields.Add("stride", PositiveWord(words[++i], "the stride"));
-                    break;
-                case "pad" or "padding" when i + 1 < words.Count:
-                    fields.Add("padding", int.TryParse(words[++i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
-                        ? p
-                        : throw new BackpropException($"the padding must be a whole number, not '{words[i]}'"));
-                    break;
-                case "nobias":
-                    fields.Add("bias", false);
-                    break;
-                default:
-                    fields.Add("activation", Activations.Parse(words[i]).Name);
-                    break;
+                stride = s;
+            }
+            else if (padding is null && (w.Option("pad", 0) ?? w.Option("padding", 0)) is { } p)
+            {
+                padding = p;
+            }
+            else if (bias is null && w.Flag("nobias"))
+            {
+                bias = false;
+            }
+            else if (activation is null && w.Activation() is { } a)
+            {
+                activation = a;
+            }
+            if (w.Position == before)
+            {
+                throw w.Expected($"'{w.Peek}' is not one of its words, or is given twice");
             }
         }
-        return fields;
+        return fields.Add("stride", stride ?? 1).Add("padding", padding ?? 0).Add("bias", bias ?? true).Add("activation", (activation ?? Activation.Identity).Name);
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields? FuseActivation(LayerFields fields, Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(activation);
+        return fields.Text("activation") == Activation.Identity.Name ? fields.Copy().Add("activation", activation.Name) : null;
     }
 
     /// <inheritdoc/>
@@ -271,7 +287,7 @@ public sealed class Conv2dKind : LayerKind
         }
         if (input[1] + (2 * s.Padding) < s.Kernel || input[2] + (2 * s.Padding) < s.Kernel)
         {
-            throw new BackpropException($"a {s.Kernel}×{s.Kernel} kernel does not fit images of {input[1]}×{input[2]} with padding {s.Padding}");
+            throw new BackpropException($"a {s.Kernel}×{s.Kernel} kernel does not fit images of {input[1]}×{input[2]}{(s.Padding > 0 ? $" with padding {s.Padding}" : "")}");
         }
         return s;
     }

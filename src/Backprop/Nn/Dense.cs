@@ -109,12 +109,23 @@ public sealed class DenseKind : LayerKind
     public override (string Item, Shape Input) Example => ("dense 3 tanh", new Shape(5));
 
     /// <inheritdoc/>
+    public override int? InputRank => 1;
+
+    /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 1, 2);
-        return new LayerFields()
-            .Add("outputs", PositiveWord(words[0], "UNITS"))
-            .Add("activation", words.Count > 1 ? Activations.Parse(words[1]).Name : Activation.Identity.Name);
+        var w = new ItemWords(words, Syntax);
+        var fields = new LayerFields().Add("outputs", w.Positive("UNITS")).Add("activation", w.ActivationOrIdentity().Name);
+        w.End();
+        return fields;
+    }
+
+    /// <inheritdoc/>
+    public override LayerFields? FuseActivation(LayerFields fields, Activation activation)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(activation);
+        return fields.Text("activation") == Activation.Identity.Name ? fields.Copy().Add("activation", activation.Name) : null;
     }
 
     /// <inheritdoc/>

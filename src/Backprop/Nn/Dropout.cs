@@ -99,13 +99,13 @@ public sealed class DropoutKind : LayerKind
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 1, 1);
-        if (!double.TryParse(words[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var p))
-        {
-            throw new BackpropException($"P must be a number, not '{words[0]}'");
-        }
-        TensorOps.CheckDropoutProbability(p);
-        return new LayerFields().Add("probability", p);
+        var w = new ItemWords(words, Syntax);
+        var word = w.Peek;
+        var p = w.Number("P");
+        w.End();
+        return p is >= 0 and < 1
+            ? new LayerFields().Add("probability", p)
+            : throw new BackpropException($"P is the probability of dropping a number, from 0 to below 1, not '{word}'");
     }
 
     /// <inheritdoc/>

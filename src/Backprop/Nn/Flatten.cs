@@ -53,7 +53,7 @@ public sealed class FlattenKind : LayerKind
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 0, 0);
+        new ItemWords(words, Syntax).End();
         return new LayerFields();
     }
 

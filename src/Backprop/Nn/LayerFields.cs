@@ -91,6 +91,14 @@ public sealed class LayerFields
     /// <exception cref="BackpropException">It is missing or not a list of whole numbers.</exception>
     public int[] Ints(string name) => Find(name) is int[] list ? [.. list] : throw Missing(name, "a list of whole numbers");
 
+    /// <summary>A copy, to change without changing these.</summary>
+    public LayerFields Copy()
+    {
+        var copy = new LayerFields();
+        copy.values.AddRange(values);
+        return copy;
+    }
+
     /// <summary>The fields as <c>name=value</c> pairs, e.g. <c>outputs=2, activation=softplus</c>.</summary>
     public override string ToString() => string.Join(", ", values.Select(v => $"{v.Key}={Format(v.Value)}"));
 

@@ -26,8 +26,19 @@ public abstract class LayerKind
     /// <summary>The name people know, e.g. <c>Dense</c>, <c>ReLU</c>.</summary>
     public abstract string DisplayName { get; }
 
+    /// <summary>
+    /// The keywords of its <c>--net</c> item, any case: the first is the one help shows, e.g. <c>conv</c>
+    /// and <c>conv2d</c> (by default <see cref="Name"/> alone). Kinds may share a keyword when they take
+    /// examples of different ranks (<c>batchnorm</c>: BatchNorm1d on rows, BatchNorm2d on images); the
+    /// network description picks the one that takes the shape it is given.
+    /// </summary>
+    public virtual IReadOnlyList<string> Keywords => [Name];
+
+    /// <summary>The rank of one example the layer takes: 1 for rows of numbers, 3 for images [C, H, W], or null for any.</summary>
+    public virtual int? InputRank => null;
+
     /// <summary>The <c>--net</c> item's syntax, e.g. <c>dense UNITS [ACTIVATION]</c>.</summary>
-    public virtual string Syntax => Name;
+    public virtual string Syntax => Keywords[0];
 
     /// <summary>One line for help: what the layer computes.</summary>
     public abstract string Description { get; }
@@ -43,8 +54,16 @@ public abstract class LayerKind
     /// Reads the words of a <c>--net</c> item after its keyword (for <c>dense 128 relu</c>:
     /// <c>128</c>, <c>relu</c>) into fields.
     /// </summary>
+    /// <remarks><see cref="ItemWords"/> reads them with messages that say what is wrong.</remarks>
     /// <exception cref="BackpropException">The words do not fit <see cref="Syntax"/>; the message says what is wrong (the caller names the item).</exception>
     public abstract LayerFields Parse(IReadOnlyList<string> words);
+
+    /// <summary>
+    /// The fields of this layer with <paramref name="activation"/> fused into it, for an activation item
+    /// right after it (<c>dense 8, relu</c> builds <c>dense 8 relu</c>: one operation); null when the kind
+    /// fuses no activation or already has one other than the identity.
+    /// </summary>
+    public virtual LayerFields? FuseActivation(LayerFields fields, Activation activation) => null;
 
     /// <summary>The output shape for one example of shape <paramref name="input"/>.</summary>
     /// <exception cref="BackpropException">The fields are invalid, or the layer cannot take that input shape.</exception>
@@ -100,24 +119,6 @@ public abstract class LayerKind
     /// <exception cref="ArgumentException">The module is of another kind.</exception>
     protected TModule Expect<TModule>(object layer) where TModule : class
         => layer as TModule ?? throw new ArgumentException($"{DisplayName} was given a {layer?.GetType().Name ?? "null"}.", nameof(layer));
-
-    /// <summary>The words of a <c>--net</c> item, checked to number between <paramref name="min"/> and <paramref name="max"/>.</summary>
-    /// <exception cref="BackpropException">There are too few or too many.</exception>
-    protected void ExpectWords(IReadOnlyList<string> words, int min, int max)
-    {
-        ArgumentNullException.ThrowIfNull(words);
-        if (words.Count < min || words.Count > max)
-        {
-            throw new BackpropException($"expected '{Syntax}'");
-        }
-    }
-
-    /// <summary>A <c>--net</c> word that must be a positive whole number.</summary>
-    /// <exception cref="BackpropException">It is not.</exception>
-    protected static int PositiveWord(string word, string what)
-        => int.TryParse(word, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0
-            ? v
-            : throw new BackpropException($"{what} must be a positive whole number, not '{word}'");
 }
 
 /// <summary>One array a layer holds: its name after the layer's (<c>weight</c> → <c>layer0.weight</c>), its shape, and whether it is trained.</summary>

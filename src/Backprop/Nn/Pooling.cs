@@ -92,7 +92,7 @@ internal static class Pool2d
 }
 
 /// <summary>
-/// What the two windowed pooling kinds share: <c>NAME KERNEL [stride S]</c>; fields <c>kernel</c> and
+/// What the two windowed pooling kinds share: <c>maxpool K [stride S]</c> (or <c>maxpool2d …</c>), <c>avgpool …</c>; fields <c>kernel</c> and
 /// <c>stride</c>; no arrays; images [C, H, W] become [C, ⌊(H − k)/s⌋ + 1, ⌊(W − k)/s⌋ + 1].
 /// </summary>
 public abstract class Pool2dKind : LayerKind
@@ -111,7 +111,13 @@ public abstract class Pool2dKind : LayerKind
     private protected abstract (int Kernel, int Stride) SettingsOf<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <inheritdoc/>
-    public override string Syntax => Name + " KERNEL [stride S]";
+    public override IReadOnlyList<string> Keywords => [Name[..^2], Name];
+
+    /// <inheritdoc/>
+    public override int? InputRank => 3;
+
+    /// <inheritdoc/>
+    public override string Syntax => Keywords[0] + " K [stride S]";
 
     /// <inheritdoc/>
     public override (string Item, Shape Input) Example => (Name + " 2", new Shape(2, 5, 4));
@@ -119,17 +125,10 @@ public abstract class Pool2dKind : LayerKind
     /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 1, 3);
-        var kernel = PositiveWord(words[0], "KERNEL");
-        var stride = kernel;
-        if (words.Count > 1)
-        {
-            if (words.Count != 3 || !string.Equals(words[1], "stride", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new BackpropException($"expected '{Syntax}'");
-            }
-            stride = PositiveWord(words[2], "the stride");
-        }
+        var w = new ItemWords(words, Syntax);
+        var kernel = w.Positive("K");
+        var stride = w.Option("stride", 1) ?? kernel;
+        w.End();
         return new LayerFields().Add("kernel", kernel).Add("stride", stride);
     }
 
@@ -188,7 +187,7 @@ public abstract class Pool2dKind : LayerKind
     }
 }
 
-/// <summary>Max pooling's kind: <c>maxpool2d KERNEL [stride S]</c>; ONNX MaxPool.</summary>
+/// <summary>Max pooling's kind: <c>maxpool K [stride S]</c>; ONNX MaxPool.</summary>
 public sealed class MaxPool2dKind : Pool2dKind
 {
     private MaxPool2dKind()
@@ -205,7 +204,7 @@ public sealed class MaxPool2dKind : Pool2dKind
     public override string DisplayName => "MaxPool2d";
 
     /// <inheritdoc/>
-    public override string Description => "the largest number of each KERNEL×KERNEL window of each channel";
+    public override string Description => "the largest number of each K×K window of each channel (stride K by default)";
 
     private protected override string OnnxOperator => "MaxPool";
 
@@ -218,7 +217,7 @@ public sealed class MaxPool2dKind : Pool2dKind
     }
 }
 
-/// <summary>Average pooling's kind: <c>avgpool2d KERNEL [stride S]</c>; ONNX AveragePool.</summary>
+/// <summary>Average pooling's kind: <c>avgpool K [stride S]</c>; ONNX AveragePool.</summary>
 public sealed class AvgPool2dKind : Pool2dKind
 {
     private AvgPool2dKind()
@@ -235,7 +234,7 @@ public sealed class AvgPool2dKind : Pool2dKind
     public override string DisplayName => "AvgPool2d";
 
     /// <inheritdoc/>
-    public override string Description => "the mean of each KERNEL×KERNEL window of each channel";
+    public override string Description => "the mean of each K×K window of each channel (stride K by default)";
 
     private protected override string OnnxOperator => "AveragePool";
 
@@ -271,9 +270,12 @@ public sealed class GlobalAvgPoolKind : LayerKind
     public override (string Item, Shape Input) Example => (Name, new Shape(3, 4, 5));
 
     /// <inheritdoc/>
+    public override int? InputRank => 3;
+
+    /// <inheritdoc/>
     public override LayerFields Parse(IReadOnlyList<string> words)
     {
-        ExpectWords(words, 0, 0);
+        new ItemWords(words, Syntax).End();
         return new LayerFields();
     }
 

@@ -63,11 +63,11 @@ public sealed class LayerRegistryTests
     }
 
     [Theory]
-    [InlineData(new string[0], "expected 'dense UNITS [ACTIVATION]'")]
-    [InlineData(new[] { "1", "relu", "x" }, "expected 'dense UNITS [ACTIVATION]'")]
+    [InlineData(new string[0], "UNITS is missing; expected 'dense UNITS [ACTIVATION]'")]
+    [InlineData(new[] { "1", "relu", "x" }, "'x' is one word too many; expected 'dense UNITS [ACTIVATION]'")]
     [InlineData(new[] { "0" }, "UNITS must be a positive whole number, not '0'")]
     [InlineData(new[] { "ten" }, "UNITS must be a positive whole number, not 'ten'")]
-    [InlineData(new[] { "10", "gelu" }, "Unknown activation 'gelu'; choose one of softplus, relu, sigmoid, tanh, identity.")]
+    [InlineData(new[] { "10", "gelu" }, "'gelu' is not an activation; the activations are softplus, relu, sigmoid, tanh, identity")]
     public void Dense_items_that_do_not_fit_say_why(string[] words, string expected)
         => Assert.Equal(expected, Assert.Throws<BackpropException>(() => DenseKind.Instance.Parse(words)).Message);
 
@@ -84,5 +84,43 @@ public sealed class LayerRegistryTests
 
     [Fact]
     public void An_activation_takes_no_words()
-        => Assert.Equal("expected 'relu'", Assert.Throws<BackpropException>(() => Activation.Relu.Parse(["2"])).Message);
+        => Assert.Equal("'2' is one word too many; expected 'relu'", Assert.Throws<BackpropException>(() => Activation.Relu.Parse(["2"])).Message);
+
+    [Fact]
+    public void Each_kind_is_found_by_its_net_keywords_and_kinds_share_one_only_for_different_input_ranks()
+    {
+        Assert.Equal(["dense", "conv", "maxpool", "avgpool", "globalavgpool", "flatten", "dropout", "batchnorm", "softplus", "relu", "sigmoid", "tanh", "identity"], LayerRegistry.Keywords);
+        Assert.All(LayerRegistry.Kinds, k =>
+        {
+            Assert.Contains(k.Name, k.Keywords);
+            Assert.All(k.Keywords, w => Assert.Contains(k, LayerRegistry.WithKeyword(w)));
+            Assert.StartsWith(k.Keywords[0], k.Syntax, StringComparison.Ordinal);
+        });
+        Assert.Equal([Conv2dKind.Instance], LayerRegistry.WithKeyword("CONV"));
+        Assert.Equal([Conv2dKind.Instance], LayerRegistry.WithKeyword("conv2d"));
+        Assert.Equal([BatchNorm1dKind.Instance, BatchNorm2dKind.Instance], LayerRegistry.WithKeyword("batchnorm"));
+        Assert.Equal([1, 3], LayerRegistry.WithKeyword("batchnorm").Select(k => k.InputRank));
+        Assert.Empty(LayerRegistry.WithKeyword("pool"));
+    }
+
+    [Theory]
+    [InlineData("conv2d", new[] { "8" }, "KERNEL is missing; expected 'conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]'")]
+    [InlineData("conv2d", new[] { "8", "3", "nobias", "nobias" }, "'nobias' is not one of its words, or is given twice; expected 'conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]'")]
+    [InlineData("maxpool2d", new[] { "2", "stride", "2", "x" }, "'x' is one word too many; expected 'maxpool K [stride S]'")]
+    [InlineData("avgpool2d", new[] { "2", "stride", "0" }, "stride must be a positive whole number, not '0'")]
+    [InlineData("globalavgpool", new[] { "2" }, "'2' is one word too many; expected 'globalavgpool'")]
+    [InlineData("dropout", new[] { "x" }, "P must be a number, not 'x'")]
+    [InlineData("dropout", new[] { "-0.5" }, "P is the probability of dropping a number, from 0 to below 1, not '-0.5'")]
+    [InlineData("batchnorm2d", new[] { "momentum" }, "momentum needs a number after it; expected 'batchnorm [momentum M] [eps E]'")]
+    [InlineData("batchnorm1d", new[] { "eps", "1e-3", "epsilon", "1e-4" }, "'epsilon' is not one of its words, or is given twice; expected 'batchnorm [momentum M] [eps E]'")]
+    [InlineData("batchnorm1d", new[] { "momentum", "x" }, "momentum must be a number, not 'x'")]
+    public void Each_kinds_words_that_do_not_fit_say_what_is_wrong(string kind, string[] words, string expected)
+        => Assert.Equal(expected, Assert.Throws<BackpropException>(() => LayerRegistry.Find(kind)!.Parse(words)).Message);
+
+    [Fact]
+    public void Batch_norm_reads_momentum_and_eps_in_either_order()
+    {
+        Assert.Equal("momentum=0.2, epsilon=0.001", BatchNorm2dKind.Instance.Parse(["EPS", "1e-3", "momentum", "0.2"]).ToString());
+        Assert.Equal("momentum=0.1, epsilon=1E-05", BatchNorm1dKind.Instance.Parse([]).ToString());
+    }
 }

@@ -59,6 +59,60 @@ public sealed class NetworkSpecTests
     }
 
     [Fact]
+    public void Every_registered_kinds_example_is_an_item_that_builds_the_kinds_own_module()
+    {
+        // The parser asks the registry: a kind is an item by its registration alone.
+        foreach (var kind in LayerRegistry.Kinds)
+        {
+            var (item, input) = kind.Example;
+            var words = item.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var own = kind.Create<double>(kind.Parse(words[1..]), input);
+
+            foreach (var keyword in kind.Keywords)
+            {
+                var network = NetworkSpec.Parse(keyword + " " + string.Join(' ', words[1..])).Build<double>(input);
+
+                var layer = Assert.Single(network.Layers);
+                Assert.Same(kind, layer.Kind);
+                Assert.Equal(own.Describe(), layer.Describe());
+            }
+        }
+    }
+
+    [Fact]
+    public void Batchnorm_is_batchnorm1d_on_rows_and_batchnorm2d_on_images_and_only_the_first_layers_kinds_say_whether_it_takes_images()
+    {
+        var spec = NetworkSpec.Parse("batchnorm momentum 0.3, flatten, batchnorm, dense 2");
+
+        Assert.Equal("BatchNorm2d(2, momentum 0.3) → Flatten → BatchNorm1d(18) → Dense(18 → 2, Identity)", spec.Build<double>(new Shape(2, 3, 3)).Describe());
+        Assert.Equal("BatchNorm1d(5, momentum 0.3) → Flatten → BatchNorm1d(5) → Dense(5 → 2, Identity)", spec.Build<double>(new Shape(5)).Describe());
+        Assert.Equal(0.3, ((BatchNorm<double>)spec.Build<double>(new Shape(5)).Layers[0]).Momentum);
+        Assert.False(spec.TakesImages);
+        Assert.True(NetworkSpec.Parse("maxpool2d 2, flatten, dense 1").TakesImages);
+        Assert.False(NetworkSpec.Parse("dropout 0.1, dense 1").TakesImages);
+    }
+
+    [Fact]
+    public void An_activation_fuses_only_into_a_layer_without_one()
+    {
+        Assert.Equal("Dense(3 → 4, ReLU) → Tanh → Dense(4 → 1, Identity)", NetworkSpec.Parse("dense 4 relu, tanh, dense 1").Build<double>(new Shape(3)).Describe());
+        Assert.Equal("Conv2d(1 → 2, 3×3, Sigmoid) → Tanh → Flatten", NetworkSpec.Parse("conv 2 3, sigmoid, tanh, flatten").Build<double>(new Shape(1, 4, 4)).Describe());
+        Assert.Equal("Flatten → ReLU", NetworkSpec.Parse("flatten, relu").Build<double>(new Shape(1, 4, 4)).Describe());
+    }
+
+    [Fact]
+    public void Help_lists_one_line_per_keyword_from_the_registry()
+    {
+        var syntax = NetworkSpec.Syntax;
+
+        Assert.Equal(LayerRegistry.Keywords.Count, syntax.Count);
+        Assert.Equal("conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]", syntax[1].Syntax);
+        var batchnorm = Assert.Single(syntax, s => s.Syntax.StartsWith("batchnorm", StringComparison.Ordinal));
+        Assert.Equal("batchnorm [momentum M] [eps E]", batchnorm.Syntax);
+        Assert.Equal($"on rows: {BatchNorm1dKind.Instance.Description}; on images: {BatchNorm2dKind.Instance.Description}", batchnorm.Description);
+    }
+
+    [Fact]
     public void Dropout_layers_are_seeded_from_the_seed_and_differ_from_each_other()
     {
         static ulong[] Draws(ulong seed) => [.. NetworkSpec.Parse("dropout 0.5, dropout 0.5, dense 2").Build<double>(new Shape(3), seed)
@@ -88,6 +142,12 @@ public sealed class NetworkSpecTests
     [InlineData("dropout", "--net item 1 (dropout): P is missing; expected 'dropout P'.")]
     [InlineData("dropout 1", "--net item 1 (dropout 1): P is the probability of dropping a number, from 0 to below 1, not '1'.")]
     [InlineData("relu 2", "--net item 1 (relu 2): '2' is one word too many; expected 'relu'.")]
+    [InlineData("dense 4, dense 10 gelu", "--net item 2 (dense 10 gelu): 'gelu' is not an activation; the activations are softplus, relu, sigmoid, tanh, identity.")]
+    [InlineData("dense 4, batchnorm momentum x", "--net item 2 (batchnorm momentum x): momentum must be a number, not 'x'.")]
+    [InlineData("flatten, batchnorm eps", "--net item 2 (batchnorm eps): eps needs a number after it; expected 'batchnorm [momentum M] [eps E]'.")]
+    [InlineData("conv 4 3 relu tanh", "--net item 1 (conv 4 3 relu tanh): 'tanh' is not one of its words, or is given twice; expected 'conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]'.")]
+    [InlineData("conv2d 4", "--net item 1 (conv2d 4): KERNEL is missing; expected 'conv CHANNELS KERNEL [stride S] [pad P] [nobias] [ACTIVATION]'.")]
+    [InlineData("globalavgpool 1", "--net item 1 (globalavgpool 1): '1' is one word too many; expected 'globalavgpool'.")]
     public void A_bad_description_is_one_message_naming_the_item(string text, string message)
     {
         var e = Assert.Throws<BackpropException>(() => NetworkSpec.Parse(text));
@@ -101,6 +161,9 @@ public sealed class NetworkSpecTests
     [InlineData("conv 8 3, dense 10", 0, "--net item 2 (dense 10): dense takes rows of numbers but gets images [8, 26, 26]; put flatten (or globalavgpool) before it.")]
     [InlineData("conv 8 3, relu, maxpool 2, conv 8 5, maxpool 2, maxpool 2, maxpool 2, maxpool 2", 0, "--net item 8 (maxpool 2): a 2×2 window does not fit images of 1×1.")]
     [InlineData("conv 8 31 pad 1", 0, "--net item 1 (conv 8 31 pad 1): a 31×31 kernel does not fit images of 28×28 with padding 1.")]
+    [InlineData("conv 8 29", 0, "--net item 1 (conv 8 29): a 29×29 kernel does not fit images of 28×28.")]
+    [InlineData("flatten, conv 8 3", 0, "--net item 2 (conv 8 3): takes images [channels, height, width] but gets rows of 784 numbers (image data such as --dataset fashion-mnist is given as images when the first layer takes them).")]
+    [InlineData("dense 3, globalavgpool", 2, "--net item 2 (globalavgpool): takes images [channels, height, width] but gets rows of 3 numbers (image data such as --dataset fashion-mnist is given as images when the first layer takes them).")]
     public void A_layer_that_cannot_take_its_input_names_the_item_and_the_shape(string text, int rows, string message)
     {
         var input = rows > 0 ? new Shape(rows) : new Shape(1, 28, 28);
