@@ -14,7 +14,7 @@ namespace Backprop.Cli;
 /// </summary>
 internal sealed class TrainOutputs
 {
-    private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder: fit, loss and gradients, as PNG and SVG", HelpName = "DIR" };
+    private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder, as PNG and SVG: fit, loss and gradients; epochs with validation rows; a classifier's accuracy, confusion and (images) misclassified", HelpName = "DIR" };
     private readonly Option<string?> report = new("--report") { Description = "Write a self-contained HTML report of the run: the fit through training with a slider, the loss, the parameters", HelpName = "FILE.html" };
     private readonly Option<string?> log = new("--log") { Description = "Write a CSV file with a row per epoch (every --log-every-th and the last) as each ends: losses, accuracy or MSE, RMSE, MAE and R², learning rate, time; a resumed run appends to it", HelpName = "FILE.csv" };
     private readonly Option<int?> logEvery = new("--log-every") { Description = "Print (and --log) only every N-th epoch, and the last; a full-batch run without --epochs then prints its loss every N steps", HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, System.Globalization.NumberStyles.Integer, "a whole number") };
@@ -109,6 +109,7 @@ internal sealed class TrainOutputs
             var record = new TrainingRecord(s.Data.Train, recorder, s.Loss.DisplayName, s.IsClassification, run.NetworkDescription, settings)
             {
                 Classification = Classification(run),
+                Epochs = run.Epochs,
             };
             if (PlotFolder is not null)
             {
@@ -159,7 +160,14 @@ internal sealed class TrainOutputs
         {
             rules.Add($"loss at or below {F(t)}");
         }
-        rules.Add($"at most {o.MaxSteps} steps");
+        if (o.Epochs is { } epochs)
+        {
+            rules.Add($"{epochs} epoch{(epochs == 1 ? "" : "s")}");
+        }
+        if (o.Epochs is null || o.MaxSteps < int.MaxValue)
+        {
+            rules.Add($"at most {o.MaxSteps} steps");
+        }
         return string.Join("; ", rules);
     }
 
