@@ -27,6 +27,13 @@ internal enum ProgressStyle
 /// </summary>
 internal sealed record ProgressSettings(ProgressStyle Style, TimeSpan Delay, TimeSpan Interval)
 {
+    /// <summary>
+    /// For tests: called on the training thread after each step, before the display sees the step. A
+    /// test holds training here until the display has shown progress, so that a run of milliseconds
+    /// still shows some on a fast machine.
+    /// </summary>
+    internal Action<StepInfo>? AfterStep { get; init; }
+
     /// <summary>No progress display.</summary>
     public static ProgressSettings None { get; } = new(ProgressStyle.None, TimeSpan.Zero, TimeSpan.Zero);
 
@@ -84,6 +91,10 @@ internal sealed class TrainProgress
         if (settings.Style == ProgressStyle.None)
         {
             return run.Run();
+        }
+        if (settings.AfterStep is { } hook)
+        {
+            run.StepCompleted += hook;
         }
         run.StepCompleted += OnStep;
         run.Monitors.Add(new EndWatcher(this));

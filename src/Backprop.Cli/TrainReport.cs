@@ -59,6 +59,9 @@ internal static class TrainReport
         }
         stdout.WriteLine($"stopping {StopRules(s.Options)}{EarlyStopping(s)}");
         stdout.WriteLine();
+        // Before training, as Keras' summary(): each layer, its output shape and parameter count, the totals.
+        stdout.Write(start.Summary.ToText());
+        stdout.WriteLine();
         stdout.Flush();
     }
 
@@ -264,6 +267,8 @@ internal static class TrainReport
                 }
                 json.WriteEndObject();
             }
+            json.WritePropertyName("summary");
+            run.Summary.WriteJson(json);
             switch (health?.Monitor)
             {
                 case GradientHealthMonitor<double> d:

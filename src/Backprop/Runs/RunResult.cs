@@ -45,6 +45,9 @@ public abstract class RunResult
     /// <summary>Numbers in the network.</summary>
     public abstract int ParameterCount { get; }
 
+    /// <summary>The trained network's summary: each layer with its output shape and parameter count, and the totals.</summary>
+    public abstract ModelSummary Summary { get; }
+
     /// <summary>The score on all training rows after training (null when interrupted).</summary>
     public Evaluation? Train { get; private protected set; }
 
@@ -115,6 +118,9 @@ public sealed class RunResult<T> : RunResult where T : unmanaged, IFloatingPoint
 
     /// <inheritdoc/>
     public override int ParameterCount => Network.ParameterCount();
+
+    /// <inheritdoc/>
+    public override ModelSummary Summary => ModelSummary.Of(Network, Spec.Network.InputShape);
 
     internal void SetScores(Evaluation? train, Evaluation? validation, Evaluation? test, ConfusionMatrix? confusion, string? source, int[]? predicted, double[]? confidences, Data.Dataset scored)
     {

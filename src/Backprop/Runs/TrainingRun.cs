@@ -12,7 +12,8 @@ namespace Backprop.Runs;
 /// <param name="Network">The network in words.</param>
 /// <param name="ParameterCount">Numbers in the network.</param>
 /// <param name="Precision">The numbers trained in.</param>
-public readonly record struct RunStart(string Network, int ParameterCount, Precision Precision);
+/// <param name="Summary">Each layer with its output shape and parameter count, and the totals (<see cref="ModelSummary"/>).</param>
+public readonly record struct RunStart(string Network, int ParameterCount, Precision Precision, ModelSummary Summary);
 
 /// <summary>
 /// Carries out a <see cref="RunSpec"/> for every task: builds the network, trains it (mini-batches,
@@ -120,7 +121,7 @@ public class TrainingRun
             // Last: it sees every other monitor's stop request of the step.
             monitors.Add(new StopAgreement<T>(group));
         }
-        Started?.Invoke(new RunStart(network.Describe(), network.ParameterCount(), typeof(T) == typeof(float) ? Precision.Float : Precision.Double));
+        Started?.Invoke(new RunStart(network.Describe(), network.ParameterCount(), typeof(T) == typeof(float) ? Precision.Float : Precision.Double, ModelSummary.Of(network, Spec.Network.InputShape)));
         TrainingResult result;
         {
             // The training tensors live only while training: the datasets keep their compact form.

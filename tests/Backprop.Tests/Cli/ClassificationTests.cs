@@ -11,7 +11,7 @@ public sealed class ClassificationTests
     private static readonly string[] JsonKeys =
     [
         "steps", "stopReason", "initialLoss", "loss", "parameterCount", "epochs", "trainAccuracy", "validationAccuracy",
-        "testLoss", "testAccuracy", "secondsPerEpoch", "peakMemoryBytes", "classes", "confusionMatrixOf", "confusionMatrix", "predictions",
+        "testLoss", "testAccuracy", "secondsPerEpoch", "peakMemoryBytes", "classes", "confusionMatrixOf", "confusionMatrix", "predictions", "summary",
     ];
 
     private static readonly string[] FashionRun =

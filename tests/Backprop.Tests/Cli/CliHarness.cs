@@ -12,6 +12,21 @@ namespace Backprop.Tests.Cli;
 /// <summary>What one run of the command wrote and returned.</summary>
 internal sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 
+/// <summary>
+/// The progress lines a command run as a child process may write on stderr (its stdout is a pipe):
+/// after 5 seconds of training, which a loaded machine can reach in any run.
+/// </summary>
+internal static partial class ProgressLines
+{
+    /// <summary>"step …", "epoch k/N, step …" or "trained N steps; scoring the rows, …".</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^((epoch \d+(/\d+)?, )?step \d+(/\d+ \(\d+%\))?: loss |trained \d+ steps; scoring the rows, )")]
+    public static partial System.Text.RegularExpressions.Regex Pattern();
+
+    /// <summary><paramref name="stderr"/>'s lines that are not progress lines.</summary>
+    public static string[] Without(string stderr)
+        => [.. stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !Pattern().IsMatch(l))];
+}
+
 /// <summary>The one JSON object of <c>backprop --json</c>, read key by key.</summary>
 internal sealed record JsonReport(
     string Text,
@@ -32,7 +47,7 @@ internal static class CliHarness
 {
     public static readonly string[] LessonNames = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
 
-    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "metrics"];
+    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "metrics", "summary"];
 
     public static CliResult Run(params string[] args)
     {

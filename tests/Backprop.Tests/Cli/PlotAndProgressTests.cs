@@ -16,6 +16,93 @@ public sealed class PlotAndProgressTests
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>
+    /// Runs the command with training held at its second step until <paramref name="shown"/> is
+    /// written to stdout (a bar) or anything to stderr (progress lines): on a fast machine a run of
+    /// thousands of tiny steps ends before the display's first look, and shows nothing, as it should.
+    /// </summary>
+    private static CliResult RunHeld(ProgressSettings progress, string shown, params string[] args)
+    {
+        var bar = progress.Style == ProgressStyle.Bar;
+        using var stdout = new WatchedWriter(bar ? shown : null);
+        using var stderr = new WatchedWriter(bar ? null : shown);
+        var watched = bar ? stdout : stderr;
+        var held = progress with
+        {
+            AfterStep = info =>
+            {
+                if (info.Step == 2)
+                {
+                    // Generous: on a loaded machine the display thread may wait long for a core. If
+                    // nothing shows, training goes on and the test's assertions say what is missing.
+                    watched.Seen.Wait(TimeSpan.FromMinutes(2));
+                }
+            },
+        };
+        var code = BackpropCli.Run(args, stdout, stderr, held);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>A string writer, safe across threads, that signals once its text contains a marker.</summary>
+    private sealed class WatchedWriter(string? marker) : StringWriter(CultureInfo.InvariantCulture)
+    {
+        private readonly Lock gate = new();
+
+        public ManualResetEventSlim Seen { get; } = new();
+
+        public override void Write(char value)
+        {
+            lock (gate)
+            {
+                base.Write(value);
+                Check();
+            }
+        }
+
+        public override void Write(string? value)
+        {
+            lock (gate)
+            {
+                base.Write(value);
+                Check();
+            }
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            lock (gate)
+            {
+                base.Write(buffer, index, count);
+                Check();
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (gate)
+            {
+                return base.ToString();
+            }
+        }
+
+        private void Check()
+        {
+            if (marker is not null && !Seen.IsSet && GetStringBuilder().ToString().Contains(marker, StringComparison.Ordinal))
+            {
+                Seen.Set();
+            }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Seen.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+
     [Fact]
     public void Plot_and_report_write_their_files_and_say_where()
     {
@@ -114,7 +201,7 @@ public sealed class PlotAndProgressTests
     public void Without_a_terminal_long_training_prints_plain_progress_lines_on_stderr()
     {
         var progress = new ProgressSettings(ProgressStyle.Lines, TimeSpan.Zero, TimeSpan.FromMilliseconds(20));
-        var run = RunWith(progress, "train", "--max-steps", "30000", "--min-step", "0");
+        var run = RunHeld(progress, "", "train", "--max-steps", "30000", "--min-step", "0");
         var quiet = RunWith(progress, "train", "--max-steps", "30000", "--min-step", "0", "--quiet");
 
         Assert.Equal(0, run.ExitCode);
@@ -131,7 +218,7 @@ public sealed class PlotAndProgressTests
     [Fact]
     public void In_a_terminal_long_training_shows_a_live_bar_that_is_cleared_before_the_result()
     {
-        var run = RunWith(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(20)), "train", "--max-steps", "30000", "--min-step", "0");
+        var run = RunHeld(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(20)), "steps/s", "train", "--max-steps", "30000", "--min-step", "0");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("", run.Stderr);
@@ -161,7 +248,7 @@ public sealed class PlotAndProgressTests
         var progress = new ProgressSettings(ProgressStyle.Lines, TimeSpan.Zero, TimeSpan.FromMilliseconds(5));
 
         // 594 training rows in batches of 8: 75 steps an epoch, 60 epochs, 4500 steps planned.
-        var run = RunWith(progress, "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "60", "--batch", "8", "--patience", "1000", "--validation", "0.01");
+        var run = RunHeld(progress, "", "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "60", "--batch", "8", "--patience", "1000", "--validation", "0.01");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -185,7 +272,7 @@ public sealed class PlotAndProgressTests
     {
         using var csv = new TempCsv(TuningOptionsTests.NoisyClassesCsv(600));
 
-        var run = RunWith(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(5)), "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "40", "--batch", "8");
+        var run = RunHeld(new ProgressSettings(ProgressStyle.Bar, TimeSpan.Zero, TimeSpan.FromMilliseconds(5)), "steps/s", "train", "--data", csv.Path, "--layers", "2,32,3", "--epochs", "40", "--batch", "8");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal("", run.Stderr);

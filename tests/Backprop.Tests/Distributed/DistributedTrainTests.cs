@@ -61,7 +61,8 @@ public sealed class DistributedTrainTests
         var run = await child.WaitAsync(Timeout);
 
         Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}: {run.Stderr}");
-        Assert.Equal("", run.Stderr);
+        // Nothing on stderr but progress lines (a loaded machine may reach the display's 5 seconds).
+        Assert.Empty(ProgressLines.Without(run.Stderr));
         // JsonDocument refuses anything after the first value: stdout is rank 0's one object.
         using (var report = JsonDocument.Parse(run.Stdout))
         {
