@@ -272,7 +272,8 @@ public static class TrainingPictures
         last.MarkerSize = 6;
         last.LegendText = $"after {steps} step{(steps == 1 ? "" : "s")}";
         plot.Axes.Bottom.TickGenerator = new NumericManual([.. Enumerable.Range(0, names.Count).Select(i => (double)i)], [.. names]);
-        plot.Axes.SetLimits(-0.5, names.Count - 0.5, -0.02, 1.15);
+        // Room above 1 for the legend, which would otherwise sit on the last class's best rows.
+        plot.Axes.SetLimits(-0.5, names.Count - 0.5, -0.02, 1.4);
         ClassificationPictures.SlantNames(plot, names);
         plot.XLabel($"{record.Data.TargetNames[0]} (observed class)");
         plot.YLabel("probability of the true class");
