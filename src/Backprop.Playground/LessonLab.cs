@@ -199,7 +199,8 @@ public static class LessonLab
             {
                 foreach (var (user, local, coefficient, factor) in consumers[node])
                 {
-                    graph.TryGetTemplate(user, out var userTemplate, out var point);
+                    // The data point is the user's, or, for a user shared by all of them (the SSR), the node's own.
+                    var point = graph.TryGetTemplate(user, out _, out var p) && p != 0 ? p : Point(graph, node);
                     consumer ??= graph.Template(user);
                     formula ??= FormatFormula(coefficient, factor);
                     terms.Add(new BackwardTerm(point, user.Name, user.Grad, local, user.Grad * local));

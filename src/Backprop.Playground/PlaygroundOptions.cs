@@ -23,6 +23,9 @@ public sealed record PlaygroundOptions
     /// <summary>The most training steps per second one tab may run (bursts of up to one second's worth).</summary>
     public double StepsPerSecond { get; init; } = 5000;
 
+    /// <summary>The clock that idle sessions and step budgets are measured by (a test passes one it moves itself).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The largest message a tab may send, in bytes: an upload and its wrapping.</summary>
     public int MaxMessageBytes => MaxUploadBytes + (64 << 10);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +22,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly PlaygroundOptions options;
     private readonly ConcurrentDictionary<string, (PlaygroundSession Session, WebSocket Socket)> sessions = new();
-    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly long started;
     private readonly CancellationTokenSource stopping = new();
     private RequestGuard guard = null!;
     private Task? sweeper;
@@ -32,7 +31,10 @@ public sealed class PlaygroundServer : IAsyncDisposable
     {
         this.app = app;
         this.options = options;
+        started = options.Clock.GetTimestamp();
     }
+
+    private TimeSpan Now() => options.Clock.GetElapsedTime(started);
 
     /// <summary>The address to open in a browser, e.g. <c>http://127.0.0.1:5005/</c>.</summary>
     public Uri Address => guard.Address;
@@ -143,7 +145,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
             return;
         }
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var session = new PlaygroundSession(options, () => clock.Elapsed);
+        var session = new PlaygroundSession(options, Now);
         using var close = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, context.RequestAborted);
         sessions[session.Id] = (session, socket);
         try
@@ -263,8 +265,10 @@ public sealed class PlaygroundServer : IAsyncDisposable
             {
                 foreach (var (id, (session, socket)) in sessions)
                 {
-                    if (clock.Elapsed - session.LastActivity > options.IdleTimeout && socket.State == WebSocketState.Open && session.Gate.Wait(0))
+                    if (Now() - session.LastActivity > options.IdleTimeout && socket.State == WebSocketState.Open && session.Gate.Wait(0))
                     {
+                        // Forgotten before the tab hears of it: once it sees the close, its downloads are gone too.
+                        sessions.TryRemove(id, out _);
                         try
                         {
                             await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the session was idle too long", CancellationToken.None);
@@ -276,7 +280,6 @@ public sealed class PlaygroundServer : IAsyncDisposable
                         {
                             session.Gate.Release();
                         }
-                        sessions.TryRemove(id, out _);
                     }
                 }
             }

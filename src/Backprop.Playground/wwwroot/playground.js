@@ -55,12 +55,25 @@ function html(tag, attrs = {}, parent = null, text = null) {
 }
 function showError(id, error) { $(id).textContent = error ? String(error.message || error) : ''; }
 function scale(d0, d1, r0, r1) { return v => r0 + (v - d0) / (d1 - d0) * (r1 - r0); }
-// A colour from blue (0) through white (0.5) to orange (1), as TensorFlow Playground shades its plane.
+// A colour from orange (0) through white (0.5) to blue (1), as TensorFlow Playground shades its plane.
 function diverging(t) {
   t = Math.max(0, Math.min(1, t));
   const a = [230, 97, 1], m = [247, 247, 247], b = [44, 123, 182];
   const [p, q, u] = t < 0.5 ? [a, m, t * 2] : [m, b, (t - 0.5) * 2];
   return p.map((v, i) => Math.round(v + (q[i] - v) * u));
+}
+// Halfway to white.
+function pale(rgb) { return rgb.map(v => Math.round(v + (255 - v) * 0.45)); }
+// Class k of n as a hue around the colour wheel, at the given lightness (0 … 1): points dark, regions pale.
+function classColour(k, n, lightness) {
+  const h = k / n, s = 0.7, l = lightness;
+  const q = l < 0.5 ? l * (1 + s) : l + s - l * s, p = 2 * l - q;
+  const channel = t => {
+    t = (t + 1) % 1;
+    const v = t < 1 / 6 ? p + (q - p) * 6 * t : t < 1 / 2 ? q : t < 2 / 3 ? p + (q - p) * (2 / 3 - t) * 6 : p;
+    return Math.round(v * 255);
+  };
+  return [channel(h + 1 / 3), channel(h), channel(h - 1 / 3)];
 }
 // Viridis-like ramp for the loss surface (dark = low SSR).
 function ramp(t) {
@@ -167,7 +180,7 @@ function drawNetwork() {
   if (!s) { return; }
   const v = s.values, p = s.points[lesson.point - 1];
   const defs = el('defs', {}, svg);
-  const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto' }, defs);
+  const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5', markerUnits: 'userSpaceOnUse', markerWidth: '13', markerHeight: '13', orient: 'auto' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#555' }, marker);
   const edge = (id, x1, y1, x2, y2, label, lx, ly) => {
     el('line', { id, x1, y1, x2, y2, stroke: '#555', 'stroke-width': 2, 'marker-end': 'url(#arrow)' }, svg);
@@ -193,8 +206,8 @@ function drawNetwork() {
   el('text', { id: 'label-b3', x: 555, y: 222, 'text-anchor': 'middle', 'font-size': 15 }, svg, `+ b3 = ${fmt(v.b3, 4)}`);
   edge('edge-out', 579, 170, 628, 170, '', 0, 0);
   node('node-out', 680, 170, 104, 62, 'Predicted', [`${fmt(p.predicted, 4)}`], '#e9f6ec');
-  node('node-ssr', 680, 285, 150, 62, 'SSR', [`${fmt(s.ssr, 5)} (Observed_${i} = ${fmt(p.observed)})`], '#fdf3e7');
-  el('line', { x1: 680, y1: 201, x2: 680, y2: 252, stroke: '#555', 'stroke-width': 2, 'marker-end': 'url(#arrow)' }, svg);
+  node('node-ssr', 680, 290, 170, 78, 'SSR', [`= ${fmt(s.ssr, 5)}`, `Observed_${i} = ${fmt(p.observed)}`], '#fdf3e7');
+  el('line', { x1: 680, y1: 201, x2: 680, y2: 251, stroke: '#555', 'stroke-width': 2, 'marker-end': 'url(#arrow)' }, svg);
   highlightBackward();
 }
 
@@ -299,8 +312,14 @@ function showBackward() {
   body.replaceChildren();
   $('bw-position').textContent = `node ${k + 1} of ${steps.length}`;
   const f = html('p', { class: 'formula' }, body);
-  f.append('dSSR/d', html('b', { id: 'bw-node' }, null, step.node), ` = Σ over its users of dSSR/d(user) × ${step.derivative}, with ${step.derivative} = `);
-  html('b', { id: 'bw-formula' }, f, step.formula);
+  if (k === 0) {
+    f.append('The backward pass starts at the loss: d', html('b', { id: 'bw-node' }, null, step.node), '/dSSR = ');
+    html('b', { id: 'bw-formula' }, f, step.formula);
+    f.append('. Each next node gets dSSR/d(node) by the chain rule from the nodes that use it.');
+  } else {
+    f.append('dSSR/d', html('b', { id: 'bw-node' }, null, step.node), ` = Σ over its users of dSSR/d(user) × ${step.derivative}, with ${step.derivative} = `);
+    html('b', { id: 'bw-formula' }, f, step.formula);
+  }
   if (step.node === 'Predicted_i') {
     html('p', { class: 'note' }, body, 'Together: dSSR/dPredicted_i = −2(Observed_i − Predicted_i), computed once and shared by all seven parameters.');
   }
@@ -341,7 +360,18 @@ async function drawSurface() {
   const span = n => [v[n] - 3, v[n] + 3];
   try {
     const lr = Number($('surface-lr').value);
-    const s = await ask('surface', { values: v, x: xName, y: yName, xRange: span(xName), yRange: span(yName), side: 41, lr, steps: 2000 });
+    // First the path alone (on a 2 × 2 grid), then the picture over ±3 around the current values widened
+    // to hold the path, as far as 20 from them (a path going further diverges and leaves the picture).
+    const probe = await ask('surface', { values: v, x: xName, y: yName, xRange: span(xName), yRange: span(yName), side: 2, lr, steps: 2000 });
+    const near = [];
+    for (const p of probe.path) { if (!(Math.abs(p[0] - v[xName]) <= 20 && Math.abs(p[1] - v[yName]) <= 20)) { break; } near.push(p); }
+    const fit = (n, k) => {
+      let [lo, hi] = span(n);
+      for (const p of near) { lo = Math.min(lo, p[k]); hi = Math.max(hi, p[k]); }
+      const m = (hi - lo) * 0.05;
+      return [lo - m, hi + m];
+    };
+    const s = await ask('surface', { values: v, x: xName, y: yName, xRange: fit(xName, 0), yRange: fit(yName, 1), side: 41, lr, steps: 2000 });
     const canvas = $('surface-canvas'), ctx = canvas.getContext('2d');
     const image = ctx.createImageData(s.side, s.side);
     const logs = s.ssr.map(z => Math.log10(z + 1e-9));
@@ -362,15 +392,18 @@ async function drawSurface() {
     svg.replaceChildren();
     const X = scale(s.xRange[0], s.xRange[1], 0, 320), Y = scale(s.yRange[0], s.yRange[1], 320, 0);
     // A path that diverges leaves the picture: it is drawn up to where it leaves (far outside, it is cut).
-    const inside = p => isFinite(p[0]) && isFinite(p[1]) && Math.abs(X(p[0])) < 5000 && Math.abs(Y(p[1])) < 5000;
+    const inside = p => isFinite(p[0]) && isFinite(p[1]) && X(p[0]) >= 0 && X(p[0]) <= 320 && Y(p[1]) >= 0 && Y(p[1]) <= 320;
     const shown = [];
     for (const p of s.path) { if (!inside(p)) { break; } shown.push(p); }
-    const d = shown.map((p, k) => `${k ? 'L' : 'M'}${X(p[0]).toFixed(1)} ${Y(p[1]).toFixed(1)}`).join('');
+    const diverged = shown.length < s.path.length;
+    const next = s.path[shown.length];
+    // A path that leaves the picture is drawn to its edge (the picture cuts the last line), with no red dot.
+    const drawn = diverged && next && isFinite(X(next[0])) && isFinite(Y(next[1])) && Math.abs(X(next[0])) < 1e6 && Math.abs(Y(next[1])) < 1e6 ? [...shown, next] : shown;
+    const d = drawn.map((p, k) => `${k ? 'L' : 'M'}${X(p[0]).toFixed(1)} ${Y(p[1]).toFixed(1)}`).join('');
     el('path', { id: 'surface-path', d, fill: 'none', stroke: '#fff', 'stroke-width': 2.5 }, svg);
     const [sx, sy] = shown[0], [ex, ey] = shown[shown.length - 1];
-    const diverged = shown.length < s.path.length;
     el('circle', { cx: X(sx), cy: Y(sy), r: 5, fill: '#fff', stroke: '#000' }, svg);
-    el('circle', { cx: X(ex), cy: Y(ey), r: 5, fill: '#d7301f', stroke: '#fff' }, svg);
+    if (!diverged) { el('circle', { id: 'surface-end', cx: X(ex), cy: Y(ey), r: 5, fill: '#d7301f', stroke: '#fff' }, svg); }
     el('text', { x: 6, y: 314, fill: '#fff', 'font-size': 13 }, svg, `${xName} → (${fmt(s.xRange[0], 3)} … ${fmt(s.xRange[1], 3)})`);
     el('text', { x: 6, y: 16, fill: '#fff', 'font-size': 13 }, svg, `${yName} ↑ (${fmt(s.yRange[0], 3)} … ${fmt(s.yRange[1], 3)})`);
     $('surface-note').textContent = `SSR over ${xName} and ${yName}, the other five fixed (dark = low, log scale). White: gradient descent on these two alone, learning rate ${lr}, from the current values (white dot), ` +
@@ -480,8 +513,10 @@ function drawBoundary(view) {
     for (let r = 0; r < side; r++) {
       for (let c = 0; c < side; c++) {
         const v = values[r * side + c];
-        const t = classes === 2 ? 1 - v : classes > 2 ? v / (classes - 1) : (v - lo) / (hi - lo || 1);
-        const [R, G, B] = diverging(classes === 2 ? t : 1 - t);
+        // Two classes: P(positive) from orange (0) to blue (1), the points' colours; more: the winning
+        // class's colour, paler than its points; numbers: low orange, high blue.
+        // The regions paler than the points, so a point on its own class's region still stands out.
+        const [R, G, B] = classes > 2 ? classColour(v, classes, 0.82) : pale(diverging(classes === 2 ? v : (v - lo) / (hi - lo || 1)));
         image.data.set([R, G, B, 255], ((side - 1 - r) * side + c) * 4);
       }
     }
@@ -494,7 +529,7 @@ function drawBoundary(view) {
     const X = scale(xr[0], xr[1], 0, 360), Y = scale(yr[0], yr[1], 360, 0);
     for (let k = 0; k < data.y.length; k++) {
       const label = data.y[k];
-      const fill = data.classes ? (data.classes.length === 2 ? (label === 1 ? '#2c7bb6' : '#e66101') : `hsl(${label * 360 / data.classes.length} 70% 45%)`) : '#333';
+      const fill = data.classes ? (data.classes.length === 2 ? (label === 1 ? '#2c7bb6' : '#e66101') : `rgb(${classColour(label, data.classes.length, 0.45).join(' ')})`) : '#333';
       el('circle', { cx: X(data.x[2 * k]).toFixed(1), cy: Y(data.x[2 * k + 1]).toFixed(1), r: 3.6, fill, stroke: '#fff', 'stroke-width': 1 }, svg);
     }
   } else if (view.curve) {

@@ -41,6 +41,53 @@ public sealed class ServeCommandTests
         }
     }
 
+    [Fact]
+    public async Task Serve_open_runs_the_systems_opener_with_its_address()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // xdg-open is Linux's opener; macOS and Windows use open and start
+        }
+        // A stand-in xdg-open, first on PATH, that writes down what it was asked to open.
+        using var folder = new Plotting.TempFolder();
+        var opener = folder["xdg-open"];
+        File.WriteAllText(opener, "#!/bin/sh\nprintf '%s\\n' \"$1\" > \"$(dirname \"$0\")/opened.tmp\" && mv \"$(dirname \"$0\")/opened.tmp\" \"$(dirname \"$0\")/opened\"\n");
+        File.SetUnixFileMode(opener, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var start = new ProcessStartInfo(TestUtil.ChildProcess.Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "Backprop.Cli.dll"), "serve", "--port", "0", "--open"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["PATH"] = folder.Path + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.NotNull(first);
+            var address = first["Backprop playground: ".Length..];
+            var opened = folder["opened"];
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(opened) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                await Task.Delay(50);
+            }
+            Assert.Equal(address + "\n", File.ReadAllText(opened));
+
+            Assert.Equal(0, NativeMethods.Kill(process.Id, 2));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, process.ExitCode);
+            Assert.Equal("", await stderr);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "serve", "--port", "70000" }, "backprop: --port must be a whole number from 0 to 65535; '70000' is not one. (see 'backprop serve --help')")]
     [InlineData(new[] { "serve", "--host", "example.com" }, "backprop: --host must be an IP address such as 127.0.0.1; 'example.com' is not one.")]

@@ -43,6 +43,8 @@ public sealed class LessonLabTests
         Assert.Equal("Input_i", w1.Formula);
         Assert.All(w1.Terms, t => Assert.Equal(t.ConsumerGradient * t.Local, t.Product));
         Assert.Equal(w1.Total, w1.Terms.Sum(t => t.Product), 12);
+        // Every term names its data point, also where the user (the SSR) is shared by all of them.
+        Assert.Equal([1, 2, 3], steps.Single(s => s.Node == "SquaredResidual_i").Terms.Select(t => t.Point));
         var y1 = steps.Single(s => s.Node == "y1,i");
         Assert.Equal("w3", y1.Formula);
         Assert.Equal("dPredicted_i/dy1,i", y1.Derivative);

@@ -172,18 +172,40 @@ public sealed class PlaygroundServerTests
     }
 
     [Fact]
-    public async Task An_idle_tab_is_closed_and_forgotten()
+    public async Task An_idle_tab_is_closed_and_forgotten_and_a_busy_one_is_kept()
     {
-        await using var server = await StartAsync(new PlaygroundOptions { IdleTimeout = TimeSpan.FromMilliseconds(200) });
-        await using var tab = await PlaygroundClient.ConnectAsync(server.Address);
-        var hello = await tab.AskAsync("hello");
-        var session = (string)hello["result"]!["session"]!;
+        // The server's clock moves only when the test moves it, so how fast this machine is does not matter.
+        var clock = new ManualClock();
+        await using var server = await StartAsync(new PlaygroundOptions { IdleTimeout = TimeSpan.FromMilliseconds(200), Clock = clock });
+        await using var idle = await PlaygroundClient.ConnectAsync(server.Address);
+        await using var busy = await PlaygroundClient.ConnectAsync(server.Address);
+        var session = (string)(await idle.AskAsync("hello"))["result"]!["session"]!;
+        await busy.AskAsync("hello");
+
+        clock.Advance(TimeSpan.FromMilliseconds(150));
+        Assert.Null((await busy.AskAsync("hello"))["error"]);
+        clock.Advance(TimeSpan.FromMilliseconds(100)); // idle for 250 ms, busy for 100 ms
 
         using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        Assert.Null(await tab.ReceiveAsync(wait.Token)); // the server closes the connection
+        Assert.Null(await idle.ReceiveAsync(wait.Token)); // the server closes the idle tab's connection
         using var http = new HttpClient();
         using var download = await http.GetAsync(new Uri(server.Address, $"/download/model?session={session}"));
         Assert.Equal(HttpStatusCode.NotFound, download.StatusCode);
+        Assert.Equal(WebSocketState.Open, busy.State);
+        Assert.Null((await busy.AskAsync("hello"))["error"]);
+        Assert.Equal(1, server.SessionCount);
+    }
+
+    /// <summary>A clock that stands still until the test moves it.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
     }
 
     [Fact]
