@@ -35,13 +35,16 @@ public static class BackpropCli
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
         => Run(args, stdout, stderr, ProgressSettings.None);
 
-    /// <summary>Runs the command line, showing training progress as <paramref name="progress"/> says.</summary>
-    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, ProgressSettings progress)
+    /// <summary>
+    /// Runs the command line, showing training progress as <paramref name="progress"/> says; with
+    /// <paramref name="interruptAtStep"/>, <c>train</c> is interrupted after that step as by Ctrl-C (for tests: the same step every time).
+    /// </summary>
+    internal static int Run(string[] args, TextWriter stdout, TextWriter stderr, ProgressSettings progress, int? interruptAtStep = null)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var train = new TrainCommand(stdout) { Progress = progress, Stderr = stderr };
+        var train = new TrainCommand(stdout) { Progress = progress, Stderr = stderr, InterruptAtStep = interruptAtStep };
         // A plain Command, not RootCommand, so that help says "backprop" whatever the executable is called.
         var root = new Command("backprop", "Backprop: neural networks trained by backpropagation. With no command, trains the lesson's network on the dosage data (same as 'backprop train'). 'backprop help COMMAND' shows a command's options.")
         {

@@ -18,7 +18,7 @@ internal sealed class CheckpointOptions
     /// <summary>The file a run checkpoints to when neither <c>--checkpoint</c> nor <c>--out</c> says otherwise.</summary>
     public const string DefaultFile = "backprop.ckpt";
 
-    private readonly Option<string?> resume = new("--resume") { Description = "Continue the run saved in this checkpoint, with the options it was started with (only --out, --checkpoint, --checkpoint-every, --json and --quiet may be given)", HelpName = "CHECKPOINT", CustomParser = ModelOptions.FileName };
+    private readonly Option<string?> resume = new("--resume") { Description = "Continue the run saved in this checkpoint, with the options it was started with (only --out, --checkpoint, --checkpoint-every, --json, --quiet, --log and --log-every may be given)", HelpName = "CHECKPOINT", CustomParser = ModelOptions.FileName };
     private readonly Option<string?> checkpoint = new("--checkpoint") { Description = $"Where to save checkpoints: when interrupted (Ctrl-C, SIGTERM) and with --checkpoint-every (default: the --out file with .ckpt added, or {DefaultFile}; with --resume, the resumed file)", HelpName = "FILE", CustomParser = ModelOptions.FileName };
     private readonly Option<int?> every = new("--checkpoint-every") { Description = "Also save a checkpoint every N steps", HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, NumberStyles.Integer, "a whole number") };
 
@@ -28,11 +28,11 @@ internal sealed class CheckpointOptions
     public Func<string, Checkpoint> Loader { get; set; } = Checkpoint.Load;
 
     /// <summary>The options <c>--resume</c> may be given with: they change where results go, not the numbers.</summary>
-    public static readonly string[] AllowedWithResume = ["--out", "--checkpoint", "--checkpoint-every", "--json", "--quiet", "--distributed"];
+    public static readonly string[] AllowedWithResume = ["--out", "--checkpoint", "--checkpoint-every", "--json", "--quiet", "--distributed", "--log", "--log-every"];
 
     // Not kept in a checkpoint: they name checkpoints, or only show the run (pictures, a report and
-    // gradient health cover one uninterrupted run).
-    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--log", "--log-every", "--monitor", "--distributed"];
+    // gradient health cover one uninterrupted run). --log is kept: a resumed run appends to its log.
+    private static readonly string[] NotRecorded = ["--resume", "--checkpoint", "--json", "--quiet", "--plot", "--report", "--monitor", "--distributed"];
 
     /// <summary>The checkpoint to resume from, or null; its options replace the command line's (all but <see cref="AllowedWithResume"/>).</summary>
     /// <exception cref="BackpropException">Other options were given with --resume, or the checkpoint is unreadable or corrupt.</exception>
@@ -111,6 +111,10 @@ internal sealed class CheckpointOptions
             {
                 throw new BackpropException($"{f}: invalid checkpoint: it holds {c.OptimizerName}'s state but its stored options train with {optimizer}; the options were edited.");
             }
+            if (spec.Patience is not null && !c.MonitorNames.Contains("earlyStopping"))
+            {
+                throw new BackpropException($"{f}: this checkpoint holds no early-stopping state (checkpoints of format version 1 did not keep it), so its --patience run cannot continue exactly; start the run again.");
+            }
             if (c.DataFingerprint is { } saved && saved != DataFingerprint.Of(spec.Data.Train))
             {
                 throw new BackpropException($"{f}: the training data is not the data this checkpoint was trained on (its fingerprint differs): the data file changed since, or the checkpoint's stored options were edited.");
@@ -137,7 +141,7 @@ internal sealed class CheckpointOptions
                 continue;
             }
             args.Add(name);
-            var isFile = name is "--data" or "--out" or "--test"
+            var isFile = name is "--data" or "--out" or "--test" or "--log"
                 || (name == "--dataset" && values.Count == 1 && !DataOptions.IsFashionMnist(values[0]) && !string.Equals(values[0].Trim(), "dosage", StringComparison.OrdinalIgnoreCase));
             args.AddRange(isFile ? values.Select(Path.GetFullPath) : values);
         }

@@ -43,6 +43,9 @@ internal sealed class TrainCommand(TextWriter stdout)
     /// <summary>How progress shows while training; set by the command line's caller (is stdout a terminal?).</summary>
     public ProgressSettings Progress { get; init; } = ProgressSettings.For(stdoutIsTerminal: false);
 
+    /// <summary>Interrupts training after this step as a first Ctrl-C would (tests); null for only real signals.</summary>
+    public int? InterruptAtStep { get; init; }
+
     /// <summary>Where progress lines go when stdout is not a terminal.</summary>
     public TextWriter Stderr { get; init; } = TextWriter.Null;
 
@@ -108,10 +111,21 @@ internal sealed class TrainCommand(TextWriter stdout)
         IReadOnlyList<string> written;
         RunResult result;
         HealthSource? health;
+        RunLog? log = null;
         try
         {
             var run = new TrainingRun(spec) { Resume = plan.ResumeState };
             run.Monitors.Add(plan);
+            if (InterruptAtStep is { } at)
+            {
+                run.StepCompleted += s =>
+                {
+                    if (s.Step == at)
+                    {
+                        interruption.Request();
+                    }
+                };
+            }
             var recorder = shown.Recorder(spec);
             if (recorder is not null)
             {
@@ -136,6 +150,13 @@ internal sealed class TrainCommand(TextWriter stdout)
             {
                 run.Started += start => TrainReport.WriteHeader(lines, spec, start);
             }
+            if (shown.LogFile is not null)
+            {
+                // Streamed: opened when training starts (after the network is built), a row flushed as each epoch ends.
+                var resumedStep = resumed?.Checkpoint.Steps;
+                run.Started += _ => log = shown.OpenLog(spec, resumedStep);
+                run.EpochCompleted += e => log?.Add(e);
+            }
             if (epochLines)
             {
                 run.EpochCompleted += e =>
@@ -159,6 +180,8 @@ internal sealed class TrainCommand(TextWriter stdout)
                 stdout.WriteLine();
             }
             interruption.Dispose();
+            // The log is put in place also when the run was interrupted: its rows are the epochs it finished.
+            log?.Close();
             if (result.Interrupted)
             {
                 throw new TrainingInterruptedException(plan.InterruptedLine(result.Result.Steps));
@@ -167,6 +190,10 @@ internal sealed class TrainCommand(TextWriter stdout)
             // half-way leaves none of the outputs and every earlier file as it was.
             using var files = new AtomicFileSet();
             written = shown.Stage(files, result, recorder);
+            if (log is not null)
+            {
+                written = [shown.LogLine(result), .. written];
+            }
             if (modelFile is not null)
             {
                 var bytes = result.ToModelBytes();
@@ -177,7 +204,9 @@ internal sealed class TrainCommand(TextWriter stdout)
         }
         finally
         {
-            // Nothing is left behind by a run that failed or was interrupted, not even the empty folder it made.
+            // A run that failed keeps the log of the epochs it finished (a no-op once closed).
+            log?.Dispose();
+            // Nothing else is left behind by a run that failed or was interrupted, not even the empty folder it made.
             shown.RemoveUnusedFolder();
         }
         var peak = PeakWorkingSet();

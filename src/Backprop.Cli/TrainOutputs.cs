@@ -14,9 +14,9 @@ namespace Backprop.Cli;
 /// </summary>
 internal sealed class TrainOutputs
 {
-    private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder: fit, loss and gradients, as PNG and SVG", HelpName = "DIR" };
+    private readonly Option<string?> plot = new("--plot") { Description = "Write pictures of the run into this folder, as PNG and SVG: fit, loss and gradients; epochs with validation rows; a classifier's accuracy, confusion and (images) misclassified", HelpName = "DIR" };
     private readonly Option<string?> report = new("--report") { Description = "Write a self-contained HTML report of the run: the fit through training with a slider, the loss, the parameters", HelpName = "FILE.html" };
-    private readonly Option<string?> log = new("--log") { Description = "Write a CSV file with a row per epoch (every --log-every-th and the last): losses, accuracy or MSE, RMSE, MAE and R², learning rate, time", HelpName = "FILE.csv" };
+    private readonly Option<string?> log = new("--log") { Description = "Write a CSV file with a row per epoch (every --log-every-th and the last) as each ends: losses, accuracy or MSE, RMSE, MAE and R², learning rate, time; a resumed run appends to it", HelpName = "FILE.csv" };
     private readonly Option<int?> logEvery = new("--log-every") { Description = "Print (and --log) only every N-th epoch, and the last; a full-batch run without --epochs then prints its loss every N steps", HelpName = "N", CustomParser = r => RunOptions.ParseNumber<int>(r, System.Globalization.NumberStyles.Integer, "a whole number") };
     private readonly Option<bool> quiet = new("--quiet", "-q") { Description = "Print only the result: no preamble, no progress" };
 
@@ -64,6 +64,12 @@ internal sealed class TrainOutputs
         /// <summary><c>--log-every</c>: print and log every N-th epoch (and the last); null to print every epoch line.</summary>
         public int? LogEvery { get; init; }
 
+        /// <summary>Opens the streamed log (<c>--log</c>) when training starts, or null without one.</summary>
+        public RunLog? OpenLog(RunSpec spec, int? resumedStep) => LogFile is null ? null : RunLog.Open(LogFile, spec, LogEvery ?? 1, resumedStep);
+
+        /// <summary>The line saying what the log holds.</summary>
+        public string LogLine(RunResult run) => $"Log: {LogFile} ({run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")}{(LogEvery is > 1 and var n ? $": every {n} and the last" : "")})";
+
         /// <summary>Whether checking <see cref="PlotFolder"/> created it (it is removed again if the run writes nothing into it).</summary>
         public bool CreatedPlotFolder { get; init; }
 
@@ -86,11 +92,6 @@ internal sealed class TrainOutputs
         public IReadOnlyList<string> Stage(AtomicFileSet files, RunResult run, SnapshotSource? source)
         {
             var lines = new List<string>();
-            if (LogFile is not null)
-            {
-                RunLog.Stage(files, LogFile, run, LogEvery ?? 1);
-                lines.Add($"Log: {LogFile} ({run.Epochs.Count} epoch{(run.Epochs.Count == 1 ? "" : "s")}{(LogEvery is > 1 and var n ? $": every {n} and the last" : "")})");
-            }
             if (source?.Recorder is not { } recorder)
             {
                 return lines;
@@ -108,6 +109,7 @@ internal sealed class TrainOutputs
             var record = new TrainingRecord(s.Data.Train, recorder, s.Loss.DisplayName, s.IsClassification, run.NetworkDescription, settings)
             {
                 Classification = Classification(run),
+                Epochs = run.Epochs,
             };
             if (PlotFolder is not null)
             {
@@ -158,7 +160,14 @@ internal sealed class TrainOutputs
         {
             rules.Add($"loss at or below {F(t)}");
         }
-        rules.Add($"at most {o.MaxSteps} steps");
+        if (o.Epochs is { } epochs)
+        {
+            rules.Add($"{epochs} epoch{(epochs == 1 ? "" : "s")}");
+        }
+        if (o.Epochs is null || o.MaxSteps < int.MaxValue)
+        {
+            rules.Add($"at most {o.MaxSteps} steps");
+        }
         return string.Join("; ", rules);
     }
 

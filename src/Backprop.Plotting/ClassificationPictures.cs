@@ -57,20 +57,26 @@ public static class ClassificationPictures
     public static Plot Losses(ClassificationRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return Curves(record, "loss", e => e.TrainLoss, e => e.ValidationLoss, "Loss per epoch");
+        return Curves(record.Epochs, "loss", e => e.TrainLoss, e => e.ValidationLoss, "Loss per epoch");
+    }
+
+    /// <summary>Training and validation loss per epoch of any run (a regression's <c>epochs</c> picture).</summary>
+    public static Plot Losses(IReadOnlyList<EpochRecord> epochs)
+    {
+        ArgumentNullException.ThrowIfNull(epochs);
+        return Curves(epochs, "loss", e => e.TrainLoss, e => e.ValidationLoss, "Loss per epoch");
     }
 
     /// <summary>Training and validation accuracy per epoch, in percent.</summary>
     public static Plot Accuracy(ClassificationRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return Curves(record, "accuracy (%)", e => 100 * e.TrainAccuracy, e => 100 * e.ValidationAccuracy, "Accuracy per epoch", percent: true);
+        return Curves(record.Epochs, "accuracy (%)", e => 100 * e.TrainAccuracy, e => 100 * e.ValidationAccuracy, "Accuracy per epoch", percent: true);
     }
 
-    private static Plot Curves(ClassificationRecord record, string what, Func<EpochRecord, double?> train, Func<EpochRecord, double?> validation, string title, bool percent = false)
+    private static Plot Curves(IReadOnlyList<EpochRecord> epochs, string what, Func<EpochRecord, double?> train, Func<EpochRecord, double?> validation, string title, bool percent = false)
     {
         var plot = TrainingPictures.NewPlot();
-        var epochs = record.Epochs;
         var xs = epochs.Select(e => (double)e.Epoch).ToArray();
         var series = new List<(string Name, double[] Ys)> { ("training", Values(epochs, train)) };
         if (epochs.Any(e => validation(e) is not null))
@@ -143,14 +149,29 @@ public static class ClassificationPictures
         var names = matrix.ClassNames.ToArray();
         plot.Axes.Bottom.TickGenerator = new NumericManual(positions, names);
         plot.Axes.Left.TickGenerator = new NumericManual(positions, [.. names.Reverse()]);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = n > 5 ? 40 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = n > 5 ? Alignment.MiddleLeft : Alignment.UpperCenter;
+        SlantNames(plot, names);
         plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         plot.HideGrid();
         plot.XLabel("predicted class");
         plot.YLabel("observed class");
         plot.Title($"Confusion matrix on the {record.ScoredOn} data: {Number(100 * matrix.Accuracy)}% correct of {matrix.Total}");
         return plot;
+    }
+
+    /// <summary>More than five class names along the bottom are slanted, with room made for them.</summary>
+    internal static void SlantNames(Plot plot, IReadOnlyList<string> names)
+    {
+        var slant = names.Count > 5;
+        plot.Axes.Bottom.TickLabelStyle.Rotation = slant ? 40 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = slant ? Alignment.MiddleLeft : Alignment.UpperCenter;
+        if (slant)
+        {
+            // NOTE: room for the slanted names below the plot (and the last one's end on the right), else
+            // they run off the picture and under the axis label: about 7 px a character at 40°.
+            var longest = names.Max(name => name.Length);
+            plot.Axes.Bottom.MinimumSize = (float)((7 * longest * Math.Sin(40 * Math.PI / 180)) + 50);
+            plot.Axes.Right.MinimumSize = (float)(7 * names[^1].Length * Math.Cos(40 * Math.PI / 180));
+        }
     }
 
     /// <summary>

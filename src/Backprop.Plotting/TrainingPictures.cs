@@ -10,7 +10,8 @@ namespace Backprop.Plotting;
 /// Pictures of a training run, as PNG and SVG: <c>fit</c> (the data and the fitted curve, the
 /// starting curve faint behind it; predicted against observed for several inputs), <c>loss</c>
 /// (loss against step, log scale, the stop marked) and <c>gradients</c> (gradient norm against step
-/// per layer, or per number for small networks).
+/// per layer, or per number for small networks); with validation rows also <c>epochs</c> (training and
+/// validation loss per epoch); a classifier's pictures besides (<see cref="ClassificationPictures"/>).
 /// </summary>
 public static class TrainingPictures
 {
@@ -30,7 +31,8 @@ public static class TrainingPictures
     public static IReadOnlyList<string> NamesFor(TrainingRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return record.Classification is { } c ? [.. Names, .. ClassificationPictures.NamesFor(c)] : Names;
+        return record.Classification is { } c ? [.. Names, .. ClassificationPictures.NamesFor(c)]
+            : record.HasEpochCurves ? [.. Names, "epochs"] : Names;
     }
 
     /// <summary>
@@ -83,6 +85,10 @@ public static class TrainingPictures
         {
             plots = plots.Concat(ClassificationPictures.Draw(classification));
         }
+        else if (record.HasEpochCurves)
+        {
+            plots = plots.Append(ClassificationPictures.Losses(record.Epochs));
+        }
         foreach (var (name, plot) in NamesFor(record).Zip(plots))
         {
             var (width, height) = name == "misclassified" ? ClassificationPictures.GridSize(record.Classification!) : (Width, Height);
@@ -127,6 +133,10 @@ public static class TrainingPictures
             plot.XLabel(data.InputNames[0]);
             plot.YLabel(data.TargetNames[0]);
             plot.Title($"The fit after {steps} step{(steps == 1 ? "" : "s")}");
+        }
+        else if (record.IsClassification)
+        {
+            ClassifierFit(plot, record, start, end);
         }
         else
         {
@@ -239,6 +249,73 @@ public static class TrainingPictures
         plot.Font.Set(PlotFonts.Name);
         plot.Legend.FontName = PlotFonts.Name;
         return plot;
+    }
+
+    // A classifier's fit: each row's probability of its true class, in a column per class (spread
+    // sideways so that rows do not hide each other), at the start faint and after training.
+    private static void ClassifierFit(Plot plot, TrainingRecord record, TrainingSnapshot start, TrainingSnapshot end)
+    {
+        var names = record.Data.ClassNames ?? [];
+        var (xs, before) = TrueClassProbabilities(record, start);
+        var (_, after) = TrueClassProbabilities(record, end);
+        var steps = record.Result.Steps;
+        var chance = plot.Add.HorizontalLine(1.0 / Math.Max(names.Count, 1));
+        chance.Color = Colors.Gray.WithAlpha(0.6);
+        chance.LineWidth = 1;
+        chance.LegendText = $"chance (1/{names.Count})";
+        var first = plot.Add.ScatterPoints(xs, before);
+        first.Color = Green.WithAlpha(0.25);
+        first.MarkerSize = 5;
+        first.LegendText = "start";
+        var last = plot.Add.ScatterPoints(xs, after);
+        last.Color = Green;
+        last.MarkerSize = 6;
+        last.LegendText = $"after {steps} step{(steps == 1 ? "" : "s")}";
+        plot.Axes.Bottom.TickGenerator = new NumericManual([.. Enumerable.Range(0, names.Count).Select(i => (double)i)], [.. names]);
+        // Room above 1 for the legend, which would otherwise sit on the last class's best rows.
+        plot.Axes.SetLimits(-0.5, names.Count - 0.5, -0.02, 1.4);
+        ClassificationPictures.SlantNames(plot, names);
+        plot.XLabel($"{record.Data.TargetNames[0]} (observed class)");
+        plot.YLabel("probability of the true class");
+        var right = after.Count(p => p > 0.5);
+        plot.Title($"Probability of the true class after {steps} step{(steps == 1 ? "" : "s")}: above ½ for {right} of {after.Length} rows");
+        plot.ShowLegend(Alignment.UpperRight);
+    }
+
+    /// <summary>
+    /// For each probe row of a classifier: its column (the true class, spread sideways by up to ±0.3 on a
+    /// fixed pattern) and the softmax probability the snapshot's outputs give its true class.
+    /// </summary>
+    internal static (double[] X, double[] Probability) TrueClassProbabilities(TrainingRecord record, TrainingSnapshot snapshot, int? maxRows = null)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var data = record.Data;
+        var probeRows = record.Recorder.Probe!.Shape.Rows;
+        var rows = Math.Min(probeRows, maxRows ?? probeRows);
+        var outputs = snapshot.Outputs.Length / probeRows;
+        var xs = new double[rows];
+        var ps = new double[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            var truth = (int)data.Targets[r * data.TargetCount];
+            var row = snapshot.Outputs.AsSpan(r * outputs, outputs);
+            // Softmax of the true class, stably: e^(z_c − max) / Σ e^(z_j − max).
+            var max = double.NegativeInfinity;
+            foreach (var z in row)
+            {
+                max = Math.Max(max, z);
+            }
+            var sum = 0.0;
+            foreach (var z in row)
+            {
+                sum += Math.Exp(z - max);
+            }
+            ps[r] = truth >= 0 && truth < outputs && double.IsFinite(max) ? Math.Exp(row[truth] - max) / sum : double.NaN;
+            // The golden ratio's fractional parts spread a column's rows evenly, the same way every time.
+            xs[r] = truth + (0.6 * (((r * 0.6180339887498949) % 1.0) - 0.5));
+        }
+        return (xs, ps);
     }
 
     private static (double[] Observed, double[] Predicted) PredictedAgainstObserved(TrainingRecord record, TrainingSnapshot snapshot)

@@ -23,6 +23,12 @@ public sealed record TrainingRecord(
     /// <summary>For a classifier: learning curves, the confusion matrix and the worst mistakes, drawn as pictures of their own; null otherwise.</summary>
     public ClassificationRecord? Classification { get; init; }
 
+    /// <summary>Each epoch's training and validation figures (<see cref="EpochHistoryMonitor{T}"/>); a regression with validation rows draws them as <c>epochs</c>.</summary>
+    public IReadOnlyList<EpochRecord> Epochs { get; init; } = [];
+
+    /// <summary>True for a run that is not a classifier's and has a validation loss per epoch: it gets an <c>epochs</c> picture of its own.</summary>
+    public bool HasEpochCurves => Classification is null && Epochs.Any(e => e.ValidationLoss is not null);
+
     /// <summary>The most data rows a predicted-against-observed probe holds.</summary>
     public const int MaxProbeRows = 1000;
 

@@ -95,10 +95,10 @@ public static class TrainingReportPage
             <span id="step-label"></span>
             </div>
             <div class="row">
-            <figure><figcaption>{(record.IsCurve ? "The fit" : "Predicted against observed")}</figcaption>
+            <figure><figcaption>{(record.IsCurve ? "The fit" : record.IsClassification ? "Probability of the true class" : "Predicted against observed")}</figcaption>
 
             """);
-        var frames = record.IsCurve ? CurveFigure(html, record) : PointsFigure(html, record);
+        var frames = record.IsCurve ? CurveFigure(html, record) : record.IsClassification ? ClassifierPointsFigure(html, record) : PointsFigure(html, record);
         html.Append("</figure>\n<figure><figcaption>Loss</figcaption>\n");
         var marks = LossFigure(html, record);
         html.Append("</figure>\n<figure><figcaption>Gradients</figcaption>\n");
@@ -107,6 +107,11 @@ public static class TrainingReportPage
         if (record.Classification is { } classification)
         {
             ClassificationFigures(html, classification);
+        }
+        else if (record.HasEpochCurves)
+        {
+            var svg = Convert.ToBase64String(Encoding.UTF8.GetBytes(TrainingPictures.Svg(ClassificationPictures.Losses(record.Epochs), TrainingPictures.Width, TrainingPictures.Height)));
+            html.Append(CultureInfo.InvariantCulture, $"<h2>Learning curves</h2>\n<div class=\"row\">\n<figure id=\"epochs-figure\"><figcaption>Loss per epoch</figcaption><img class=\"chart\" src=\"data:image/svg+xml;base64,{svg}\" width=\"{TrainingPictures.Width}\" height=\"{TrainingPictures.Height}\" alt=\"Loss per epoch\"></figure>\n</div>\n");
         }
         html.Append("<div class=\"row\">\n<section><h2>Parameters</h2>\n");
         ParameterTable(html, record);
@@ -153,6 +158,27 @@ public static class TrainingReportPage
             html.Append(CultureInfo.InvariantCulture, $"""<circle class="datum" cx="{frame.X(data.Inputs[i]):0.#}" cy="{frame.Y(data.Targets[i]):0.#}" r="5"/>""");
         }
         html.Append("</svg>\n").Append(Legend(("data", "datum"), ("start", "start"), ("fit at the slider's step", "fit")));
+        return frames;
+    }
+
+    // A classifier: each row's probability of its true class (y) in its class's column (x); each frame lists the circles' y positions.
+    private static string[] ClassifierPointsFigure(StringBuilder html, TrainingRecord record)
+    {
+        var names = record.Data.ClassNames ?? [];
+        var snapshots = record.Recorder.Snapshots;
+        var xs = TrainingPictures.TrueClassProbabilities(record, snapshots[^1], MaxPointRows).X;
+        var frame = new Frame((-0.5, names.Count - 0.5), (0, 1));
+        Axes(html, frame, $"{record.Data.TargetNames[0]} (observed class)", "probability of the true class", log: false, xNames: names);
+        var chance = frame.Y(1.0 / Math.Max(names.Count, 1));
+        html.Append(CultureInfo.InvariantCulture, $"""<line x1="{Left}" y1="{chance:0.#}" x2="{Width - Right}" y2="{chance:0.#}" stroke="#888" stroke-dasharray="2 3"><title>chance (1/{names.Count})</title></line>""");
+        var frames = snapshots.Select(s => string.Join(' ', TrainingPictures.TrueClassProbabilities(record, s, MaxPointRows).Probability.Select(p => double.IsFinite(p) ? frame.Y(p).ToString("0.#", CultureInfo.InvariantCulture) : "-1000"))).ToArray();
+        var last = frames[^1].Split(' ');
+        html.Append("<g id=\"points\" clip-path=\"url(#fit-clip)\">");
+        for (var r = 0; r < xs.Length; r++)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"""<circle class="point" cx="{frame.X(xs[r]):0.#}" cy="{last[r]}" r="4"/>""");
+        }
+        html.Append("</g>\n</svg>\n");
         return frames;
     }
 
@@ -229,7 +255,7 @@ public static class TrainingReportPage
             legend.Append(CultureInfo.InvariantCulture, $"<span><svg width=\"26\" height=\"10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\" stroke=\"{colour}\"/></svg>{name}</span>");
         }
         var marks = recorder.Snapshots.Select(s => frame.X(s.Step).ToString("0.#", CultureInfo.InvariantCulture)).ToArray();
-        html.Append(CultureInfo.InvariantCulture, $"</g><line id=\"gradient-marker\" x1=\"{marks[^1]}\" y1=\"{Top}\" x2=\"{marks[^1]}\" y2=\"{Height - Bottom}\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>");
+        html.Append(CultureInfo.InvariantCulture, $"</g><line id=\"gradient-marker\" x1=\"{marks[^1]}\" y1=\"{Top}\" x2=\"{marks[^1]}\" y2=\"{Height - Bottom}\" stroke=\"#444\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>");
         html.Append("</svg>\n").Append(legend);
         html.Append("<span class=\"legend-marker-line\"><svg width=\"26\" height=\"10\" aria-hidden=\"true\"><line x1=\"13\" y1=\"0\" x2=\"13\" y2=\"10\"/></svg>the slider's step</span></div>\n");
         return marks;
@@ -269,15 +295,19 @@ public static class TrainingReportPage
         }
     }
 
-    private static void Axes(StringBuilder html, Frame frame, string xLabel, string yLabel, bool log, string? clip = null)
+    private static void Axes(StringBuilder html, Frame frame, string xLabel, string yLabel, bool log, string? clip = null, IReadOnlyList<string>? xNames = null)
     {
         html.Append(CultureInfo.InvariantCulture, $"""<svg class="chart" viewBox="0 0 {Width} {Height}" width="{Width}" height="{Height}" xmlns="http://www.w3.org/2000/svg" role="img">""");
         html.Append(CultureInfo.InvariantCulture, $"""<defs><clipPath id="{clip ?? (log ? "loss" : "fit")}-clip"><rect x="{Left}" y="{Top}" width="{Width - Left - Right}" height="{Height - Top - Bottom}"/></clipPath></defs>""");
         html.Append(CultureInfo.InvariantCulture, $"""<rect x="{Left}" y="{Top}" width="{Width - Left - Right}" height="{Height - Top - Bottom}" class="plot-area"/>""");
-        foreach (var t in Ticks(frame.XRange, integersOnly: false))
+        // Named columns (a classifier's classes) at 0, 1, …; else numbers.
+        foreach (var t in xNames is null ? Ticks(frame.XRange, integersOnly: false) : Enumerable.Range(0, xNames.Count).Select(i => (double)i))
         {
             var x = frame.X(t);
-            html.Append(CultureInfo.InvariantCulture, $"""<line x1="{x:0.#}" y1="{Top}" x2="{x:0.#}" y2="{Height - Bottom}" class="grid"/><text x="{x:0.#}" y="{Height - Bottom + 16}" text-anchor="middle">{N(t)}</text>""");
+            var text = xNames is null ? N(t) : E(xNames[(int)t]);
+            // More than six names take two staggered rows, so that long ones (Fashion-MNIST's) do not run into each other.
+            var below = xNames is { Count: > 6 } && (int)t % 2 == 1 ? 28 : 16;
+            html.Append(CultureInfo.InvariantCulture, $"""<line x1="{x:0.#}" y1="{Top}" x2="{x:0.#}" y2="{Height - Bottom}" class="grid"/><text x="{x:0.#}" y="{Height - Bottom + below}" text-anchor="middle">{text}</text>""");
         }
         foreach (var t in Ticks(frame.YRange, integersOnly: log))
         {
@@ -369,10 +399,10 @@ public static class TrainingReportPage
         .lead { margin: 0 0 12px; }
         .controls { display: flex; gap: 12px; align-items: center; margin: 8px 0; }
         #slider { width: 480px; } #step-label { font-variant-numeric: tabular-nums; min-width: 14em; }
-        .row { display: flex; flex-wrap: wrap; gap: 24px; }
+        .row { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 24px; }
         figure { margin: 0; flex: 1 1 420px; min-width: 0; } figcaption { font-weight: bold; margin-bottom: 4px; }
         .chart { width: 100%; height: auto; display: block; }
-        #misclassified-figure { flex-basis: 100%; max-width: 900px; }
+        #misclassified-figure { grid-column: 1 / -1; max-width: 900px; }
         section { flex: 1 1 420px; min-width: 0; }
         svg text { font-size: 12px; fill: #333; } svg .label { font-size: 13px; }
         .plot-area { fill: #fff; stroke: #999; } .grid { stroke: #eee; }
@@ -380,7 +410,7 @@ public static class TrainingReportPage
         #loss-marker { fill: #ff7f0e; stroke: #fff; stroke-width: 2; }
         .legend { display: flex; gap: 18px; font-size: 13px; margin-top: 2px; } .legend svg { vertical-align: middle; margin-right: 4px; }
         .legend line { stroke-width: 3; } .legend-datum circle { fill: #111; } .legend-marker circle { fill: #ff7f0e; } .legend-start line { stroke: #1a9641; stroke-opacity: 0.3; stroke-dasharray: 6 4; }
-        .legend { flex-wrap: wrap; } .legend-marker-line line { stroke: #ff7f0e; stroke-width: 2; }
+        .legend { flex-wrap: wrap; } .legend-marker-line line { stroke: #444; stroke-width: 2; stroke-dasharray: 4 2; }
         .legend-fit line { stroke: #1a9641; } .legend-loss line { stroke: #1f77b4; } .legend-stop line { stroke: #d62728; stroke-dasharray: 5 4; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; } th, td { padding: 3px 12px; border-bottom: 1px solid #ddd; text-align: right; }
         th:first-child, td:first-child { text-align: left; } td.current { background: #f1f8f3; }

@@ -83,6 +83,11 @@ public class TrainingRun
         // Data-parallel: rank 0's starting values (and state to resume) on every process.
         group?.Attach(trainer);
         var resume = group is null ? Resume as TrainingState<T> : group.BroadcastState(Resume as TrainingState<T>);
+        if (Spec.Patience is not null && resume is not null && !resume.Monitors.Any(m => m.Key == "earlyStopping"))
+        {
+            // NOTE: starting early stopping afresh would stop at another epoch than the uninterrupted run.
+            throw new BackpropException("The state to resume holds no early-stopping state (checkpoints of format version 1 did not keep it), so this run with patience cannot continue exactly; start it again.");
+        }
         var history = new EpochHistoryMonitor<T>(validation);
         if (EpochCompleted is { } epochs)
         {

@@ -38,6 +38,9 @@ public abstract class Checkpoint
     /// <summary>How many numbers each saved parameter holds, in order: to check that a run's network fits the state.</summary>
     public abstract IReadOnlyList<int> ParameterSizes { get; }
 
+    /// <summary>The monitors whose state it holds (<c>earlyStopping</c>…), by <see cref="TrainingMonitor{T}.StateName"/>.</summary>
+    public abstract IReadOnlyList<string> MonitorNames { get; }
+
     /// <summary>Saves the checkpoint atomically (see <see cref="CheckpointFile"/>).</summary>
     /// <exception cref="BackpropException">The file cannot be written; a file already there is left as it was.</exception>
     public void Save(string path) => CheckpointFile.Save(this, path);
@@ -72,4 +75,7 @@ public sealed class Checkpoint<T> : Checkpoint where T : unmanaged, IFloatingPoi
 
     /// <inheritdoc/>
     public override IReadOnlyList<int> ParameterSizes => [.. State.Parameters.Select(p => p.Value.Length)];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> MonitorNames => [.. State.Monitors.Select(m => m.Key)];
 }

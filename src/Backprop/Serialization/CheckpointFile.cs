@@ -9,18 +9,22 @@ using Backprop.Training;
 namespace Backprop.Serialization;
 
 /// <summary>
-/// Backprop's checkpoint file, format version 1 (docs/model-format.md, "Checkpoint files"): the model
+/// Backprop's checkpoint file, format version 2 (docs/model-format.md, "Checkpoint files"): the model
 /// file's layout — magic bytes (here <c>BPCHKPT\0</c>), version, header length, a UTF-8 JSON header,
 /// little-endian arrays, SHA-256 — holding a <see cref="Checkpoint"/>.
 /// </summary>
 /// <remarks>
 /// As for model files, the checksum is checked before anything is interpreted and every array's size
 /// is added up from the header and compared with the file's real size before anything is allocated.
+/// Version 2 adds the monitors' states (early stopping's); version 1 files are still read (they hold none).
 /// </remarks>
 public static class CheckpointFile
 {
     /// <summary>The format version this library writes and reads.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest format version this library reads.</summary>
+    public const int OldestFormatVersion = 1;
 
     /// <summary>The file's first eight bytes.</summary>
     public static ReadOnlySpan<byte> Magic => "BPCHKPT\0"u8;
@@ -29,6 +33,7 @@ public static class CheckpointFile
     private const string ParameterPrefix = "parameter/";
     private const string OptimizerPrefix = "optimizer/";
     private const string BufferPrefix = "buffer/";
+    private const string MonitorPrefix = "monitor/";
     private const string LossHistory = "lossHistory";
     private const string ShuffleOrder = "shuffleOrder";
 
@@ -69,6 +74,14 @@ public static class CheckpointFile
         {
             arrays.Add((OptimizerPrefix + name, type, values.Length));
             FileFrame.WriteValues<T>(payload, values);
+        }
+        foreach (var (monitor, saved) in state.Monitors)
+        {
+            foreach (var (name, values) in saved.Arrays)
+            {
+                arrays.Add((MonitorPrefix + monitor + "/" + name, type, values.Length));
+                FileFrame.WriteValues<T>(payload, values);
+            }
         }
         arrays.Add((LossHistory, "float64", state.LossHistory.Count));
         FileFrame.WriteValues<double>(payload, [.. state.LossHistory]);
@@ -123,6 +136,29 @@ public static class CheckpointFile
                 }
                 json.WriteEndObject();
             }
+            if (state.Monitors.Count > 0)
+            {
+                // The monitors' numbers (early stopping's best value, wait…), by monitor; their arrays are monitor/NAME/….
+                json.WriteStartObject("monitors");
+                foreach (var (monitor, saved) in state.Monitors)
+                {
+                    json.WriteStartObject(monitor);
+                    foreach (var (name, value) in saved.Numbers)
+                    {
+                        if (double.IsFinite(value))
+                        {
+                            json.WriteNumber(name, value);
+                        }
+                        else
+                        {
+                            // NOTE: JSON has no NaN or infinity; a best value before the first epoch is NaN.
+                            json.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+                        }
+                    }
+                    json.WriteEndObject();
+                }
+                json.WriteEndObject();
+            }
             json.WriteStartObject("optimizer");
             json.WriteString("name", state.Optimizer.Name);
             json.WriteNumber("stepCount", state.Optimizer.StepCount);
@@ -174,7 +210,7 @@ public static class CheckpointFile
                 ? $"{source}: this is a model file, not a checkpoint; checkpoints are written by 'backprop train' when it is interrupted or with --checkpoint-every."
                 : $"{source}: not a Backprop checkpoint (it does not start with BPCHKPT).");
         }
-        var (header, payload) = FileFrame.Open(bytes, source, FormatVersion, Words);
+        var (header, payload, _) = FileFrame.Open(bytes, source, OldestFormatVersion, FormatVersion, Words);
         try
         {
             using var document = JsonDocument.Parse(header);
@@ -257,6 +293,7 @@ public static class CheckpointFile
             var parameters = new List<KeyValuePair<string, T[]>>();
             var optimizerArrays = new List<KeyValuePair<string, T[]>>();
             var buffers = new List<KeyValuePair<string, T[]>>();
+            var monitorArrays = new List<(string Monitor, string Name, T[] Values)>();
             double[]? history = null;
             int[]? order = null;
             var offset = 0;
@@ -265,7 +302,8 @@ public static class CheckpointFile
                 var size = (type == "float64" ? 8 : 4) * count;
                 var slice = bytes.Slice(offset, size);
                 offset += size;
-                if (name.StartsWith(ParameterPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(BufferPrefix, StringComparison.Ordinal))
+                var isMonitor = name.StartsWith(MonitorPrefix, StringComparison.Ordinal);
+                if (isMonitor || name.StartsWith(ParameterPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal) || name.StartsWith(BufferPrefix, StringComparison.Ordinal))
                 {
                     if (type != ElementType)
                     {
@@ -290,6 +328,18 @@ public static class CheckpointFile
                     if (FileFrame.FirstNonFinite<T>(values) is var bad and >= 0)
                     {
                         throw Bad($"array '{name}' holds {double.CreateTruncating(values[bad]).ToString(CultureInfo.InvariantCulture)} at element {bad + 1}; a checkpoint's numbers are finite");
+                    }
+                    if (isMonitor)
+                    {
+                        // monitor/NAME/KEY: the monitor's name has no '/', its array's key may.
+                        var rest = name[MonitorPrefix.Length..];
+                        var slash = rest.IndexOf('/', StringComparison.Ordinal);
+                        if (slash <= 0 || slash == rest.Length - 1)
+                        {
+                            throw Bad($"array '{name}' is not named monitor/NAME/KEY");
+                        }
+                        monitorArrays.Add((rest[..slash], rest[(slash + 1)..], values));
+                        continue;
                     }
                     var list = name.StartsWith(ParameterPrefix, StringComparison.Ordinal) ? parameters
                         : name.StartsWith(BufferPrefix, StringComparison.Ordinal) ? buffers
@@ -356,11 +406,47 @@ public static class CheckpointFile
                 Parameters = parameters,
                 Buffers = buffers,
                 Generators = generators,
+                Monitors = ReadMonitors(monitorArrays),
             };
             var command = Array(root, "command").EnumerateArray()
                 .Select(a => a.ValueKind == JsonValueKind.String ? a.GetString()! : throw Bad("\"command\" is not a list of text")).ToList();
             var fingerprint = root.TryGetProperty("dataFingerprint", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             return new Checkpoint<T>(state, command, fingerprint);
+        }
+
+        // The "monitors" object's numbers, with each monitor's arrays (monitor/NAME/KEY) in file order.
+        private List<KeyValuePair<string, MonitorState<T>>> ReadMonitors<T>(List<(string Monitor, string Name, T[] Values)> arrays) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var monitors = new List<KeyValuePair<string, MonitorState<T>>>();
+            if (root.TryGetProperty("monitors", out var m))
+            {
+                if (m.ValueKind != JsonValueKind.Object)
+                {
+                    throw Bad("\"monitors\" is not an object of named monitor states");
+                }
+                foreach (var monitor in m.EnumerateObject())
+                {
+                    if (monitor.Value.ValueKind != JsonValueKind.Object)
+                    {
+                        throw Bad($"monitors.{monitor.Name} is not an object of numbers");
+                    }
+                    var numbers = new List<KeyValuePair<string, double>>();
+                    foreach (var n in monitor.Value.EnumerateObject())
+                    {
+                        double value = n.Value.ValueKind == JsonValueKind.Number && n.Value.TryGetDouble(out var d) && double.IsFinite(d) ? d
+                            : n.Value.ValueKind == JsonValueKind.String && n.Value.GetString() is "NaN" or "Infinity" or "-Infinity" ? double.Parse(n.Value.GetString()!, CultureInfo.InvariantCulture)
+                            : throw Bad($"monitors.{monitor.Name}.{n.Name} is not a number (or \"NaN\", \"Infinity\", \"-Infinity\")");
+                        numbers.Add(new(n.Name, value));
+                    }
+                    var own = arrays.Where(a => a.Monitor == monitor.Name).Select(a => new KeyValuePair<string, T[]>(a.Name, a.Values)).ToList();
+                    monitors.Add(new(monitor.Name, new MonitorState<T> { Numbers = numbers, Arrays = own }));
+                }
+            }
+            if (arrays.FirstOrDefault(a => !monitors.Any(s => s.Key == a.Monitor)) is { Monitor: { } orphan } stray)
+            {
+                throw Bad($"array 'monitor/{orphan}/{stray.Name}' belongs to no monitor in \"monitors\"");
+            }
+            return monitors;
         }
 
         // Checkpoints written before the history was bounded hold every loss (and no interval).

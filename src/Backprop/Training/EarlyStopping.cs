@@ -32,8 +32,9 @@ public enum MetricGoal
 /// The metric is a function the caller gives, called once per epoch after the monitors before this one
 /// in the list, so it can read a validation loss another monitor (<see cref="EpochHistoryMonitor{T}"/>) has just
 /// computed; <see cref="OnLoss"/> scores held-out rows itself. The best weights are copied into arrays
-/// made at the start (no allocation per step). NOTE: a checkpoint does not hold this monitor's best
-/// value, wait or best weights: a resumed run starts them afresh.
+/// made at the start (no allocation per step). Its best value, epoch, wait and best weights are part of
+/// the trainer's state (<see cref="SaveState"/>, under the name <c>earlyStopping</c>), so a checkpoint holds
+/// them and a resumed run stops at the epoch, with the weights, an uninterrupted one would.
 /// </para>
 /// </remarks>
 public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -41,6 +42,7 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
     private readonly Func<Trainer<T>, double> metric;
     private T[][] bestWeights = [];
     private int wait;
+    private int epochs;
 
     /// <summary>Watches <paramref name="metric"/>, named <paramref name="metricName"/> in the stop message.</summary>
     /// <exception cref="ArgumentOutOfRangeException">patience is negative, or minDelta negative or not finite.</exception>
@@ -97,7 +99,7 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
     /// <summary>The epoch at whose end this monitor stopped training; 0 if it has not.</summary>
     public int StoppedEpoch { get; private set; }
 
-    /// <summary>The metric's value at each epoch's end, in order.</summary>
+    /// <summary>The metric's value at each epoch's end, in order (of a resumed run: since it resumed).</summary>
     public IReadOnlyList<double> History => history;
 
     private readonly List<double> history = [];
@@ -106,7 +108,7 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
     public override void OnStart(Trainer<T> trainer, double initialLoss)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        (Best, BestEpoch, StoppedEpoch, wait) = (double.NaN, 0, 0, 0);
+        (Best, BestEpoch, StoppedEpoch, wait, epochs) = (double.NaN, 0, 0, 0, 0);
         history.Clear();
         bestWeights = RestoreBestWeights ? [.. trainer.Model.Parameters().Select(p => new T[p.Length])] : [];
     }
@@ -118,6 +120,7 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
         var value = metric(trainer);
         history.Add(value);
         wait++;
+        epochs++;
         if (IsImprovement(value))
         {
             (Best, BestEpoch, wait) = (value, epoch, 0);
@@ -127,7 +130,7 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
             }
             return;
         }
-        if (wait >= Patience && history.Count > 1)
+        if (wait >= Patience && epochs > 1)
         {
             StoppedEpoch = epoch;
             var restored = RestoreBestWeights && BestEpoch > 0;
@@ -139,6 +142,66 @@ public sealed class EarlyStopping<T> : TrainingMonitor<T> where T : unmanaged, I
             var delta = MinDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than {MinDelta:G6}") : "";
             trainer.RequestStop(StopReason.Stopped, $"stopped early: the {MetricName} did not improve{delta} for {wait} epoch{(wait == 1 ? "" : "s")}{best}");
         }
+    }
+
+    /// <inheritdoc/>
+    public override string? StateName => "earlyStopping";
+
+    private const string WeightsPrefix = "bestWeights/";
+
+    /// <inheritdoc/>
+    /// <remarks>The best value, its epoch, the wait, the epochs seen, the epoch it stopped at, and the best weights (by parameter name).</remarks>
+    public override MonitorState<T>? SaveState(Trainer<T> trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        var weights = new List<KeyValuePair<string, T[]>>();
+        if (RestoreBestWeights && BestEpoch > 0)
+        {
+            var i = 0;
+            foreach (var p in trainer.Model.Parameters())
+            {
+                weights.Add(new(WeightsPrefix + (p.Name ?? i.ToString(CultureInfo.InvariantCulture)), [.. bestWeights[i]]));
+                i++;
+            }
+        }
+        return new MonitorState<T>
+        {
+            Numbers = [new("best", Best), new("bestEpoch", BestEpoch), new("wait", wait), new("epochs", epochs), new("stoppedEpoch", StoppedEpoch)],
+            Arrays = weights,
+        };
+    }
+
+    /// <inheritdoc/>
+    public override void RestoreState(Trainer<T> trainer, MonitorState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(state);
+        var (best, bestEpoch, savedWait, seen, stopped) = (state.Number("best"), state.Count("bestEpoch"), state.Count("wait"), state.Count("epochs"), state.Count("stoppedEpoch"));
+        if (double.IsNaN(best) != (bestEpoch == 0) || bestEpoch > seen || savedWait > seen)
+        {
+            throw new BackpropException($"The saved early-stopping state is inconsistent: best {best} at epoch {bestEpoch}, a wait of {savedWait}, {seen} epochs seen.");
+        }
+        if (RestoreBestWeights && bestEpoch > 0)
+        {
+            var parameters = trainer.Model.Parameters().ToList();
+            if (state.Arrays.Count != parameters.Count)
+            {
+                throw new BackpropException($"The saved early-stopping state holds {state.Arrays.Count} arrays of best weights; the network has {parameters.Count} parameters.");
+            }
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                var (name, values) = (state.Arrays[i].Key, state.Arrays[i].Value);
+                if (name != WeightsPrefix + (parameters[i].Name ?? i.ToString(CultureInfo.InvariantCulture)) || values.Length != parameters[i].Length)
+                {
+                    throw new BackpropException($"The saved early-stopping state's best weights {i + 1} are {name} with {values.Length} numbers; the network's parameter is {parameters[i].Name} with {parameters[i].Length}.");
+                }
+            }
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                state.Arrays[i].Value.CopyTo(bestWeights[i], 0);
+            }
+        }
+        (Best, BestEpoch, wait, epochs, StoppedEpoch) = (best, bestEpoch, savedWait, seen, stopped);
     }
 
     private bool IsImprovement(double value)

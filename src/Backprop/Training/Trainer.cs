@@ -136,10 +136,15 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             run.InitialLoss = Evaluate(inputs, targets);
         }
         current = run;
+        run.Watchers = watchers;
         stopRequest = null;
         foreach (var m in watchers)
         {
             m.OnStart(this, run.InitialLoss);
+        }
+        if (resumeFrom is not null)
+        {
+            RestoreMonitors(watchers, resumeFrom);
         }
         while (run.Steps < options.MaxSteps && run.Reason is null)
         {
@@ -257,7 +262,39 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
             Parameters = [.. Model.Parameters().Select(p => new KeyValuePair<string, T[]>(p.Name ?? "", p.Data.ToArray()))],
             Buffers = [.. Model.Buffers().Select(b => new KeyValuePair<string, T[]>(b.Name ?? "", b.Data.ToArray()))],
             Generators = [.. Model.Generators().Select(g => new KeyValuePair<string, RngState>(g.Key, g.Value.State))],
+            Monitors = [.. StateNames(run.Watchers).Select(m => (m.Name, State: m.Monitor.SaveState(this))).Where(m => m.State is not null).Select(m => new KeyValuePair<string, MonitorState<T>>(m.Name, m.State!))],
         };
+    }
+
+    // Each monitor that keeps state, with its name made unique by order (NAME, NAME#2, …).
+    private static List<(string Name, TrainingMonitor<T> Monitor)> StateNames(TrainingMonitor<T>[] watchers)
+    {
+        var named = new List<(string, TrainingMonitor<T>)>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var m in watchers)
+        {
+            if (m.StateName is { } name)
+            {
+                var n = seen[name] = seen.GetValueOrDefault(name) + 1;
+                named.Add((n == 1 ? name : $"{name}#{n}", m));
+            }
+        }
+        return named;
+    }
+
+    private void RestoreMonitors(TrainingMonitor<T>[] watchers, TrainingState<T> state)
+    {
+        foreach (var (name, monitor) in StateNames(watchers))
+        {
+            foreach (var (key, saved) in state.Monitors)
+            {
+                if (key == name)
+                {
+                    monitor.RestoreState(this, saved);
+                    break;
+                }
+            }
+        }
     }
 
     private void Restore(Run run, TrainingState<T> state, int rows)
@@ -383,6 +420,9 @@ public sealed class Trainer<T> where T : unmanaged, IFloatingPointIeee754<T>
         public double InitialLoss { get; set; }
 
         public StopReason? Reason { get; set; }
+
+        /// <summary>The run's monitors, whose states <see cref="CaptureState"/> saves.</summary>
+        public TrainingMonitor<T>[] Watchers { get; set; } = [];
     }
 
     private (StopReason Reason, string Message)? stopRequest;

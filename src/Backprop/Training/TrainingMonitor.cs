@@ -47,4 +47,26 @@ public abstract class TrainingMonitor<T> where T : unmanaged, IFloatingPointIeee
     public virtual void OnEnd(Trainer<T> trainer, TrainingResult result)
     {
     }
+
+    /// <summary>
+    /// The name under which <see cref="SaveState"/>'s state is kept in a <see cref="TrainingState{T}"/> (and
+    /// so in checkpoints); null, the default, for a monitor with nothing a resumed run needs.
+    /// </summary>
+    /// <remarks>A second monitor of the same name in one run is kept as <c>NAME#2</c>, and so on, in list order.</remarks>
+    public virtual string? StateName => null;
+
+    /// <summary>
+    /// What a resumed run needs of this monitor (called by <see cref="Trainer{T}.CaptureState"/> when
+    /// <see cref="StateName"/> is not null); null for nothing.
+    /// </summary>
+    public virtual MonitorState<T>? SaveState(Trainer<T> trainer) => null;
+
+    /// <summary>
+    /// Puts back what <see cref="SaveState"/> saved, when training resumes: called after
+    /// <see cref="OnStart"/>, before the first step. A monitor whose name the resumed state lacks starts afresh.
+    /// </summary>
+    /// <exception cref="BackpropException">The state does not fit this monitor or network.</exception>
+    public virtual void RestoreState(Trainer<T> trainer, MonitorState<T> state)
+    {
+    }
 }

@@ -47,4 +47,7 @@ public sealed record TrainingState<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>Every random generator's state (Dropout's masks), by name, in <see cref="Nn.Module{T}.Generators"/> order.</summary>
     public IReadOnlyList<KeyValuePair<string, RngState>> Generators { get; init; } = [];
+
+    /// <summary>The monitors' states (<see cref="TrainingMonitor{T}.SaveState"/>: early stopping's best value, wait and best weights), by <see cref="TrainingMonitor{T}.StateName"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, MonitorState<T>>> Monitors { get; init; } = [];
 }

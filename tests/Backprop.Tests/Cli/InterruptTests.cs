@@ -119,7 +119,7 @@ public sealed partial class InterruptTests
     {
         var message = AssertBadInput(Run("train", "--resume", "whatever.ckpt", "--lr", "0.5"));
 
-        Assert.Equal("backprop: --lr cannot be given with --resume: the run continues with the options it was started with (only --out, --checkpoint, --checkpoint-every, --json, --quiet, --distributed may be given).", message);
+        Assert.Equal("backprop: --lr cannot be given with --resume: the run continues with the options it was started with (only --out, --checkpoint, --checkpoint-every, --json, --quiet, --distributed, --log, --log-every may be given).", message);
     }
 
     [Fact]

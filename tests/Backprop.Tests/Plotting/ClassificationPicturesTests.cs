@@ -34,6 +34,30 @@ public sealed class ClassificationPicturesTests
     }
 
     [Fact]
+    public void A_classifiers_fit_shows_each_rows_probability_of_its_true_class_in_its_class_column()
+    {
+        var record = Record.Value;
+        var (xs, probabilities) = TrainingPictures.TrueClassProbabilities(record, record.Recorder.Snapshots[^1]);
+
+        // Each row sits in its own class's column, within ±0.3 of it, at a probability between 0 and 1.
+        for (var r = 0; r < xs.Length; r++)
+        {
+            Assert.InRange(xs[r] - record.Data.Targets[r], -0.3, 0.3);
+            Assert.InRange(probabilities[r], 0, 1);
+        }
+        // Trained on bars it tells apart: most rows get their class above ½ at the end, far fewer at the start.
+        var start = TrainingPictures.TrueClassProbabilities(record, record.Recorder.Snapshots[0]).Probability;
+        Assert.True(probabilities.Count(p => p > 0.5) > start.Count(p => p > 0.5) + (xs.Length / 4), $"{probabilities.Count(p => p > 0.5)} vs {start.Count(p => p > 0.5)} of {xs.Length}");
+        var svg = XDocument.Parse(TrainingPictures.Fit(record).GetSvgXml(TrainingPictures.Width, TrainingPictures.Height));
+        var texts = svg.Descendants(Svg + "text").Select(t => t.Value.Trim()).ToList();
+        Assert.Contains("probability of the true class", texts);
+        Assert.Contains("shape (observed class)", texts);
+        Assert.Contains($"Probability of the true class after {record.Result.Steps} steps: above ½ for {probabilities.Count(p => p > 0.5)} of {xs.Length} rows", texts);
+        Assert.All(record.Data.ClassNames!, name => Assert.Contains(name, texts));
+        Assert.Contains("chance (1/3)", texts);
+    }
+
+    [Fact]
     public void Without_images_there_is_no_misclassified_picture()
     {
         var c = Record.Value.Classification!;

@@ -81,7 +81,7 @@ public sealed class CheckpointFileTests
         var bytes = CheckpointFile.ToBytes(Captured<double>());
 
         Assert.Equal("BPCHKPT\0"u8.ToArray(), bytes[..8]);
-        Assert.Equal(1, BitConverter.ToInt32(bytes, 8));
+        Assert.Equal(2, BitConverter.ToInt32(bytes, 8));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class CheckpointFileTests
         var flipped = (byte[])good.Clone();
         flipped[good.Length / 2] ^= 0x10;
         var newer = (byte[])good.Clone();
-        newer[8] = 2;
+        newer[8] = 3;
 
         Assert.Equal("not a Backprop checkpoint (it does not start with BPCHKPT).", LoadError(Encoding.UTF8.GetBytes("hello, world")));
         Assert.Equal("not a Backprop checkpoint (it does not start with BPCHKPT).", LoadError([]));
@@ -99,7 +99,79 @@ public sealed class CheckpointFileTests
         Assert.Equal("checksum mismatch: the checkpoint is corrupt or was changed after it was written.", LoadError(flipped));
         Assert.StartsWith("the checkpoint is truncated", LoadError(good[..20]), StringComparison.Ordinal);
         Assert.StartsWith("the header length", LoadError(good[..100]), StringComparison.Ordinal);
-        Assert.StartsWith("checkpoint format version 2 is newer than this Backprop reads", LoadError(newer), StringComparison.Ordinal);
+        Assert.StartsWith("checkpoint format version 3 is newer than this Backprop reads (versions 1 to 2)", LoadError(newer), StringComparison.Ordinal);
+    }
+
+    // A run with early stopping that restores the best weights, stopped after 4 epochs of 2 steps.
+    private static Checkpoint<T> WithEarlyStopping<T>(double[] metric) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var network = Sequential<T>.Mlp([1, 3, 1], Activation.Tanh, Activation.Identity);
+        new XavierInitializer(seed: 4).Initialize(network);
+        var trainer = new Trainer<T>(network, new MeanSquaredError(), new Adam<T>(network.Parameters(), 0.01));
+        var x = new Tensor<T>(new Shape(6, 1));
+        var y = new Tensor<T>(new Shape(6, 1));
+        var epoch = 0;
+        var stopper = new EarlyStopping<T>(_ => metric[epoch++], patience: 10, restoreBestWeights: true);
+        trainer.Fit(x, y, new TrainingOptions { Epochs = metric.Length, BatchSize = 3 }, [stopper]);
+        return new Checkpoint<T>(trainer.CaptureState(), Command, null);
+    }
+
+    [Fact]
+    public void Early_stoppings_state_is_saved_and_loaded_with_its_best_weights()
+    {
+        var saved = WithEarlyStopping<float>([0.5, 0.25, 0.375, double.PositiveInfinity]);
+
+        var loaded = Assert.IsType<Checkpoint<float>>(CheckpointFile.FromBytes(CheckpointFile.ToBytes(saved), "e.ckpt"));
+
+        var (name, state) = Assert.Single(loaded.State.Monitors);
+        Assert.Equal("earlyStopping", name);
+        KeyValuePair<string, double>[] numbers = [new("best", 0.25), new("bestEpoch", 2), new("wait", 2), new("epochs", 4), new("stoppedEpoch", 0)];
+        Assert.Equal(numbers, state.Numbers);
+        Assert.Equal(["bestWeights/layer0.weight", "bestWeights/layer0.bias", "bestWeights/layer1.weight", "bestWeights/layer1.bias"], state.Arrays.Select(a => a.Key));
+        Assert.Equal(saved.State.Monitors[0].Value.Arrays.SelectMany(a => a.Value), state.Arrays.SelectMany(a => a.Value));
+        Assert.Equal(CheckpointFile.ToBytes(saved)[..16], CheckpointFile.ToBytes(loaded)[..16]);
+    }
+
+    [Fact]
+    public void A_best_value_that_is_not_finite_round_trips_as_text()
+    {
+        var saved = WithEarlyStopping<double>([double.NaN]);
+
+        var loaded = Assert.IsType<Checkpoint<double>>(CheckpointFile.FromBytes(CheckpointFile.ToBytes(saved), "e.ckpt"));
+
+        var state = Assert.Single(loaded.State.Monitors).Value;
+        Assert.True(double.IsNaN(state.Number("best")));
+        Assert.Equal(0, state.Count("bestEpoch"));
+        Assert.Empty(state.Arrays);
+    }
+
+    [Fact]
+    public void A_version_1_checkpoint_without_monitors_is_still_read()
+    {
+        var bytes = CheckpointFile.ToBytes(Captured<double>());
+        var (header, payload) = FileFrame.Open(bytes, "v2", 2, new FrameWords("checkpoint", "checkpoint", "an empty one", "the checkpoint"));
+        var old = FileFrame.Assemble(CheckpointFile.Magic, 1, header.ToArray(), payload.ToArray());
+
+        var loaded = Assert.IsType<Checkpoint<double>>(CheckpointFile.FromBytes(old, "old.ckpt"));
+
+        Assert.Equal(5, loaded.Steps);
+        Assert.Empty(loaded.State.Monitors);
+    }
+
+    [Fact]
+    public void Broken_monitor_states_give_one_line_each()
+    {
+        static string Header(string monitors, string arrays = "") => $$"""
+            { "format": "backprop-checkpoint", "formatVersion": 2, "elementType": "float64", "command": [], "steps": 0, "epoch": 1,
+              "initialLoss": 1, "batchPosition": 0, "shuffleRng": { "state": ["1", "2", "3", "4"] }, "optimizer": { "name": "gd", "stepCount": 0, "lastMaxStepSize": 0 },
+              {{monitors}}
+              "arrays": [ {{arrays}} { "name": "lossHistory", "type": "float64", "shape": [0] }, { "name": "shuffleOrder", "type": "int32", "shape": [0] } ] }
+            """;
+
+        Assert.Equal("invalid checkpoint: \"monitors\" is not an object of named monitor states.", LoadError(CheckpointAssemble(Header("\"monitors\": 3,"))));
+        Assert.Equal("invalid checkpoint: monitors.earlyStopping.best is not a number (or \"NaN\", \"Infinity\", \"-Infinity\").", LoadError(CheckpointAssemble(Header("\"monitors\": { \"earlyStopping\": { \"best\": \"low\" } },"))));
+        Assert.Equal("invalid checkpoint: array 'monitor/earlyStopping/x' belongs to no monitor in \"monitors\".", LoadError(CheckpointAssemble(Header("", "{ \"name\": \"monitor/earlyStopping/x\", \"type\": \"float64\", \"shape\": [0] },"))));
+        Assert.Equal("invalid checkpoint: array 'monitor/x' is not named monitor/NAME/KEY.", LoadError(CheckpointAssemble(Header("", "{ \"name\": \"monitor/x\", \"type\": \"float64\", \"shape\": [0] },"))));
     }
 
     [Fact]
