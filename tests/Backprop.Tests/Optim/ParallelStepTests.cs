@@ -27,7 +27,8 @@ public sealed class ParallelStepTests
         return parameters;
     }
 
-    private static TResult WithThreads<TResult>(int threads, Func<TResult> run)
+    /// <summary>Runs <paramref name="run"/> at <paramref name="threads"/> threads, then restores the count (tests in <see cref="ThreadCountTests"/> only).</summary>
+    internal static TResult WithThreads<TResult>(int threads, Func<TResult> run)
     {
         var saved = Parallelism.MaxDegreeOfParallelism;
         try

@@ -24,7 +24,7 @@ public sealed class ConvPoolThreadTests
         var b = Convert<float>(Uniform(rng, -1, 1, [5]), requiresGrad: true);
         var weights = Convert<float>(Uniform(rng, -1, 1, [37, 5, 9, 8]));
 
-        (float[] Y, float[] Dx, float[] Dw, float[] Db) Run(int threads) => WithThreads(threads, () =>
+        (float[] Y, float[] Dx, float[] Dw, float[] Db) Run(int threads) => ParallelStepTests.WithThreads(threads, () =>
         {
             x.ZeroGrad();
             w.ZeroGrad();
@@ -56,7 +56,7 @@ public sealed class ConvPoolThreadTests
         var w = Uniform(rng, -1, 1, [3, 2, 3, 3]);
         var b = Uniform(rng, -0.5, 0.5, [3]);
         var weights = Uniform(rng, -1.5, 1.5, [2, 3, 5, 4]);
-        double[] InputGradient(int threads) => WithThreads(threads, () =>
+        double[] InputGradient(int threads) => ParallelStepTests.WithThreads(threads, () =>
         {
             var x = new Tensor<double>(source.ToDoubleArray(), source.Shape, requiresGrad: true);
             (TensorOps.Conv2d<double, Backprop.Nn.ReluLinearRule<double>>(x, w, b, 1, 1) * weights).Sum().Backward();
@@ -79,7 +79,7 @@ public sealed class ConvPoolThreadTests
         var x = Convert<float>(PoolOpTests.Distinct([9, 4, 48, 48], 5), requiresGrad: true);
         var w = Convert<float>(Uniform(new Rng(6), -1, 1, [9, 4, 24, 24]));
 
-        float[] Run(int threads) => WithThreads(threads, () =>
+        float[] Run(int threads) => ParallelStepTests.WithThreads(threads, () =>
         {
             x.ZeroGrad();
             ((x.MaxPool2d(2) * w).Sum() + (x.AvgPool2d(2) * w).Sum()).Backward();
@@ -89,19 +89,5 @@ public sealed class ConvPoolThreadTests
         var one = Run(1);
         Assert.Equal(one, Run(2));
         Assert.Equal(one, Run(5));
-    }
-
-    internal static TResult WithThreads<TResult>(int threads, Func<TResult> run)
-    {
-        var saved = Parallelism.MaxDegreeOfParallelism;
-        try
-        {
-            Parallelism.MaxDegreeOfParallelism = threads;
-            return run();
-        }
-        finally
-        {
-            Parallelism.MaxDegreeOfParallelism = saved;
-        }
     }
 }
