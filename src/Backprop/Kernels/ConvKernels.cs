@@ -1,5 +1,7 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Backprop.Kernels;
 
@@ -26,7 +28,7 @@ internal readonly record struct ConvGeometry(int C, int H, int W, int KH, int KW
 }
 
 /// <summary>
-/// Convolution as a matrix product: <see cref="Im2Col{T}"/> lays out every receptive field of an
+/// Convolution as a matrix product: <see cref="Im2Col{T}(in ConvGeometry, ReadOnlySpan{T}, Span{T})"/> lays out every receptive field of an
 /// image as a column, so that the convolution of all output channels is one GEMM,
 /// W[O, C·KH·KW] · col[C·KH·KW, OH·OW]; <see cref="Col2Im{T}"/> sends gradients of the columns back
 /// to the image.
@@ -43,9 +45,24 @@ internal static class ConvKernels
 {
     /// <summary>col[r, q] = x[c, oy·s − p + i, ox·s − p + j] (0 in the padding), for one image.</summary>
     public static void Im2Col<T>(in ConvGeometry g, ReadOnlySpan<T> image, Span<T> col) where T : unmanaged, IFloatingPointIeee754<T>
+        => Im2Col(g, image, col, g.Positions);
+
+    /// <summary>
+    /// The same column matrix written with rows <paramref name="rowStride"/> elements apart
+    /// (≥ OH·OW), so that the columns of several images can sit side by side in one matrix.
+    /// </summary>
+    public static void Im2Col<T>(in ConvGeometry g, ReadOnlySpan<T> image, Span<T> col, int rowStride) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Check(g, image.Length, col.Length);
         int oh = g.OH, ow = g.OW, positions = oh * ow;
+        if (rowStride < positions || image.Length < g.ImageLength || col.Length < ((long)(g.PatchLength - 1) * rowStride) + positions)
+        {
+            throw new ArgumentException($"Spans too short for a {g.C}×{g.H}×{g.W} image and a {g.PatchLength}×{g.Positions} column matrix with rows {rowStride} apart.");
+        }
+        if (g.Stride == 1 && ow == g.W)
+        {
+            Im2ColSameWidth(g, image, col, rowStride);
+            return;
+        }
         for (var c = 0; c < g.C; c++)
         {
             var plane = image.Slice(c * g.H * g.W, g.H * g.W);
@@ -53,25 +70,30 @@ internal static class ConvKernels
             {
                 for (var j = 0; j < g.KW; j++)
                 {
-                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * positions, positions);
-                    // Output columns whose input column ox·s − p + j lies inside the image: [x0, x1).
+                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * rowStride, positions);
+                    // Output columns whose input column ox·s − p + j lies inside the image: [x0, x1);
+                    // output rows whose input row oy·s − p + i does: [y0, y1). The rest is padding.
                     var (x0, x1) = Inside(j - g.Pad, g.Stride, g.W, ow);
-                    for (var oy = 0; oy < oh; oy++)
+                    var (y0, y1) = x0 < x1 ? Inside(i - g.Pad, g.Stride, g.H, oh) : (0, 0);
+                    row[..(y0 * ow)].Clear();
+                    row[(y1 * ow)..].Clear();
+                    for (var oy = y0; oy < y1; oy++)
                     {
                         var dst = row.Slice(oy * ow, ow);
-                        var y = (oy * g.Stride) - g.Pad + i;
-                        if ((uint)y >= (uint)g.H || x0 >= x1)
+                        var src = plane.Slice(((oy * g.Stride) - g.Pad + i) * g.W, g.W);
+                        // The padding columns: a few elements at each edge.
+                        for (var k = 0; k < x0; k++)
                         {
-                            dst.Clear();
-                            continue;
+                            dst[k] = T.Zero;
                         }
-                        dst[..x0].Clear();
-                        dst[x1..].Clear();
-                        var src = plane.Slice(y * g.W, g.W);
+                        for (var k = x1; k < ow; k++)
+                        {
+                            dst[k] = T.Zero;
+                        }
                         var x = (x0 * g.Stride) - g.Pad + j;
                         if (g.Stride == 1)
                         {
-                            src.Slice(x, x1 - x0).CopyTo(dst[x0..x1]);
+                            CopyShort(src.Slice(x, x1 - x0), dst[x0..x1]);
                         }
                         else
                         {
@@ -86,14 +108,67 @@ internal static class ConvKernels
         }
     }
 
+    // Stride 1 with output rows as wide as the image's ("same" padding across, as in a 3×3 kernel
+    // with padding 1): each row of the column matrix is the image plane shifted by (i − p)·W + (j − p)
+    // elements, so it is one long copy, then zeros where the shift crossed the left or right edge and
+    // in the padding rows above and below.
+    private static void Im2ColSameWidth<T>(in ConvGeometry g, ReadOnlySpan<T> image, Span<T> col, int rowStride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w;
+        for (var c = 0; c < g.C; c++)
+        {
+            var plane = image.Slice(c * planeLength, planeLength);
+            for (var i = 0; i < g.KH; i++)
+            {
+                for (var j = 0; j < g.KW; j++)
+                {
+                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * rowStride, positions);
+                    int dy = i - g.Pad, dx = j - g.Pad;
+                    var (y0, y1) = Math.Abs(dx) < w ? Inside(dy, 1, g.H, oh) : (0, 0);
+                    row[..(y0 * w)].Clear();
+                    row[(y1 * w)..].Clear();
+                    if (y0 >= y1)
+                    {
+                        continue;
+                    }
+                    // row[q] = plane[q + shift] for q in [y0·W, y1·W) where that lies in the plane.
+                    int shift = (dy * w) + dx, start = y0 * w, end = y1 * w;
+                    int lo = Math.Max(start, -shift), hi = Math.Min(end, planeLength - shift);
+                    row[start..lo].Clear();
+                    row[hi..end].Clear();
+                    plane.Slice(lo + shift, hi - lo).CopyTo(row[lo..hi]);
+                    // Columns that the shift carried across an edge: ox < −dx or ox ≥ W − dx.
+                    int edge0 = Math.Max(0, -dx), edge1 = Math.Min(w, w - dx);
+                    for (var oy = y0; oy < y1; oy++)
+                    {
+                        var line = row.Slice(oy * w, w);
+                        for (var k = 0; k < edge0; k++)
+                        {
+                            line[k] = T.Zero;
+                        }
+                        for (var k = edge1; k < w; k++)
+                        {
+                            line[k] = T.Zero;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>
-    /// The adjoint of <see cref="Im2Col{T}"/>: x[c, oy·s − p + i, ox·s − p + j] += col[r, q] for every
+    /// The adjoint of <see cref="Im2Col{T}(in ConvGeometry, ReadOnlySpan{T}, Span{T})"/>: x[c, oy·s − p + i, ox·s − p + j] += col[r, q] for every
     /// element of the column matrix that came from the image (padding elements are dropped).
     /// </summary>
     public static void Col2Im<T>(in ConvGeometry g, ReadOnlySpan<T> col, Span<T> image) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check(g, image.Length, col.Length);
         int oh = g.OH, ow = g.OW, positions = oh * ow;
+        if (g.Stride == 1 && ow == g.W && g.Pad * oh <= MaxSaved)
+        {
+            Col2ImSameWidth(g, col, image);
+            return;
+        }
         for (var c = 0; c < g.C; c++)
         {
             var plane = image.Slice(c * g.H * g.W, g.H * g.W);
@@ -120,8 +195,7 @@ internal static class ConvKernels
                         if (g.Stride == 1)
                         {
                             // One addition per element either way: the vector form gives the scalar bits.
-                            var target = dst.Slice(x, x1 - x0);
-                            TensorPrimitives.Add(target, src[x0..x1], target);
+                            AddShort(src[x0..x1], dst.Slice(x, x1 - x0));
                             continue;
                         }
                         for (var ox = x0; ox < x1; ox++, x += g.Stride)
@@ -131,6 +205,125 @@ internal static class ConvKernels
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Most pixels <see cref="Col2ImSameWidth{T}"/> sets aside per row of the column matrix.</summary>
+    private const int MaxSaved = 256;
+
+    // The adjoint of Im2ColSameWidth: each row of the column matrix is added to the plane shifted by
+    // (i − p)·W + (j − p) in one long vector addition. The elements the shift carried across the left
+    // or right edge belong to no pixel, yet the long addition adds each to a pixel of the next or
+    // previous image row; those pixels (at most p per output row) are set aside before and put back
+    // after, so every pixel ends with exactly the additions of the general loop, rows in order.
+    [SkipLocalsInit]
+    private static void Col2ImSameWidth<T>(in ConvGeometry g, ReadOnlySpan<T> col, Span<T> image) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w;
+        Span<T> saved = stackalloc T[MaxSaved];
+        Span<int> at = stackalloc int[MaxSaved];
+        for (var c = 0; c < g.C; c++)
+        {
+            var plane = image.Slice(c * planeLength, planeLength);
+            for (var i = 0; i < g.KH; i++)
+            {
+                for (var j = 0; j < g.KW; j++)
+                {
+                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * positions, positions);
+                    int dy = i - g.Pad, dx = j - g.Pad;
+                    var (y0, y1) = Math.Abs(dx) < w ? Inside(dy, 1, g.H, oh) : (0, 0);
+                    if (y0 >= y1)
+                    {
+                        continue;
+                    }
+                    int shift = (dy * w) + dx, start = y0 * w, end = y1 * w;
+                    int lo = Math.Max(start, -shift), hi = Math.Min(end, planeLength - shift);
+                    // Elements [lo, hi) land inside the plane; of them, those in columns ox < −dx or
+                    // ox ≥ W − dx crossed an edge: set their landing pixels aside.
+                    int edge0 = Math.Max(0, -dx), edge1 = Math.Min(w, w - dx), count = 0;
+                    for (var oy = y0; oy < y1; oy++)
+                    {
+                        // The crossing columns of this output row: [0, edge0) and [edge1, W).
+                        for (var ox = edge0 > 0 ? 0 : edge1; ox < w; ox = ox + 1 == edge0 ? edge1 : ox + 1)
+                        {
+                            var q = (oy * w) + ox;
+                            if (q >= lo && q < hi)
+                            {
+                                at[count] = q + shift;
+                                saved[count++] = plane[q + shift];
+                            }
+                        }
+                    }
+                    var target = plane.Slice(lo + shift, hi - lo);
+                    System.Numerics.Tensors.TensorPrimitives.Add(target, row[lo..hi], target);
+                    for (var k = 0; k < count; k++)
+                    {
+                        plane[at[k]] = saved[k];
+                    }
+                }
+            }
+        }
+    }
+
+    // dst = src for the short runs of one image row (a few to a few hundred elements): inline vector
+    // moves, the last one overlapping the one before (src and dst never overlap), instead of a call to
+    // a general copy per run.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyShort<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = src.Length, i = 0;
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var d = ref MemoryMarshal.GetReference(dst);
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
+        {
+            for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                Vector256.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            }
+            i = n - Vector256<T>.Count;
+            Vector256.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            return;
+        }
+        if (Vector128.IsHardwareAccelerated && n >= Vector128<T>.Count)
+        {
+            for (; i < n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                Vector128.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            }
+            i = n - Vector128<T>.Count;
+            Vector128.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            return;
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref d, i) = Unsafe.Add(ref s, i);
+        }
+    }
+
+    // dst += src, element by element, for the short runs of one image row (inline vectors, then the rest).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddShort<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = src.Length, i = 0;
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var d = ref MemoryMarshal.GetReference(dst);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                (Vector256.LoadUnsafe(ref d, (nuint)i) + Vector256.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                (Vector128.LoadUnsafe(ref d, (nuint)i) + Vector128.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref d, i) += Unsafe.Add(ref s, i);
         }
     }
 

@@ -87,22 +87,52 @@ public sealed class ConvKernelsTests
     }
 
     [Theory]
-    [InlineData(10)]
-    [InlineData(33)]
-    public void Im2col_works_on_float(int width)
+    [MemberData(nameof(Widths))]
+    public void Im2col_works_on_float_at_every_width(int width)
     {
-        var g = new ConvGeometry(2, 4, width, 3, 3, 1, 1);
-        var x = Draw(g.ImageLength, 5);
-        var col = new float[g.PatchLength * g.Positions];
-
-        ConvKernels.Im2Col<float>(g, [.. x.Select(v => (float)v)], col);
-
-        for (var r = 0; r < g.PatchLength; r++)
+        foreach (var g in GeometriesOfWidth(width))
         {
-            for (var q = 0; q < g.Positions; q++)
+            var x = Draw(g.ImageLength, 5);
+            var col = new float[g.PatchLength * g.Positions];
+            Array.Fill(col, float.NaN);
+
+            ConvKernels.Im2Col<float>(g, [.. x.Select(v => (float)v)], col);
+
+            for (var r = 0; r < g.PatchLength; r++)
             {
-                Assert.Equal((float)Expected(g, x, r, q), col[(r * g.Positions) + q]);
+                for (var q = 0; q < g.Positions; q++)
+                {
+                    Assert.Equal((float)Expected(g, x, r, q), col[(r * g.Positions) + q]);
+                }
             }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Col2im_works_on_float_at_every_width(int width)
+    {
+        foreach (var g in GeometriesOfWidth(width))
+        {
+            var col = Draw(g.PatchLength * g.Positions, width + 1000).Select(v => (float)v).ToArray();
+            var expected = Draw(g.ImageLength, width + 2000).Select(v => (float)v).ToArray();
+            var image = (float[])expected.Clone();
+            for (var r = 0; r < g.PatchLength; r++)
+            {
+                for (var q = 0; q < g.Positions; q++)
+                {
+                    int c = r / (g.KH * g.KW), i = r / g.KW % g.KH, j = r % g.KW, oy = q / g.OW, ox = q % g.OW;
+                    int y = (oy * g.Stride) - g.Pad + i, xx = (ox * g.Stride) - g.Pad + j;
+                    if (y >= 0 && y < g.H && xx >= 0 && xx < g.W)
+                    {
+                        expected[(((c * g.H) + y) * g.W) + xx] += col[(r * g.Positions) + q];
+                    }
+                }
+            }
+
+            ConvKernels.Col2Im<float>(g, col, image);
+
+            Assert.Equal(expected, image);
         }
     }
 

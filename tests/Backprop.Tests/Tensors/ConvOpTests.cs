@@ -59,6 +59,10 @@ public sealed class ConvOpTests
         new[] { 2, 2, 5, 5, 2, 1, 1, 1, 0 },
         new[] { 2, 1, 4, 4, 2, 3, 3, 3, 2 },
         new[] { 17, 1, 4, 3, 2, 3, 3, 1, 1 },
+        // Batches above 16 images: several images per group go through one product; with fewer
+        // patch rows (1·2·2) than output channels (12) the weight gradient is formed transposed.
+        new[] { 20, 1, 5, 6, 12, 2, 2, 1, 1 },
+        new[] { 40, 2, 6, 5, 3, 3, 3, 2, 1 },
     };
 
     private static (Tensor<double> X, Tensor<double> W, Tensor<double> B) Operands(int[] g, int seed)
@@ -142,6 +146,46 @@ public sealed class ConvOpTests
         }
 
         AssertGradientsMatch(WeightedSum(rng, () => layer.Forward(x)), x, layer.Weight, layer.Bias);
+    }
+
+    [Theory]
+    [InlineData(20, 1, 12, 2)]
+    [InlineData(48, 3, 4, 3)]
+    [InlineData(130, 1, 32, 3)]
+    public void A_batch_gives_each_image_the_bits_it_gets_alone_and_the_summed_weight_gradient(int batch, int channels, int outChannels, int kernel)
+    {
+        // Whether an image's columns share a product with other images' (and whether the weight
+        // gradient is formed transposed) must not change a bit of its output or its input gradient.
+        var rng = new Rng(11);
+        var x = Convert<float>(Uniform(rng, -1, 1, [batch, channels, 7, 6]), requiresGrad: true);
+        var w = Convert<float>(Uniform(rng, -1, 1, [outChannels, channels, kernel, kernel]), requiresGrad: true);
+        var b = Convert<float>(Uniform(rng, -1, 1, [outChannels]));
+        var y = x.Conv2d(w, b, 1, 1);
+        var dy = Convert<float>(Uniform(rng, -1, 1, y.Shape.ToArray()));
+        int imageLength = channels * 7 * 6, outLength = y.Length / batch;
+
+        // The loss Σ y·dy sends dy back to y exactly.
+        (y * dy).Sum().Backward();
+
+        var sumDw = new double[w.Length];
+        for (var i = 0; i < batch; i++)
+        {
+            var xi = new Tensor<float>(x.Data.Slice(i * imageLength, imageLength), new Shape(1, channels, 7, 6), requiresGrad: true);
+            var wi = new Tensor<float>(w.Data, w.Shape, requiresGrad: true);
+            var yi = xi.Conv2d(wi, b, 1, 1);
+            (yi * new Tensor<float>(dy.Data.Slice(i * outLength, outLength), yi.Shape)).Sum().Backward();
+
+            Assert.Equal(y.Data.Slice(i * outLength, outLength).ToArray(), yi.Data.ToArray());
+            Assert.Equal(x.GradData.AsSpan(i * imageLength, imageLength).ToArray(), xi.GradData.ToArray());
+            for (var j = 0; j < sumDw.Length; j++)
+            {
+                sumDw[j] += wi.GradData[j];
+            }
+        }
+        for (var j = 0; j < sumDw.Length; j++)
+        {
+            AssertClose(sumDw[j], w.GradData[j], 1e-4, $"dW[{j}]");
+        }
     }
 
     [Fact]

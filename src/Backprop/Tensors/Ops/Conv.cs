@@ -14,9 +14,13 @@ namespace Backprop.Tensors.Ops;
 /// <para>
 /// Forward, per image n: col = im2col(Xₙ) [C·KH·KW, OH·OW]; Yₙ = W·col (GEMM, W seen as a matrix
 /// [O, C·KH·KW]); each output channel's row plus bₒ; then f in place — while Yₙ is still in cache.
-/// Backward, from dY: dZ = dY ⊙ f′ in place; db += Σₙ,ₚ dZ[n, o, p]; dW += Σₙ dZₙ·colₙᵀ;
-/// dXₙ += col2im(Wᵀ·dZₙ). The column matrix is made again in the backward pass rather than kept for
-/// the whole batch (a few hundred KB per image, rebuilt while the image's gradient is in cache).
+/// The columns of a few images (up to 512 KB) sit side by side and go through one product, which runs
+/// nearer the kernel's peak than one product per image; every element is the same sum either way.
+/// Backward, from dY: dZ = dY ⊙ f′ in place; db += Σₙ,ₚ dZ[n, o, p]; dW += Σₙ dZₙ·colₙᵀ (formed
+/// as col·dZᵀ when there are fewer patch rows than output channels, so the product is not a few
+/// columns wide; again the same sums); dXₙ += col2im(Wᵀ·dZₙ). The column matrix is made again in the
+/// backward pass rather than kept for the whole batch (a few hundred KB per image, rebuilt while the
+/// image's gradient is in cache).
 /// </para>
 /// <para>
 /// Threads and bits. The images are cut into a fixed number of groups (<see cref="Groups"/>: it
@@ -36,6 +40,9 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     /// <summary>Most groups the images are cut into (the unit of work per thread and of the weight-gradient partial sums).</summary>
     private const int MaxGroups = 16;
 
+    /// <summary>Most elements of a forward product's column matrix (several images side by side): 512 KB of float, so that it and its packed copy stay in a 1 MB L2.</summary>
+    private const int MaxColumnElements = 1 << 17;
+
     private readonly Tensor<T> x;
     private readonly Tensor<T> weight;
     private readonly Tensor<T>? bias;
@@ -44,6 +51,9 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private readonly int outChannels;
     private readonly T[] derivative;
     private readonly T[][] columns;
+    private readonly T[][] products;
+    private readonly int imagesPerProduct;
+    private readonly bool transposedWeightGrad;
     private T[][] columnGrads = [];
     private T[][] weightGrads = [];
     private T[][] biasGrads = [];
@@ -64,8 +74,16 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         g = new ConvGeometry(x.Shape[1], x.Shape[2], x.Shape[3], weight.Shape[2], weight.Shape[3], stride, padding);
         Groups = Math.Min(n, MaxGroups);
         derivative = TActivation.KeepsDerivative ? new T[Output.Length] : [];
-        var colLength = g.PatchLength * g.Positions;
-        columns = [.. Enumerable.Range(0, Groups).Select(_ => new T[colLength])];
+        // The forward pass multiplies the columns of several images of a group at once (a wider
+        // product runs closer to the kernel's peak); each element is the same sum either way.
+        var groupImages = (n + Groups - 1) / Groups;
+        imagesPerProduct = Math.Clamp(MaxColumnElements / Math.Max(1, g.PatchLength * g.Positions), 1, groupImages);
+        columns = Buffers(g.PatchLength * g.Positions * imagesPerProduct);
+        products = imagesPerProduct > 1 ? Buffers(outChannels * g.Positions * imagesPerProduct) : [];
+        // With fewer patch rows than output channels (a first layer: 1 channel, 3×3 kernel) the weight
+        // gradient is formed transposed, [C·KH·KW, O] = col · dZᵀ, a wide product instead of one a few
+        // columns wide; each element is the same sum either way.
+        transposedWeightGrad = g.PatchLength < outChannels;
     }
 
     /// <summary>How many groups the batch's images are cut into.</summary>
@@ -122,7 +140,23 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
             var dw = weight.GradData.AsSpan();
             foreach (var partial in weightGrads)
             {
-                TensorPrimitives.Add(dw, partial, dw);
+                if (transposedWeightGrad)
+                {
+                    // dW[o, r] += partial[r, o]
+                    int patch = g.PatchLength;
+                    for (var o = 0; o < outChannels; o++)
+                    {
+                        var row = dw.Slice(o * patch, patch);
+                        for (var r = 0; r < patch; r++)
+                        {
+                            row[r] += partial[(r * outChannels) + o];
+                        }
+                    }
+                }
+                else
+                {
+                    TensorPrimitives.Add(dw, partial, dw);
+                }
             }
         }
         if (needB)
@@ -139,16 +173,17 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     public void Execute(int task)
     {
         int first = (int)((long)task * n / Groups), last = (int)((long)(task + 1) * n / Groups);
+        if (!backward)
+        {
+            for (var image = first; image < last; image += imagesPerProduct)
+            {
+                ForwardImages(task, image, Math.Min(imagesPerProduct, last - image));
+            }
+            return;
+        }
         for (var image = first; image < last; image++)
         {
-            if (backward)
-            {
-                BackwardImage(task, image, image == first);
-            }
-            else
-            {
-                ForwardImage(task, image);
-            }
+            BackwardImage(task, image, image == first);
         }
     }
 
@@ -156,23 +191,36 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
 
     private static GemmOptions OneThread => new(1);
 
-    private void ForwardImage(int group, int image)
+    // Images [first, first + count) of a group: their columns side by side, one product, then each
+    // image's block of the product to its place in the output, plus bias, then f.
+    private void ForwardImages(int group, int first, int count)
     {
-        int outLength = outChannels * g.Positions, patch = g.PatchLength, positions = g.Positions;
+        int outLength = outChannels * g.Positions, patch = g.PatchLength, positions = g.Positions, width = count * positions;
         var col = columns[group];
-        ConvKernels.Im2Col<T>(g, x.Data.Slice(image * g.ImageLength, g.ImageLength), col);
-        var y = Output.Data.Slice(image * outLength, outLength);
-        // Yₙ[O, P] = W[O, C·KH·KW] · col[C·KH·KW, P]
-        Gemm.Multiply<T>(false, false, outChannels, positions, patch, weight.Data, col, y, accumulate: false, OneThread);
-        if (bias is not null)
+        for (var i = 0; i < count; i++)
         {
+            ConvKernels.Im2Col<T>(g, x.Data.Slice((first + i) * g.ImageLength, g.ImageLength), col.AsSpan(i * positions), width);
+        }
+        // [O, count·P] = W[O, C·KH·KW] · col[C·KH·KW, count·P]; with one image, straight into the output.
+        Span<T> product = count == 1 ? Output.Data.Slice(first * outLength, outLength) : products[group];
+        Gemm.Multiply<T>(false, false, outChannels, width, patch, weight.Data, col, product, accumulate: false, OneThread);
+        for (var i = 0; i < count; i++)
+        {
+            var y = Output.Data.Slice((first + i) * outLength, outLength);
             for (var o = 0; o < outChannels; o++)
             {
                 var row = y.Slice(o * positions, positions);
-                TensorPrimitives.Add(row, bias.Data[o], row);
+                if (count > 1)
+                {
+                    product.Slice((o * width) + (i * positions), positions).CopyTo(row);
+                }
+                if (bias is not null)
+                {
+                    TensorPrimitives.Add(row, bias.Data[o], row);
+                }
             }
+            TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan((first + i) * outLength, outLength));
         }
-        TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan(image * outLength, outLength));
     }
 
     private void BackwardImage(int group, int image, bool firstOfGroup)
@@ -196,7 +244,15 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
             // dW partial (+)= dZₙ[O, P] · colₙᵀ[P, C·KH·KW]
             var col = columns[group];
             ConvKernels.Im2Col<T>(g, x.Data.Slice(image * g.ImageLength, g.ImageLength), col);
-            Gemm.Multiply<T>(false, true, outChannels, patch, positions, dz, col, weightGrads[group], accumulate: !firstOfGroup, OneThread);
+            if (transposedWeightGrad)
+            {
+                // dWᵀ partial (+)= colₙ[C·KH·KW, P] · dZₙᵀ[P, O]
+                Gemm.Multiply<T>(false, true, patch, outChannels, positions, col, dz, weightGrads[group], accumulate: !firstOfGroup, OneThread);
+            }
+            else
+            {
+                Gemm.Multiply<T>(false, true, outChannels, patch, positions, dz, col, weightGrads[group], accumulate: !firstOfGroup, OneThread);
+            }
         }
         if (needX)
         {
