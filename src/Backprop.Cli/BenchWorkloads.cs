@@ -84,25 +84,7 @@ internal static class BenchWorkloads
     }
 
     /// <summary>
-    /// The reference CNN (the and TorchSharp's <c>cnn</c>): conv 1→32 3×3 padding 1, ReLU, max-pool 2,
-    /// conv 32→64 3×3 padding 1, ReLU, max-pool 2, flatten, dense 3136→128 ReLU, dense 128→10.
-    /// </summary>
-    public static Sequential<T> ReferenceCnn<T>(ulong seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        var network = new Sequential<T>(
-            new Conv2d<T>(1, 32, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<T>(2),
-            new Conv2d<T>(32, 64, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<T>(2),
-            new Flatten<T>(),
-            new Dense<T>(64 * 7 * 7, 128, Activation.Relu),
-            new Dense<T>(128, 10));
-        new HeInitializer(seed).Initialize(network);
-        return network;
-    }
-
-    /// <summary>
-    /// Floating-point operations of one training step of <see cref="ReferenceCnn{T}"/> on 128 images:
+    /// Floating-point operations of one training step of <see cref="ReferenceCnn"/> on 128 images:
     /// 2 per multiply-add, for the forward product and the two gradient products of each layer (the
     /// first convolution needs no input gradient).
     /// </summary>
@@ -131,7 +113,7 @@ internal static class BenchWorkloads
         {
             labels.Data[i] = rng.NextInt(10);
         }
-        var network = ReferenceCnn<float>(42);
+        var network = ReferenceCnn.Create<float>(42);
         var trainer = new Trainer<float>(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001));
         var clock = new StepClock<float>(plan.CnnWarmup + plan.CnnSteps);
         trainer.Fit(x, labels, new TrainingOptions { MaxSteps = plan.CnnWarmup + plan.CnnSteps, MinStepSize = null }, [clock]);
