@@ -251,6 +251,7 @@ internal static class TrainReport
                 }
                 json.WriteEndObject();
                 Numbers(json, "predictions", run.Predict(run.Spec.Data.Train));
+                WriteRegressionEpochs(json, run);
                 json.WriteStartObject("metrics");
                 foreach (var (name, score) in Scores(run))
                 {
@@ -281,6 +282,30 @@ internal static class TrainReport
                     break;
             }
         });
+
+    /// <summary>
+    /// A regression run's epochs, as its epoch lines show them: training loss, validation loss with MSE,
+    /// RMSE, MAE and R² (null without validation rows), and the epoch's time. Empty for a full-batch
+    /// run counted in steps (the lesson's), whose every step is an epoch and which prints no epoch lines.
+    /// </summary>
+    private static void WriteRegressionEpochs(Utf8JsonWriter json, RunResult run)
+    {
+        json.WriteStartArray("epochs");
+        foreach (var e in EpochLines(run.Spec) ? run.Epochs : [])
+        {
+            json.WriteStartObject();
+            json.WriteNumber("epoch", e.Epoch);
+            Number(json, "trainLoss", e.TrainLoss);
+            Number(json, "validationLoss", e.ValidationLoss);
+            Number(json, "validationMse", e.ValidationMetrics?.Mse);
+            Number(json, "validationRmse", e.ValidationMetrics?.Rmse);
+            Number(json, "validationMae", e.ValidationMetrics?.Mae);
+            Number(json, "validationR2", e.ValidationMetrics?.RSquared);
+            Number(json, "seconds", e.Seconds);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
 
     private static void WriteClassificationFields(Utf8JsonWriter json, RunResult o, long peakMemoryBytes)
     {

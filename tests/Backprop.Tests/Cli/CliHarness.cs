@@ -39,6 +39,9 @@ internal sealed record JsonReport(
 {
     public IReadOnlyList<string> Names => [.. Parameters.Select(p => p.Key)];
 
+    /// <summary>The text with each epoch's wall-clock <c>seconds</c> blanked: what two runs of the same numbers share.</summary>
+    public string WithoutTimes => System.Text.RegularExpressions.Regex.Replace(Text, @"""seconds"": [^,\r\n}]+", "\"seconds\": _");
+
     public double this[string name] => Parameters.Single(p => p.Key == name).Value;
 }
 
@@ -47,7 +50,7 @@ internal static class CliHarness
 {
     public static readonly string[] LessonNames = ["w1", "b1", "w2", "b2", "w3", "w4", "b3"];
 
-    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "metrics", "summary"];
+    public static readonly string[] ReportKeys = ["steps", "stopReason", "initialLoss", "loss", "parameters", "predictions", "epochs", "metrics", "summary"];
 
     public static CliResult Run(params string[] args)
     {
@@ -79,6 +82,7 @@ internal static class CliHarness
         Assert.Equal(JsonValueKind.Number, root.GetProperty("loss").ValueKind);
         Assert.Equal(JsonValueKind.Object, root.GetProperty("parameters").ValueKind);
         Assert.Equal(JsonValueKind.Array, root.GetProperty("predictions").ValueKind);
+        Assert.Equal(JsonValueKind.Array, root.GetProperty("epochs").ValueKind);
         return new JsonReport(
             stdout,
             root.GetProperty("steps").GetInt32(),

@@ -1,6 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using Backprop.Data;
+using Backprop.Losses;
+using Backprop.Nn;
+using Backprop.Runs;
 using Backprop.Tests.Serialization;
+using Backprop.Training;
 using static Backprop.Tests.Cli.CliHarness;
 
 namespace Backprop.Tests.Cli;
@@ -27,6 +32,61 @@ public sealed class RunTests
         }
         Assert.Contains("Stopped after 9 steps: finished 3 epochs", run.Stdout, StringComparison.Ordinal);
         Assert.Matches(@"\nOn the validation rows \(10\): MSE [0-9.e-]+, RMSE [0-9.e-]+, MAE [0-9.e-]+, R² -?[0-9.e-]+\r?\n", run.Stdout);
+    }
+
+    [Fact]
+    public void A_regression_json_holds_every_epoch_with_its_validation_metrics_as_the_library_run_measured_them()
+    {
+        using var csv = new TempCsv(Line());
+
+        var json = RunJson("--data", csv.Path, "--layers", "1,4,1", "--activation", "tanh", "--loss", "mse", "--validation", "0.25", "--epochs", "3", "--batch", "10");
+
+        var spec = new RunSpec
+        {
+            Data = RunData.Prepare(CsvDataset.Load(csv.Path), validationFraction: 0.25, seed: 1),
+            Network = new NetworkRecipe([1, 4, 1], Activation.Tanh),
+            Loss = new MeanSquaredError(),
+            Options = new TrainingOptions { Epochs = 3, BatchSize = 10 },
+        };
+        var expected = new TrainingRun(spec).Run().Epochs;
+        using var document = JsonDocument.Parse(json.Text);
+        var epochs = document.RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        Assert.Equal(3, expected.Count);
+        Assert.Equal(3, epochs.Count);
+        for (var i = 0; i < 3; i++)
+        {
+            var (e, m) = (epochs[i], expected[i].ValidationMetrics!.Value);
+            Assert.Equal(["epoch", "trainLoss", "validationLoss", "validationMse", "validationRmse", "validationMae", "validationR2", "seconds"], e.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(i + 1, e.GetProperty("epoch").GetInt32());
+            AssertBits(expected[i].TrainLoss, e.GetProperty("trainLoss").GetDouble());
+            AssertBits(expected[i].ValidationLoss!.Value, e.GetProperty("validationLoss").GetDouble());
+            AssertBits(m.Mse, e.GetProperty("validationMse").GetDouble());
+            AssertBits(m.Rmse, e.GetProperty("validationRmse").GetDouble());
+            AssertBits(m.Mae, e.GetProperty("validationMae").GetDouble());
+            AssertBits(m.RSquared, e.GetProperty("validationR2").GetDouble());
+            Assert.True(e.GetProperty("seconds").GetDouble() >= 0);
+        }
+    }
+
+    [Fact]
+    public void A_regression_json_without_validation_has_null_validation_metrics_and_the_lessons_run_no_epochs()
+    {
+        using var csv = new TempCsv(Line());
+
+        var json = RunJson("--data", csv.Path, "--layers", "1,4,1", "--loss", "mse", "--epochs", "2");
+        var lesson = RunJson();
+
+        using var document = JsonDocument.Parse(json.Text);
+        var epochs = document.RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        Assert.Equal([1, 2], epochs.Select(e => e.GetProperty("epoch").GetInt32()));
+        foreach (var key in (string[])["validationLoss", "validationMse", "validationRmse", "validationMae", "validationR2"])
+        {
+            Assert.All(epochs, e => Assert.Equal(JsonValueKind.Null, e.GetProperty(key).ValueKind));
+        }
+        Assert.Equal(JsonValueKind.Number, epochs[1].GetProperty("trainLoss").ValueKind);
+        // The lesson's run counts steps, each a full-batch epoch, and prints no epoch lines: none in its JSON either.
+        using var lessonDocument = JsonDocument.Parse(lesson.Text);
+        Assert.Equal(0, lessonDocument.RootElement.GetProperty("epochs").GetArrayLength());
     }
 
     [Fact]
