@@ -160,7 +160,7 @@ public sealed record RunSpec
         {
             if (patience < 0)
             {
-                throw new BackpropException($"--patience must be a whole number ≥ 0 of epochs; got {patience}.");
+                throw new BackpropException($"--patience must be a whole number of epochs ≥ 0; got {patience}.");
             }
             if (EarlyStoppingRows is null)
             {

@@ -84,6 +84,25 @@ public sealed class RunLogTests
     }
 
     [Fact]
+    public void Log_every_thins_a_regressions_epoch_lines_and_always_shows_the_last()
+    {
+        using var csv = new TempCsv(CurveCsv());
+        string[] args = ["train", "--data", csv.Path, "--layers", "1,4,1", "--activation", "tanh", "--loss", "mse", "--epochs", "7", "--batch", "16", "--validation", "0.2", "--log-every", "3"];
+
+        var run = Run(args);
+        using var json = JsonDocument.Parse(Run([.. args, "--json"]).Stdout);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n').Where(l => l.StartsWith("Epoch ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["Epoch 3/7", "Epoch 6/7", "Epoch 7/7"], lines.Select(l => l[..l.IndexOf(':', StringComparison.Ordinal)]));
+        // The JSON keeps every epoch; the lines print the same numbers.
+        var epochs = json.RootElement.GetProperty("epochs").EnumerateArray().ToList();
+        Assert.Equal(7, epochs.Count);
+        var sixth = epochs[5];
+        Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"Epoch 6/7: train loss {sixth.GetProperty("trainLoss").GetDouble():F4} | validation loss {sixth.GetProperty("validationLoss").GetDouble():F4}, RMSE {sixth.GetProperty("validationRmse").GetDouble():F4}"), lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Log_every_prints_the_lessons_loss_every_n_steps_and_its_last_step()
     {
         var run = Run("train", "--log-every", "100");

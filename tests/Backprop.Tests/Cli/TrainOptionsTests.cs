@@ -48,6 +48,20 @@ public sealed class TrainOptionsTests
     }
 
     [Fact]
+    public void Epochs_trains_that_many_epochs_past_the_lessons_step_rules_as_the_library_does()
+    {
+        // The lesson stops on the step-size rule after 472 steps, and at 1000 steps at most; --epochs means epochs.
+        var report = RunJson("--epochs", "1500");
+
+        var network = LessonNetwork();
+        var (result, predictions) = FitLike(network, options: new TrainingOptions { Epochs = 1500 });
+        AssertSameAsLibrary(report, network, result, predictions);
+        Assert.Equal(1500, report.Steps);
+        Assert.Equal("epochs", report.StopReason);
+        Assert.Contains("Stopped after 2 steps: finished 2 epochs", Run("--epochs", "2").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Max_steps_stops_after_that_many_steps()
     {
         var report = RunJson("--max-steps", "5");

@@ -119,7 +119,7 @@ public sealed class RunTuningTests
     [InlineData(double.NaN, null, null, "--weight-decay must be a number ≥ 0; got NaN.")]
     [InlineData(0.0, 0.0, null, "--clip-norm must be a positive number; got 0.")]
     [InlineData(0.0, double.PositiveInfinity, null, "--clip-norm must be a positive number; got Infinity.")]
-    [InlineData(0.0, null, -1, "--patience must be a whole number ≥ 0 of epochs; got -1.")]
+    [InlineData(0.0, null, -1, "--patience must be a whole number of epochs ≥ 0; got -1.")]
     public void Bad_settings_name_the_option(double decay, double? clip, int? patience, string message)
     {
         var spec = Spec(RunData.Prepare(Curve(20, 1), validationFraction: 0.25)) with { WeightDecay = decay, MaxGradientNorm = clip, Patience = patience };

@@ -151,6 +151,50 @@ public sealed class TrainingRunTests
         }
     }
 
+    private sealed class StepCount<T> : TrainingMonitor<T> where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        public int Steps { get; private set; }
+
+        public override void OnStep(Trainer<T> trainer, in StepInfo info) => Steps++;
+    }
+
+    [Fact]
+    public void Watchers_attached_to_a_run_see_it_start_then_each_step_and_each_epoch_in_order()
+    {
+        var spec = new RunSpec
+        {
+            Data = new RunData(Xor(8)),
+            Network = new NetworkRecipe([2, 4, 2], Activation.Tanh),
+            Loss = new CrossEntropy(),
+            Options = new TrainingOptions { Epochs = 3, BatchSize = 8 },
+        };
+        var run = new TrainingRun(spec);
+        var seen = new List<string>();
+        run.Started += s => seen.Add($"start {s.ParameterCount} {s.Precision}");
+        run.StepCompleted += i => seen.Add($"step {i.Step}");
+        run.EpochCompleted += e => seen.Add($"epoch {e.Epoch}");
+        var (doubles, floats) = (new StepCount<double>(), new StepCount<float>());
+        run.Monitors.Add(RunMonitor.Of(doubles));
+        run.Monitors.Add(RunMonitor.Of(floats));
+
+        run.Run();
+
+        // 32 rows in batches of 8: 4 steps an epoch; 2·4 + 4 + 4·2 + 2 = 22 numbers.
+        List<string> expected = ["start 22 Double"];
+        for (var step = 1; step <= 12; step++)
+        {
+            expected.Add($"step {step}");
+            if (step % 4 == 0)
+            {
+                expected.Add($"epoch {step / 4}");
+            }
+        }
+        Assert.Equal(expected, seen);
+        Assert.Equal(12, doubles.Steps);
+        // A monitor of other numbers than the run trains in is not attached.
+        Assert.Equal(0, floats.Steps);
+    }
+
     [Fact]
     public void A_step_after_the_run_stops_is_not_reached()
     {
