@@ -89,7 +89,10 @@ public static class BackpropCli
         }
         catch (TrainingInterruptedException e)
         {
-            stderr.WriteLine($"backprop: {e.Message}");
+            if (!e.Reported)
+            {
+                stderr.WriteLine($"backprop: {e.Message}");
+            }
             return Interrupted;
         }
         catch (BackpropException e)

@@ -98,7 +98,11 @@ internal sealed class Interruption : IDisposable
 }
 
 /// <summary>A training run was interrupted and its checkpoint saved; the message says how to resume.</summary>
-internal sealed class TrainingInterruptedException(string message) : Exception(message);
+internal sealed class TrainingInterruptedException(string message) : Exception(message)
+{
+    /// <summary>The message is on standard error already (rank 0 of a distributed run says it before the processes part).</summary>
+    public bool Reported { get; init; }
+}
 
 /// <summary>
 /// Saves checkpoints of a run: every <see cref="CheckpointPlan.Every"/> steps, and when the run is

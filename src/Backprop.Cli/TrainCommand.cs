@@ -174,7 +174,21 @@ internal sealed class TrainCommand(TextWriter stdout)
             log?.Close();
             if (result.Interrupted)
             {
-                throw new TrainingInterruptedException(plan.InterruptedLine(result.Result.Steps));
+                var line = plan.InterruptedLine(result.Result.Steps);
+                if (group is not null)
+                {
+                    // Under mpirun the first process to exit makes mpirun end the others (after
+                    // odls_base_sigkill_timeout, 1 s by default): rank 0 says its line before any
+                    // process can leave the barrier, so no process exits before the line is out.
+                    if (root)
+                    {
+                        Stderr.WriteLine($"backprop: {line}");
+                        Stderr.Flush();
+                    }
+                    group.Group.Barrier();
+                    throw new TrainingInterruptedException(line) { Reported = true };
+                }
+                throw new TrainingInterruptedException(line);
             }
             // Everything is rendered and staged first, then renamed into place together: a failure
             // half-way leaves none of the outputs and every earlier file as it was.
