@@ -34,9 +34,13 @@ internal sealed class EvaluateCommand(TextWriter stdout)
     private int Invoke(ParseResult parsed)
     {
         var (file, name) = (parsed.GetValue(data), parsed.GetValue(dataset));
-        if ((file is null) == (name is null))
+        if (file is null && name is null)
         {
-            throw new BackpropException("evaluate needs either --data FILE.csv or --dataset NAME, not both.");
+            throw new BackpropException("evaluate needs the rows to score: --data FILE.csv or --dataset NAME.");
+        }
+        if (file is not null && name is not null)
+        {
+            throw new BackpropException("evaluate scores either --data FILE.csv or --dataset NAME, not both.");
         }
         var path = parsed.GetValue(model)!;
         var loaded = Model<double>.Load(path);

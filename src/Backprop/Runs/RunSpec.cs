@@ -109,8 +109,25 @@ public sealed record RunSpec
     /// <summary>The most steps the stopping rules allow: <see cref="TrainingOptions.MaxSteps"/>, or fewer when <see cref="TrainingOptions.Epochs"/> ends the run sooner.</summary>
     public long PlannedSteps => Options.Epochs is { } e ? Math.Min(Options.MaxSteps, (long)e * StepsPerEpoch) : Options.MaxSteps;
 
+    // Binary cross-entropy's targets are classes 0 and 1 or probabilities: any other value gives a loss below 0 that training drives to −∞.
+    private static void CheckProbabilities(Data.Dataset? set)
+    {
+        if (set is null || set.IsClassification)
+        {
+            return;
+        }
+        var targets = set.Targets;
+        for (var i = 0; i < targets.Length; i++)
+        {
+            if (!(targets[i] >= 0 && targets[i] <= 1))
+            {
+                throw new BackpropException($"--loss bce needs targets from 0 to 1 (a class, 0 or 1, or a probability), but the data ({set.Name}) has {NumberText.Short(targets[i])} in row {(i / set.TargetCount) + 1}.");
+            }
+        }
+    }
+
     /// <summary>Checks that the parts fit together, naming the first problem.</summary>
-    /// <exception cref="BackpropException">The loss does not suit the data, the network does not fit it, or a setting is out of range.</exception>
+    /// <exception cref="BackpropException">The loss does not suit the data (binary cross-entropy: a target outside 0…1), the network does not fit it, or a setting is out of range.</exception>
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Data);
@@ -155,6 +172,13 @@ public sealed record RunSpec
             if (held is not null && (held.InputCount != data.InputCount || held.TargetCount != data.TargetCount || held.IsClassification != data.IsClassification))
             {
                 throw new BackpropException($"The {name} data ({held.Name}) has {held.InputCount} inputs and {held.TargetCount} target{(held.TargetCount == 1 ? "" : "s")}{(held.IsClassification ? " (class labels)" : "")}, but the training data ({data.Name}) has {data.InputCount} and {data.TargetCount}{(data.IsClassification ? " (class labels)" : "")}.");
+            }
+        }
+        if (Loss is BinaryCrossEntropy)
+        {
+            foreach (var set in (Data.Dataset?[])[data, Data.Validation, Data.Test])
+            {
+                CheckProbabilities(set);
             }
         }
         if (DivergenceFactor is { } f && !(f > 1 && double.IsFinite(f)))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace Backprop.Tests.Cli;
 
@@ -8,14 +9,45 @@ namespace Backprop.Tests.Cli;
 internal sealed class CliProcess : IDisposable
 {
     private readonly Process process;
+    private readonly StringBuilder stdoutSoFar = new();
     private readonly Task<string> stdout;
     private readonly Task<string> stderr;
 
     private CliProcess(Process process)
     {
         this.process = process;
-        stdout = process.StandardOutput.ReadToEndAsync();
+        stdout = ReadAll(process.StandardOutput, stdoutSoFar);
         stderr = process.StandardError.ReadToEndAsync();
+    }
+
+    /// <summary>What the command has written on stdout (a pipe) so far, while it runs.</summary>
+    public string StdoutSoFar
+    {
+        get
+        {
+            lock (stdoutSoFar)
+            {
+                return stdoutSoFar.ToString();
+            }
+        }
+    }
+
+    // Reads as the text arrives, so that a test sees what a pipe holds before the command ends.
+    private static async Task<string> ReadAll(StreamReader reader, StringBuilder into)
+    {
+        var buffer = new char[4096];
+        int read;
+        while ((read = await reader.ReadAsync(buffer)) > 0)
+        {
+            lock (into)
+            {
+                into.Append(buffer, 0, read);
+            }
+        }
+        lock (into)
+        {
+            return into.ToString();
+        }
     }
 
     public int Id => process.Id;

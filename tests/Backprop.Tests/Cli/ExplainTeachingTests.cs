@@ -109,6 +109,12 @@ public sealed class ExplainTeachingTests
         Assert.Equal(1, run.ExitCode);
         var table = run.Stdout.Split('\n').SkipWhile(l => !l.Contains("Parameter", StringComparison.Ordinal)).Skip(2).First();
         Assert.EndsWith("FAIL", table.TrimEnd(), StringComparison.Ordinal);
+        // Every failing row before every passing one: the table's verdicts read FAIL… then ok….
+        var verdicts = run.Stdout.Split('\n').SkipWhile(l => !l.Contains("Parameter", StringComparison.Ordinal)).Skip(2)
+            .TakeWhile(l => l.Contains('│', StringComparison.Ordinal)).Select(l => l.TrimEnd().TrimEnd('│').TrimEnd().EndsWith("FAIL", StringComparison.Ordinal)).ToList();
+        Assert.Equal(7, verdicts.Count);
+        Assert.Contains(false, verdicts);
+        Assert.Equal(verdicts.OrderByDescending(failed => failed), verdicts);
         Assert.Contains("sit at a ReLU kink: a ReLU input is exactly 0 there", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("the input of layer0 unit 0 is exactly 0 on row 1", run.Stdout, StringComparison.Ordinal);
         var kinks = json.GetProperty("reluKinks").EnumerateArray().ToList();

@@ -8,6 +8,9 @@ namespace Backprop.Tests.Cli;
 /// <summary><c>--plot</c>, <c>--report</c>, <c>--quiet</c> and the progress shown while training.</summary>
 public sealed class PlotAndProgressTests
 {
+    // A progress line's durations: "7 s", "2 min 5 s", "1 h 3 min" (a loaded machine may take minutes).
+    private const string Duration = @"(\d+ h \d+ min|\d+ min \d+ s|\d+ s)";
+
     private static CliResult RunWith(ProgressSettings progress, params string[] args)
     {
         using var stdout = new StringWriter(CultureInfo.InvariantCulture);
@@ -21,7 +24,10 @@ public sealed class PlotAndProgressTests
     /// written to stdout (a bar) or anything to stderr (progress lines): on a fast machine a run of
     /// thousands of tiny steps ends before the display's first look, and shows nothing, as it should.
     /// </summary>
-    private static CliResult RunHeld(ProgressSettings progress, string shown, params string[] args)
+    private static CliResult RunHeld(ProgressSettings progress, string shown, params string[] args) => RunHeld(progress, shown, 2, args);
+
+    /// <summary>As above, held at step <paramref name="holdAt"/> (the display has then seen step <paramref name="holdAt"/> − 1).</summary>
+    private static CliResult RunHeld(ProgressSettings progress, string shown, int holdAt, params string[] args)
     {
         var bar = progress.Style == ProgressStyle.Bar;
         using var stdout = new WatchedWriter(bar ? shown : null);
@@ -31,7 +37,7 @@ public sealed class PlotAndProgressTests
         {
             AfterStep = info =>
             {
-                if (info.Step == 2)
+                if (info.Step == holdAt)
                 {
                     // Generous: on a loaded machine the display thread may wait long for a core. If
                     // nothing shows, training goes on and the test's assertions say what is missing.
@@ -207,7 +213,7 @@ public sealed class PlotAndProgressTests
         Assert.Equal(0, run.ExitCode);
         var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Matches(@"^(step \d+/30000 \(\d+%\): loss ([-+.0-9Ee]+|NaN)(, [.0-9]+ steps/s)?, \d+ s elapsed(, \d+ s left)?|trained 30000 steps; scoring the rows, \d+ s elapsed)$", l));
+        Assert.All(lines, l => Assert.Matches($@"^(step \d+/30000 \(\d+%\): loss ([-+.0-9Ee]+|NaN)(, [.0-9]+ steps/s)?, {Duration} elapsed(, {Duration} left)?|trained 30000 steps; scoring the rows, {Duration} elapsed)$", l));
         Assert.DoesNotContain("\u001b", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("step", quiet.Stderr, StringComparison.Ordinal);
         Assert.Equal("", quiet.Stderr);
@@ -253,7 +259,7 @@ public sealed class PlotAndProgressTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.Matches(@"^(epoch (\d+)/60, step (\d+)/4500 \((\d+)%\): loss \S+(, [.0-9]+ steps/s)?, \d+ s elapsed(, at most .+ left)?|trained 4500 steps; scoring the rows, \d+ s elapsed)$", l));
+        Assert.All(lines, l => Assert.Matches($@"^(epoch (\d+)/60, step (\d+)/4500 \((\d+)%\): loss \S+(, [.0-9]+ steps/s)?, {Duration} elapsed(, at most {Duration} left)?|trained 4500 steps; scoring the rows, {Duration} elapsed)$", l));
         foreach (var line in lines.Where(l => l.StartsWith("epoch", StringComparison.Ordinal)))
         {
             var m = System.Text.RegularExpressions.Regex.Match(line, @"^epoch (\d+)/60, step (\d+)/4500 \((\d+)%\)");
@@ -265,6 +271,27 @@ public sealed class PlotAndProgressTests
         var epochs = run.Stdout.Split('\n').Where(l => l.StartsWith("Epoch ", StringComparison.Ordinal)).ToList();
         Assert.Equal([.. Enumerable.Range(1, 60).Select(e => $"Epoch {e}/60:")], epochs.Select(l => l[..(l.IndexOf(':', StringComparison.Ordinal) + 1)]));
         Assert.DoesNotContain("\u001b", run.Stderr + run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_a_terminal_an_epoch_run_says_how_long_is_left_once_it_has_a_rate()
+    {
+        using var csv = new TempCsv(TuningOptionsTests.NoisyClassesCsv(600));
+        var progress = new ProgressSettings(ProgressStyle.Lines, TimeSpan.Zero, TimeSpan.FromMilliseconds(5));
+
+        // 600 rows in batches of 8: 75 steps an epoch, 225 planned. Held before the display sees step 3,
+        // until a line says the time left: from step 2 on there is a rate (since step 1) to reckon it by.
+        // Nothing but the epoch count may end the run.
+        var run = RunHeld(progress, " left", 3, "train", "--data", csv.Path, "--layers", "2,8,3", "--epochs", "3", "--batch", "8");
+        var patient = RunHeld(progress, " left", 3, "train", "--data", csv.Path, "--layers", "2,8,3", "--epochs", "3", "--batch", "8", "--validation", "0.1", "--patience", "2");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var line = run.Stderr.Split('\n').First(l => l.Contains(" left", StringComparison.Ordinal));
+        Assert.Matches($@"^epoch 1/3, step 2/225 \(0%\): loss \S+, [.0-9]+ steps/s, {Duration} elapsed, {Duration} left$", line);
+        // Early stopping may end it sooner: then the time left is a bound. 540 training rows: 68 steps an epoch.
+        Assert.True(patient.ExitCode == 0, patient.Stderr);
+        line = patient.Stderr.Split('\n').First(l => l.Contains(" left", StringComparison.Ordinal));
+        Assert.Matches($@"^epoch 1/3, step 2/204 \(0%\): loss \S+, [.0-9]+ steps/s, {Duration} elapsed, at most {Duration} left$", line);
     }
 
     [Fact]

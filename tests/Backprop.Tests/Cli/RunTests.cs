@@ -147,6 +147,26 @@ public sealed class RunTests
         Assert.Equal(1000, json.RootElement.GetProperty("steps").GetInt32());
     }
 
+    [Theory]
+    [InlineData("gd", "gradient descent")]
+    [InlineData("sgd", "gradient descent")]
+    [InlineData("momentum", "momentum")]
+    [InlineData("adam", "Adam")]
+    public void The_optimizer_is_named_one_way_in_the_preamble_the_report_and_explain(string option, string name)
+    {
+        using var folder = new TempFolder();
+        var report = folder.File("run.html");
+
+        var run = Run("--optimizer", option, "--max-steps", "5", "--report", report);
+        var explain = Run("explain", "--param", "w1", "--optimizer", option, "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains($"on dosage (3 rows), SSR loss, {name} with learning rate 0.1", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"<dt>optimizer</dt><dd>{name}</dd>", File.ReadAllText(report), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(explain.Stdout);
+        Assert.Equal(option == "sgd" ? "gd" : option, json.RootElement.GetProperty("optimizer").GetString());
+    }
+
     [Fact]
     public void Help_is_a_command_too()
     {
@@ -178,5 +198,27 @@ public sealed class RunTests
         Assert.Equal(10000, json.RootElement.GetProperty("rows").GetInt32());
         Assert.InRange(json.RootElement.GetProperty("accuracy").GetDouble(), 0.3, 1);
         Assert.Equal(10000, json.RootElement.GetProperty("confusionMatrix").EnumerateArray().Sum(r => r.EnumerateArray().Sum(c => c.GetInt32())));
+        // The library's numbers: the saved model's predicted class of each test image against its label.
+        var loaded = Backprop.Serialization.Model<double>.Load(model);
+        var test = FashionMnist.LoadTest();
+        var outputs = loaded.Predict(test.InputTensor<double>()).ToDoubleArray();
+        var correct = Enumerable.Range(0, test.Count).Count(r => Backprop.Training.ConfusionMatrix.ArgMax<double>(outputs.AsSpan(r * 10, 10)) == (int)test.Targets[r]);
+        Assert.Equal((double)correct / test.Count, json.RootElement.GetProperty("accuracy").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("--dataset iris", "backprop: Unknown dataset 'iris'; the built-in datasets are: dosage, fashion-mnist (its test set).")]
+    [InlineData("", "backprop: evaluate needs the rows to score: --data FILE.csv or --dataset NAME.")]
+    [InlineData("--dataset dosage --data DATA", "backprop: evaluate scores either --data FILE.csv or --dataset NAME, not both.")]
+    public void Evaluate_names_a_dataset_it_does_not_know_or_a_choice_it_needs(string args, string expected)
+    {
+        using var folder = new TempFolder();
+        var model = folder.File("m.bpm");
+        Assert.Equal(0, Run("--max-steps", "1", "--out", model, "--quiet").ExitCode);
+        File.WriteAllText(folder.File("data.csv"), "x,y\n0,0\n");
+
+        var words = args.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(a => a == "DATA" ? folder.File("data.csv") : a);
+
+        Assert.Equal(expected, AssertBadInput(Run(["evaluate", "--model", model, .. words])));
     }
 }

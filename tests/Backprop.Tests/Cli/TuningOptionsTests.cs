@@ -103,6 +103,13 @@ public sealed class TuningOptionsTests
         var early = RunJson([.. args, "--patience", "5"]);
         Assert.Equal("stopped", early.StopReason);
         Assert.True(early.Steps < full.Steps);
+        // The best epoch's weights were put back: the validation rows score as they did after that epoch.
+        using var json = JsonDocument.Parse(early.Text);
+        var losses = json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("validationLoss").GetDouble()).ToList();
+        var best = losses.Min();
+        Assert.Equal(losses.Count - 6, losses.IndexOf(best));
+        Assert.True(losses[^1] > best);
+        Assert.Equal(best, json.RootElement.GetProperty("metrics").GetProperty("validation").GetProperty("mse").GetDouble(), 12);
     }
 
     [Fact]
@@ -149,6 +156,72 @@ public sealed class TuningOptionsTests
         var adam = new Adam<double>(network.Parameters(), 0.1) { WeightDecay = 0.1, MaxGradientNorm = 0.5 };
         var (result, predictions) = Fit(network, new SumSquaredResiduals(), adam, new TrainingOptions());
         AssertSameAsLibrary(report, network, result, predictions);
+    }
+
+    [Theory]
+    [InlineData("gd")]
+    [InlineData("momentum")]
+    public void L2_weight_decay_of_gradient_descent_and_momentum_is_the_optimizers_bit_for_bit(string optimizer)
+    {
+        var report = RunJson("--optimizer", optimizer, "--lr", "0.05", "--weight-decay", "0.1", "--min-step", "0", "--max-steps", "200");
+
+        var network = LessonShaped();
+        Lesson.SetValues(network, LessonStart());
+        var rule = Optimizer<double>.Create(optimizer, network.Parameters(), 0.05);
+        rule.WeightDecay = 0.1;
+        var (result, predictions) = Fit(network, new SumSquaredResiduals(), rule, new TrainingOptions { MaxSteps = 200, MinStepSize = null });
+        AssertSameAsLibrary(report, network, result, predictions);
+        Assert.NotEqual(RunJson("--optimizer", optimizer, "--lr", "0.05", "--min-step", "0", "--max-steps", "200").Loss, report.Loss);
+    }
+
+    [Theory]
+    [InlineData("step:50:0.5")]
+    [InlineData("cosine:200:0.01")]
+    [InlineData("exponential:0.99")]
+    public void Each_schedule_is_the_librarys_schedule_bit_for_bit(string option)
+    {
+        var report = RunJson("--schedule", option, "--min-step", "0", "--max-steps", "300");
+
+        var network = LessonShaped();
+        Lesson.SetValues(network, LessonStart());
+        var schedule = option.Split(':') switch
+        {
+            ["step", var every, var factor] => LearningRateSchedule.Step(int.Parse(every, CultureInfo.InvariantCulture), double.Parse(factor, CultureInfo.InvariantCulture)),
+            ["cosine", var period, var min] => LearningRateSchedule.Cosine(int.Parse(period, CultureInfo.InvariantCulture), double.Parse(min, CultureInfo.InvariantCulture)),
+            ["exponential", var factor] => LearningRateSchedule.Exponential(double.Parse(factor, CultureInfo.InvariantCulture)),
+            _ => throw new ArgumentException(option),
+        };
+        var trainer = new Trainer<double>(network, new SumSquaredResiduals(), new GradientDescent<double>(network.Parameters(), 0.1));
+        var result = trainer.Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = 300, MinStepSize = null }, [new LearningRateScheduler<double>(schedule, ScheduleUnit.Step)]);
+        AssertSameAsLibrary(report, network, result, network.Predict(Datasets.Dosage.InputTensor<double>()).ToDoubleArray());
+        Assert.NotEqual(RunJson("--min-step", "0", "--max-steps", "300").Loss, report.Loss);
+    }
+
+    [Theory]
+    [InlineData("mae")]
+    [InlineData("huber")]
+    [InlineData("bce")]
+    public void Mae_huber_and_bce_train_as_the_library_does_bit_for_bit(string name)
+    {
+        // The dosage data's efficacies are 0 and 1: targets binary cross-entropy takes too.
+        var report = RunJson("--loss", name, "--min-step", "0", "--max-steps", "100");
+        var text = Run("--loss", name, "--max-steps", "1").Stdout;
+
+        var network = LessonShaped();
+        Lesson.SetValues(network, LessonStart());
+        var loss = Loss.Create(name);
+        var (result, predictions) = Fit(network, loss, new GradientDescent<double>(network.Parameters(), 0.1), new TrainingOptions { MaxSteps = 100, MinStepSize = null });
+        AssertSameAsLibrary(report, network, result, predictions);
+        Assert.Contains($"{loss.DisplayName} loss, gradient descent with learning rate 0.1", text, StringComparison.Ordinal);
+        Assert.Contains($"Final {loss.DisplayName}:", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Binary_cross_entropy_on_targets_outside_0_to_1_is_one_line_and_exit_code_2()
+    {
+        using var csv = new TempCsv("x,y\n0,0\n1,1\n2,2.5\n");
+
+        Assert.Equal("backprop: --loss bce needs targets from 0 to 1 (a class, 0 or 1, or a probability), but the data (data.csv) has 2.5 in row 3.", AssertBadInput(Run("train", "--data", csv.Path, "--loss", "bce")));
     }
 
     [Theory]

@@ -127,6 +127,20 @@ public sealed class RunTuningTests
         Assert.Equal(message, Assert.Throws<BackpropException>(() => new TrainingRun(spec)).Message);
     }
 
+    [Theory]
+    [InlineData(1.5, null, null, "--loss bce needs targets from 0 to 1 (a class, 0 or 1, or a probability), but the data (zero-one) has 1.5 in row 3.")]
+    [InlineData(null, -0.25, null, "--loss bce needs targets from 0 to 1 (a class, 0 or 1, or a probability), but the data (zero-one) has -0.25 in row 3.")]
+    [InlineData(null, null, double.NaN, "--loss bce needs targets from 0 to 1 (a class, 0 or 1, or a probability), but the data (zero-one) has NaN in row 3.")]
+    public void Binary_cross_entropy_refuses_targets_outside_0_to_1_in_any_set(double? train, double? validation, double? test, string message)
+    {
+        static Dataset ZeroOne(double? third) => new("zero-one", [0, 1, 2, 3], [0, 1, third ?? 0.5, 1], ["x"], ["y"]);
+        var spec = Spec(new RunData(ZeroOne(train), ZeroOne(validation), ZeroOne(test)), new BinaryCrossEntropy());
+
+        Assert.Equal(message, Assert.Throws<BackpropException>(() => new TrainingRun(spec)).Message);
+        // Probabilities and the classes 0 and 1 train.
+        Assert.Equal(StopReason.Epochs, new TrainingRun(Spec(new RunData(ZeroOne(null), ZeroOne(null), ZeroOne(null)), new BinaryCrossEntropy()) with { Options = new TrainingOptions { Epochs = 2 } }).Run().Result.StopReason);
+    }
+
     [Fact]
     public void Test_rows_with_other_columns_are_refused()
     {

@@ -31,6 +31,46 @@ public sealed class LearningRateSchedulerTests
         }
     }
 
+    // A schedule of one's own: the rate after step k is 0.1 / (1 + k), set straight on the optimizer;
+    // each step's values before and after, its gradients and the rate it ran at are kept.
+    private sealed class InverseTime : TrainingMonitor<double>
+    {
+        private double[] before = [];
+        private double[] gradients = [];
+
+        public List<(double Rate, double[] Before, double[] Gradients, double[] After)> Steps { get; } = [];
+
+        public override void OnGradients(Trainer<double> trainer, int step, double loss, Backprop.Autograd.Graph<double> graph)
+        {
+            before = [.. trainer.Model.Elements().Select(e => e.Value)];
+            gradients = [.. trainer.Model.Elements().Select(e => e.Gradient)];
+        }
+
+        public override void OnStep(Trainer<double> trainer, in StepInfo info)
+        {
+            Steps.Add((trainer.Optimizer.LearningRate, before, gradients, [.. trainer.Model.Elements().Select(e => e.Value)]));
+            trainer.Optimizer.LearningRate = 0.1 / (1 + info.Step);
+        }
+    }
+
+    [Fact]
+    public void A_monitor_of_ones_own_sets_the_rate_that_the_next_step_uses()
+    {
+        var monitor = new InverseTime();
+
+        LessonTrainer().Fit(Datasets.Dosage.InputTensor<double>(), Datasets.Dosage.TargetTensor<double>(), new TrainingOptions { MaxSteps = 5, MinStepSize = null }, [monitor]);
+
+        Assert.Equal([0.1, 0.05, 0.1 / 3, 0.025, 0.02], monitor.Steps.Select(s => s.Rate));
+        foreach (var (rate, before, gradients, after) in monitor.Steps)
+        {
+            // Gradient descent at the rate the monitor set: every number moves by rate × its gradient.
+            for (var i = 0; i < before.Length; i++)
+            {
+                Assert.Equal(before[i] - (rate * gradients[i]), after[i], 15);
+            }
+        }
+    }
+
     private static Trainer<double> LessonTrainer()
     {
         var network = Lesson.CreateNetwork<double>();
