@@ -28,15 +28,7 @@ internal static class FashionMnistCnn
         var test = FashionMnist.LoadTest();
         var x = Images(train);
         var y = train.TargetTensor<float>();
-        var network = new Sequential<float>(
-            new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Flatten<float>(),
-            new Dense<float>(3136, 128, Activation.Relu),
-            new Dense<float>(128, 10));
-        new HeInitializer(1).Initialize(network);
+        var network = ReferenceCnn.Create<float>(1);
         var trainer = new Trainer<float>(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001));
         var (vx, vy) = (Images(validation), validation.TargetTensor<float>());
         var epochClock = new EpochClock(trainer, vx, vy);

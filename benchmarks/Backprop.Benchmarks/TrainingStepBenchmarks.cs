@@ -54,15 +54,7 @@ public class TrainingStepBenchmarks
         {
             pictures.Data[i] = (float)rng.NextNormal();
         }
-        var network2 = new Sequential<float>(
-            new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Flatten<float>(),
-            new Dense<float>(3136, 128, Activation.Relu),
-            new Dense<float>(128, 10));
-        new HeInitializer(42).Initialize(network2);
+        var network2 = ReferenceCnn.Create<float>(42);
         cnn = Record(network2, new CrossEntropy(), new Adam<float>(network2.Parameters(), 0.001), pictures, labels);
     }
 

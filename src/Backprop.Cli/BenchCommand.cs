@@ -128,19 +128,8 @@ internal sealed class BenchCommand(TextWriter stdout)
 
     private sealed record Row(string Key, string Workload, string Unit, List<double> Samples)
     {
-        public double Median
-        {
-            get
-            {
-                var sorted = Samples.Order().ToArray();
-                var mid = sorted.Length / 2;
-                return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-            }
-        }
+        public double Median => BenchWorkloads.Median(Samples);
 
-        public string Format() => string.Create(CultureInfo.InvariantCulture,
-            $"{Workload,-44} {F(Median),10} {F(Samples.Min()),10} {F(Samples.Max()),10}  {Unit,-10} {Samples.Count}");
-
-        private static string F(double v) => v.ToString(v >= 100 ? "F1" : v >= 1 ? "F3" : "G3", CultureInfo.InvariantCulture);
+        public string Format() => BenchWorkloads.Row(Workload, Samples, Unit);
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Backprop.Data;
 using Backprop.Kernels;
 using Backprop.Losses;
@@ -62,6 +63,18 @@ internal static class BenchWorkloads
     /// <summary>MLP 784-1024-1024-10 ReLU, float32, batch 128, cross-entropy, gradient descent lr 0.01: ms per step, one sample per step.</summary>
     public static List<double> Mlp(BenchPlan plan)
     {
+        var (trainer, x, labels) = MlpTrainer();
+        var clock = new StepClock<float>(plan.MlpWarmup + plan.MlpSteps);
+        trainer.Fit(x, labels, new TrainingOptions { MaxSteps = plan.MlpWarmup + plan.MlpSteps, MinStepSize = null }, [clock]);
+        return StepMilliseconds(clock.Ticks, clock.Count, plan.MlpWarmup);
+    }
+
+    /// <summary>
+    /// The <c>mlp</c> workload's trainer and batch: 784-1024-1024-10 ReLU with He starting values (seed 42),
+    /// 128 rows of normal inputs and their labels (seed 42), cross-entropy, gradient descent lr 0.01.
+    /// </summary>
+    public static (Trainer<float> Trainer, Tensor<float> X, Tensor<float> Labels) MlpTrainer()
+    {
         var rng = new Rng(42);
         var x = Normal<float>(rng, 128, 784);
         var labels = new Tensor<float>(new Shape(128));
@@ -71,38 +84,26 @@ internal static class BenchWorkloads
         }
         var network = Sequential<float>.Mlp([784, 1024, 1024, 10], Activation.Relu);
         new HeInitializer(42).Initialize(network);
-        var trainer = new Trainer<float>(network, new CrossEntropy(), new GradientDescent<float>(network.Parameters(), 0.01));
-        var clock = new StepClock<float>(plan.MlpWarmup + plan.MlpSteps);
-        trainer.Fit(x, labels, new TrainingOptions { MaxSteps = plan.MlpWarmup + plan.MlpSteps, MinStepSize = null }, [clock]);
-        // Step i's time is from the end of step i − 1 to the end of step i; the first is recording, not a step.
+        return (new Trainer<float>(network, new CrossEntropy(), new GradientDescent<float>(network.Parameters(), 0.01)), x, labels);
+    }
+
+    /// <summary>
+    /// Each step's time in ms from the timestamps taken at the end of <paramref name="count"/> steps, the
+    /// first <paramref name="warmup"/> left out: step i's time is from the end of step i − 1 to the end of
+    /// step i, so the first step (recording, not a step) never counts.
+    /// </summary>
+    public static List<double> StepMilliseconds(long[] ticks, int count, int warmup)
+    {
         var samples = new List<double>();
-        for (var i = Math.Max(plan.MlpWarmup, 1); i < clock.Count; i++)
+        for (var i = Math.Max(warmup, 1); i < count; i++)
         {
-            samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMilliseconds);
+            samples.Add(Stopwatch.GetElapsedTime(ticks[i - 1], ticks[i]).TotalMilliseconds);
         }
         return samples;
     }
 
     /// <summary>
-    /// The reference CNN (the and TorchSharp's <c>cnn</c>): conv 1→32 3×3 padding 1, ReLU, max-pool 2,
-    /// conv 32→64 3×3 padding 1, ReLU, max-pool 2, flatten, dense 3136→128 ReLU, dense 128→10.
-    /// </summary>
-    public static Sequential<T> ReferenceCnn<T>(ulong seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        var network = new Sequential<T>(
-            new Conv2d<T>(1, 32, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<T>(2),
-            new Conv2d<T>(32, 64, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<T>(2),
-            new Flatten<T>(),
-            new Dense<T>(64 * 7 * 7, 128, Activation.Relu),
-            new Dense<T>(128, 10));
-        new HeInitializer(seed).Initialize(network);
-        return network;
-    }
-
-    /// <summary>
-    /// Floating-point operations of one training step of <see cref="ReferenceCnn{T}"/> on 128 images:
+    /// Floating-point operations of one training step of <see cref="ReferenceCnn"/> on 128 images:
     /// 2 per multiply-add, for the forward product and the two gradient products of each layer (the
     /// first convolution needs no input gradient).
     /// </summary>
@@ -131,16 +132,11 @@ internal static class BenchWorkloads
         {
             labels.Data[i] = rng.NextInt(10);
         }
-        var network = ReferenceCnn<float>(42);
+        var network = ReferenceCnn.Create<float>(42);
         var trainer = new Trainer<float>(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001));
         var clock = new StepClock<float>(plan.CnnWarmup + plan.CnnSteps);
         trainer.Fit(x, labels, new TrainingOptions { MaxSteps = plan.CnnWarmup + plan.CnnSteps, MinStepSize = null }, [clock]);
-        var samples = new List<double>();
-        for (var i = Math.Max(plan.CnnWarmup, 1); i < clock.Count; i++)
-        {
-            samples.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMilliseconds);
-        }
-        return samples;
+        return StepMilliseconds(clock.Ticks, clock.Count, plan.CnnWarmup);
     }
 
     /// <summary>C = A·B for 1024×1024 float matrices: GFLOP/s, one sample per product.</summary>
@@ -165,6 +161,21 @@ internal static class BenchWorkloads
     /// <summary>The FMA loop (float) on <paramref name="threads"/> threads: GFLOP/s, one sample per run.</summary>
     public static List<double> Peak(BenchPlan plan, int threads)
         => [.. Enumerable.Range(0, plan.PeakRuns).Select(_ => FmaPeak.Measure<float>(threads, plan.PeakMilliseconds))];
+
+    /// <summary>The median of <paramref name="samples"/> (NaN when there are none).</summary>
+    public static double Median(IEnumerable<double> samples)
+    {
+        var sorted = samples.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    /// <summary>One line of bench's table: what was measured, the median, min and max of <paramref name="samples"/>, the unit and the number of samples.</summary>
+    public static string Row(string what, List<double> samples, string unit)
+        => string.Create(CultureInfo.InvariantCulture,
+            $"{what,-44} {F(Median(samples)),10} {F(samples.Min()),10} {F(samples.Max()),10}  {unit,-10} {samples.Count}");
+
+    private static string F(double v) => v.ToString(v >= 100 ? "F1" : v >= 1 ? "F3" : "G3", CultureInfo.InvariantCulture);
 
     // One warm-up block, then `blocks` blocks of `steps` steps from a fresh network; a sample is one step's
     // time (end of the previous step to the end of this one; a block's first step records the graph and is

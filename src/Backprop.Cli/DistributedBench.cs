@@ -101,31 +101,17 @@ internal static class DistributedBench
     // of allreduce per step, warm-up steps left out.
     private static (List<double> Steps, List<double> Allreduce) Mlp(BenchPlan plan, DistributedDataParallel<float>? ddp)
     {
-        var rng = new Rng(42);
-        var x = new Tensor<float>(new Shape(128, 784));
-        for (var i = 0; i < x.Length; i++)
-        {
-            x.Data[i] = (float)rng.NextNormal();
-        }
-        var labels = new Tensor<float>(new Shape(128));
-        for (var i = 0; i < 128; i++)
-        {
-            labels.Data[i] = rng.NextInt(10);
-        }
-        var network = Sequential<float>.Mlp([784, 1024, 1024, 10], Activation.Relu);
-        new HeInitializer(42).Initialize(network);
-        var trainer = new Trainer<float>(network, new CrossEntropy(), new GradientDescent<float>(network.Parameters(), 0.01));
+        var (trainer, x, labels) = BenchWorkloads.MlpTrainer();
         ddp?.Attach(trainer);
         var total = plan.MlpWarmup + plan.MlpSteps;
         var clock = new Clock(total, ddp);
         trainer.Fit(x, labels, new TrainingOptions { MaxSteps = total, MinStepSize = null }, [clock]);
-        var (steps, allreduce) = (new List<double>(), new List<double>());
+        var allreduce = new List<double>();
         for (var i = Math.Max(plan.MlpWarmup, 1); i < clock.Count; i++)
         {
-            steps.Add(Stopwatch.GetElapsedTime(clock.Ticks[i - 1], clock.Ticks[i]).TotalMilliseconds);
             allreduce.Add((clock.Allreduce[i] - clock.Allreduce[i - 1]).TotalMilliseconds);
         }
-        return (steps, allreduce);
+        return (BenchWorkloads.StepMilliseconds(clock.Ticks, clock.Count, plan.MlpWarmup), allreduce);
     }
 
     private sealed class Clock(int steps, DistributedDataParallel<float>? ddp) : TrainingMonitor<float>
@@ -143,16 +129,7 @@ internal static class DistributedBench
         }
     }
 
-    private static double Median(List<double> samples)
-    {
-        var sorted = samples.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
+    private static double Median(List<double> samples) => BenchWorkloads.Median(samples);
 
-    private static void Row(TextWriter output, string what, List<double> samples, string unit)
-        => output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{what,-44} {F(Median(samples)),10} {F(samples.Min()),10} {F(samples.Max()),10}  {unit,-10} {samples.Count}"));
-
-    private static string F(double v) => v.ToString(v >= 100 ? "F1" : v >= 1 ? "F3" : "G3", CultureInfo.InvariantCulture);
+    private static void Row(TextWriter output, string what, List<double> samples, string unit) => output.WriteLine(BenchWorkloads.Row(what, samples, unit));
 }

@@ -8,6 +8,11 @@ namespace Backprop.Cli;
 /// Ctrl-C (SIGINT) and SIGTERM while training: the first one asks training to stop after the current
 /// step (a checkpoint is then saved); a second one ends the process as usual.
 /// </summary>
+/// <remarks>
+/// Tests stop a run at a step they choose through the two hooks of <see cref="AfterStep"/>: in the
+/// test process, the step the caller names interrupts the run as a first signal would; in a child
+/// process, <see cref="HoldVariable"/> holds the run after a step until the test's real signal comes.
+/// </remarks>
 internal sealed class Interruption : IDisposable
 {
     /// <summary>
@@ -24,15 +29,19 @@ internal sealed class Interruption : IDisposable
     private readonly List<PosixSignalRegistration> registrations = [];
     private readonly ManualResetEventSlim signalled = new();
     private readonly int? holdAt = int.TryParse(Environment.GetEnvironmentVariable(HoldVariable), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var step) ? step : null;
+    private int? interruptAt;
     private int signals;
 
     /// <summary>Whether a stop has been asked for.</summary>
     public bool Requested => Volatile.Read(ref signals) > 0;
 
-    /// <summary>Starts listening for SIGINT and SIGTERM (where the platform has them).</summary>
-    public static Interruption Listen()
+    /// <summary>
+    /// Starts listening for SIGINT and SIGTERM (where the platform has them); with
+    /// <paramref name="interruptAt"/> (tests), training is interrupted after that step as by a first Ctrl-C.
+    /// </summary>
+    public static Interruption Listen(int? interruptAt = null)
     {
-        var interruption = new Interruption();
+        var interruption = new Interruption { interruptAt = interruptAt };
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
         {
             try
@@ -54,9 +63,16 @@ internal sealed class Interruption : IDisposable
         signalled.Set();
     }
 
-    /// <summary>After training step <paramref name="step"/>: holds it until a signal when <see cref="HoldVariable"/> names that step.</summary>
-    public void HoldAfter(int step)
+    /// <summary>
+    /// After training step <paramref name="step"/>: asks for the stop when it is the step
+    /// <see cref="Listen"/> was given; holds it until a signal when <see cref="HoldVariable"/> names that step.
+    /// </summary>
+    public void AfterStep(int step)
     {
+        if (step == interruptAt)
+        {
+            Request();
+        }
         if (step == holdAt)
         {
             signalled.Wait(HoldLimit);
@@ -93,7 +109,7 @@ internal sealed class CheckpointMonitor<T>(CheckpointPlan plan) : TrainingMonito
     public override void OnStepEnd(Trainer<T> trainer, int step)
     {
         ArgumentNullException.ThrowIfNull(trainer);
-        plan.Interruption.HoldAfter(step);
+        plan.Interruption.AfterStep(step);
         if (plan.Interruption.Requested)
         {
             trainer.RequestStop(StopReason.Interrupted, "interrupted");

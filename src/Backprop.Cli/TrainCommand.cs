@@ -79,7 +79,7 @@ internal sealed class TrainCommand(TextWriter stdout)
         var asJson = parsed.GetValue(json);
         var quiet = outputs.Quiet(parsed);
         var modelFile = parsed.GetValue(output);
-        using var interruption = Interruption.Listen();
+        using var interruption = Interruption.Listen(InterruptAtStep);
         var plan = checkpoints.Plan(parsed, spec, modelFile, resumed, interruption, writes: group is null);
         var shown = new TrainOutputs.Choices(null, null, Quiet: true);
         void CheckOutputs()
@@ -116,16 +116,6 @@ internal sealed class TrainCommand(TextWriter stdout)
         {
             var run = new TrainingRun(spec) { Resume = plan.ResumeState };
             run.Monitors.Add(plan);
-            if (InterruptAtStep is { } at)
-            {
-                run.StepCompleted += s =>
-                {
-                    if (s.Step == at)
-                    {
-                        interruption.Request();
-                    }
-                };
-            }
             var recorder = shown.Recorder(spec);
             if (recorder is not null)
             {

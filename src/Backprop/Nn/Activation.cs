@@ -52,7 +52,7 @@ public abstract class Activation : LayerKind
 
     /// <summary>
     /// Runs <paramref name="op"/> (a dense or convolution op) with this activation's fused rule
-    /// (<c>op.Run&lt;ReluLinearRule&lt;T&gt;&gt;()</c>), or returns null when the activation has none.
+    /// (<c>op.Run&lt;ReluRule&lt;T&gt;&gt;()</c>), or returns null when the activation has none.
     /// </summary>
     internal virtual Tensor<T>? Fuse<T, TOp>(TOp op) where T : unmanaged, IFloatingPointIeee754<T> where TOp : struct, IActivationFusion<T>
         => null;

@@ -4,11 +4,13 @@ using Backprop.Tensors;
 
 namespace Backprop.Nn;
 
-/// <summary>Max pooling of images [batch, channels, height, width] over k×k windows; no parameters.</summary>
-public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+/// <summary>
+/// What max and average pooling share: images [batch, channels, height, width] pooled over k×k windows
+/// moved by a stride; no parameters.
+/// </summary>
+public abstract class Pool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Pools over <paramref name="kernelSize"/>×<paramref name="kernelSize"/> windows moved by <paramref name="stride"/> (default: the kernel size).</summary>
-    public MaxPool2d(int kernelSize, int? stride = null)
+    private protected Pool2d(int kernelSize, int? stride)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride ?? kernelSize, nameof(stride));
@@ -23,60 +25,16 @@ public sealed class MaxPool2d<T> : Module<T> where T : unmanaged, IFloatingPoint
     public int Stride { get; }
 
     /// <inheritdoc/>
-    public override LayerKind Kind => MaxPool2dKind.Instance;
+    public sealed override Tensor<T> Forward(Tensor<T> input) => Pool(Check(input, KernelSize, Kind!.DisplayName));
 
     /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, KernelSize, "MaxPool2d").MaxPool2d(KernelSize, Stride);
+    public sealed override string Describe() => Pool2dKind.Text(Kind!.DisplayName, KernelSize, Stride);
 
-    /// <inheritdoc/>
-    public override string Describe() => $"MaxPool2d({KernelSize}×{KernelSize}{(Stride != KernelSize ? $", stride {Stride}" : "")})";
-}
+    /// <summary>The pooling op on images the windows fit.</summary>
+    private protected abstract Tensor<T> Pool(Tensor<T> images);
 
-/// <summary>Average pooling of images [batch, channels, height, width] over k×k windows; no parameters.</summary>
-public sealed class AvgPool2d<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    /// <summary>Pools over <paramref name="kernelSize"/>×<paramref name="kernelSize"/> windows moved by <paramref name="stride"/> (default: the kernel size).</summary>
-    public AvgPool2d(int kernelSize, int? stride = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride ?? kernelSize, nameof(stride));
-        KernelSize = kernelSize;
-        Stride = stride ?? kernelSize;
-    }
-
-    /// <summary>The windows' height and width.</summary>
-    public int KernelSize { get; }
-
-    /// <summary>Step between neighbouring windows.</summary>
-    public int Stride { get; }
-
-    /// <inheritdoc/>
-    public override LayerKind Kind => AvgPool2dKind.Instance;
-
-    /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, KernelSize, "AvgPool2d").AvgPool2d(KernelSize, Stride);
-
-    /// <inheritdoc/>
-    public override string Describe() => $"AvgPool2d({KernelSize}×{KernelSize}{(Stride != KernelSize ? $", stride {Stride}" : "")})";
-}
-
-/// <summary>The mean of each channel: images [batch, channels, height, width] become [batch, channels]; no parameters.</summary>
-public sealed class GlobalAvgPool<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    /// <inheritdoc/>
-    public override LayerKind Kind => GlobalAvgPoolKind.Instance;
-
-    /// <inheritdoc/>
-    public override Tensor<T> Forward(Tensor<T> input) => Pool2d.Check(input, 1, "GlobalAvgPool").GlobalAvgPool();
-
-    /// <inheritdoc/>
-    public override string Describe() => "GlobalAvgPool";
-}
-
-/// <summary>The checks the pooling layers share, as messages for people.</summary>
-internal static class Pool2d
-{
-    public static Tensor<T> Check<T>(Tensor<T> input, int kernelSize, string layer) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The checks the pooling layers share, as messages for people: <paramref name="input"/> itself when it passes.</summary>
+    internal static Tensor<T> Check(Tensor<T> input, int kernelSize, string layer)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (input.Shape.Rank != 4)
@@ -89,6 +47,49 @@ internal static class Pool2d
         }
         return input;
     }
+}
+
+/// <summary>Max pooling of images [batch, channels, height, width] over k×k windows; no parameters.</summary>
+public sealed class MaxPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Pools over <paramref name="kernelSize"/>×<paramref name="kernelSize"/> windows moved by <paramref name="stride"/> (default: the kernel size).</summary>
+    public MaxPool2d(int kernelSize, int? stride = null)
+        : base(kernelSize, stride)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override LayerKind Kind => MaxPool2dKind.Instance;
+
+    private protected override Tensor<T> Pool(Tensor<T> images) => images.MaxPool2d(KernelSize, Stride);
+}
+
+/// <summary>Average pooling of images [batch, channels, height, width] over k×k windows; no parameters.</summary>
+public sealed class AvgPool2d<T> : Pool2d<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Pools over <paramref name="kernelSize"/>×<paramref name="kernelSize"/> windows moved by <paramref name="stride"/> (default: the kernel size).</summary>
+    public AvgPool2d(int kernelSize, int? stride = null)
+        : base(kernelSize, stride)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override LayerKind Kind => AvgPool2dKind.Instance;
+
+    private protected override Tensor<T> Pool(Tensor<T> images) => images.AvgPool2d(KernelSize, Stride);
+}
+
+/// <summary>The mean of each channel: images [batch, channels, height, width] become [batch, channels]; no parameters.</summary>
+public sealed class GlobalAvgPool<T> : Module<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <inheritdoc/>
+    public override LayerKind Kind => GlobalAvgPoolKind.Instance;
+
+    /// <inheritdoc/>
+    public override Tensor<T> Forward(Tensor<T> input) => Pool2d<T>.Check(input, 1, "GlobalAvgPool").GlobalAvgPool();
+
+    /// <inheritdoc/>
+    public override string Describe() => "GlobalAvgPool";
 }
 
 /// <summary>
@@ -107,8 +108,8 @@ public abstract class Pool2dKind : LayerKind
     /// <summary>The module for windows of <paramref name="kernel"/> moved by <paramref name="stride"/>.</summary>
     private protected abstract Module<T> Create<T>(int kernel, int stride) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>The kernel size and stride of a module of this kind.</summary>
-    private protected abstract (int Kernel, int Stride) SettingsOf<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>A module of this kind, or an exception naming what <paramref name="layer"/> is.</summary>
+    private protected abstract Pool2d<T> AsPool<T>(Module<T> layer) where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <inheritdoc/>
     public override IReadOnlyList<string> Keywords => [Name[..^2], Name];
@@ -149,16 +150,17 @@ public abstract class Pool2dKind : LayerKind
     /// <inheritdoc/>
     public override LayerFields FieldsOf<T>(Module<T> layer)
     {
-        var (kernel, stride) = SettingsOf(layer);
-        return new LayerFields().Add("kernel", kernel).Add("stride", stride);
+        var pool = AsPool(layer);
+        return new LayerFields().Add("kernel", pool.KernelSize).Add("stride", pool.Stride);
     }
 
     /// <summary>The pooling operator with <c>kernel_shape</c> and <c>strides</c> (no padding, floor rounding: ONNX's defaults).</summary>
     public override string ExportOnnx<T>(Module<T> layer, OnnxGraph graph, string input, Shape inputShape, string name)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        var (kernel, stride) = SettingsOf(layer);
-        return graph.Node(OnnxOperator, [input], name + ".out", OnnxAttr.Ints("kernel_shape", kernel, kernel), OnnxAttr.Ints("strides", stride, stride));
+        var pool = AsPool(layer);
+        return graph.Node(OnnxOperator, [input], name + ".out",
+            OnnxAttr.Ints("kernel_shape", pool.KernelSize, pool.KernelSize), OnnxAttr.Ints("strides", pool.Stride, pool.Stride));
     }
 
     /// <inheritdoc/>
@@ -166,9 +168,11 @@ public abstract class Pool2dKind : LayerKind
     {
         ArgumentNullException.ThrowIfNull(fields);
         var kernel = fields.Int("kernel");
-        var stride = fields.Int("stride", kernel);
-        return $"{DisplayName}({kernel}×{kernel}{(stride != kernel ? $", stride {stride}" : "")})";
+        return Text(DisplayName, kernel, fields.Int("stride", kernel));
     }
+
+    /// <summary>The layer's name with its window and stride (when not the window's size): <c>MaxPool2d(2×2)</c>, <c>AvgPool2d(3×3, stride 2)</c>.</summary>
+    internal static string Text(string displayName, int kernel, int stride) => $"{displayName}({kernel}×{kernel}{(stride != kernel ? $", stride {stride}" : "")})";
 
     private (int Kernel, int Stride) Check(LayerFields fields, Shape input)
     {
@@ -210,11 +214,7 @@ public sealed class MaxPool2dKind : Pool2dKind
 
     private protected override Module<T> Create<T>(int kernel, int stride) => new MaxPool2d<T>(kernel, stride);
 
-    private protected override (int Kernel, int Stride) SettingsOf<T>(Module<T> layer)
-    {
-        var pool = Expect<MaxPool2d<T>>(layer);
-        return (pool.KernelSize, pool.Stride);
-    }
+    private protected override Pool2d<T> AsPool<T>(Module<T> layer) => Expect<MaxPool2d<T>>(layer);
 }
 
 /// <summary>Average pooling's kind: <c>avgpool K [stride S]</c>; ONNX AveragePool.</summary>
@@ -240,11 +240,7 @@ public sealed class AvgPool2dKind : Pool2dKind
 
     private protected override Module<T> Create<T>(int kernel, int stride) => new AvgPool2d<T>(kernel, stride);
 
-    private protected override (int Kernel, int Stride) SettingsOf<T>(Module<T> layer)
-    {
-        var pool = Expect<AvgPool2d<T>>(layer);
-        return (pool.KernelSize, pool.Stride);
-    }
+    private protected override Pool2d<T> AsPool<T>(Module<T> layer) => Expect<AvgPool2d<T>>(layer);
 }
 
 /// <summary>Global average pooling's kind: <c>globalavgpool</c>; images [C, H, W] become [C]; ONNX GlobalAveragePool then Flatten.</summary>

@@ -39,7 +39,7 @@ public static partial class TensorOps
     /// recorded as one operation.
     /// </summary>
     public static Tensor<T> Linear<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T> bias) where T : unmanaged, IFloatingPointIeee754<T>
-        => Linear<T, IdentityLinearRule<T>>(x, weight, bias);
+        => Linear<T, IdentityRule<T>>(x, weight, bias);
 
     /// <summary>f(x·W + b) as one operation, f applied in place and its derivative in place on the way back.</summary>
     internal static Tensor<T> Linear<T, TActivation>(Tensor<T> x, Tensor<T> weight, Tensor<T> bias)
@@ -152,7 +152,7 @@ public static partial class TensorOps
     /// <exception cref="ArgumentOutOfRangeException">The stride is below 1 or the padding negative.</exception>
     public static Tensor<T> Conv2d<T>(this Tensor<T> x, Tensor<T> weight, Tensor<T>? bias = null, int stride = 1, int padding = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => Conv2d<T, IdentityLinearRule<T>>(x, weight, bias, stride, padding);
+        => Conv2d<T, IdentityRule<T>>(x, weight, bias, stride, padding);
 
     /// <summary>f(conv(x, W) + b) as one operation, f applied in place and its derivative in place on the way back.</summary>
     internal static Tensor<T> Conv2d<T, TActivation>(Tensor<T> x, Tensor<T> weight, Tensor<T>? bias, int stride, int padding)

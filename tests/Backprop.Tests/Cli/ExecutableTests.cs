@@ -46,6 +46,16 @@ public sealed class ExecutableTests
     }
 
     [Fact]
+    public async Task Executable_exits_3_when_training_diverges_so_that_a_script_can_tell()
+    {
+        var run = await RunProcessAsync("--only", "w3,w4", "--quiet");
+
+        Assert.Equal(3, run.ExitCode);
+        Assert.Matches(@"^backprop: warning: training diverged: the loss grew from 1\.89588 to \S+ \(more than 1E\+06 times\) by step \d+ \(try a smaller learning rate\)$", Assert.Single(ProgressLines.Without(run.Stderr)));
+        Assert.Contains("Stopped after 1000 steps", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Executable_rejects_a_bad_value_with_exit_code_2_and_one_line()
     {
         var message = AssertBadInput(await RunProcessAsync("--lr", "0"));

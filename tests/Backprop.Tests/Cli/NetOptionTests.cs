@@ -146,7 +146,7 @@ public sealed class NetCommandTests
             var plots = Path.Combine(folder.FullName, "plots");
             var report = Path.Combine(folder.FullName, "run.html");
             var run = Run("train", "--dataset", "fashion-mnist", "--limit", "200", "--net", "conv 2 3 relu, maxpool 2, flatten, dense 10",
-                "--epochs", "1", "--batch", "50", "--plot", plots, "--report", report, "--quiet");
+                "--epochs", "1", "--batch", "50", "--plot", plots, "--report", report, "--json");
 
             Assert.True(run.ExitCode == 0, run.Stderr);
             foreach (var picture in new[] { "loss", "accuracy", "confusion", "misclassified" })
@@ -154,6 +154,23 @@ public sealed class NetCommandTests
                 Assert.True(File.Exists(Path.Combine(plots, picture + ".png")), picture);
             }
             Assert.True(new FileInfo(report).Length > 0);
+            // The grid: test images the run got wrong, most confident first, each one of the run's own mistakes.
+            using var json = System.Text.Json.JsonDocument.Parse(run.Stdout);
+            Assert.Equal("test", json.RootElement.GetProperty("confusionMatrixOf").GetString());
+            var classes = json.RootElement.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToList();
+            var predicted = json.RootElement.GetProperty("predictions").EnumerateArray().Select(p => p.GetInt32()).ToList();
+            var test = Backprop.Data.FashionMnist.LoadTest().Take(200);
+            var mistakes = Enumerable.Range(0, 200).Where(r => predicted[r] != (int)test.Targets[r]).Select(r => (classes[(int)test.Targets[r]], classes[predicted[r]])).ToList();
+            var texts = System.Xml.Linq.XDocument.Load(Path.Combine(plots, "misclassified.svg")).Descendants((System.Xml.Linq.XNamespace)"http://www.w3.org/2000/svg" + "text").Select(t => t.Value.Trim()).ToList();
+            var tiles = texts.Where(t => t.StartsWith("true: ", StringComparison.Ordinal)).Zip(texts.Where(t => t.StartsWith("pred: ", StringComparison.Ordinal)))
+                .Select(p => (True: p.First["true: ".Length..], Predicted: p.Second["pred: ".Length..p.Second.LastIndexOf(' ')], Percent: double.Parse(p.Second[(p.Second.LastIndexOf(' ') + 1)..^1], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+            Assert.NotEmpty(tiles);
+            Assert.Equal(tiles.Select(t => t.Percent).OrderDescending(), tiles.Select(t => t.Percent));
+            foreach (var (observed, guess, _) in tiles)
+            {
+                Assert.NotEqual(observed, guess);
+                Assert.True(mistakes.Remove((observed, guess)), $"{observed} taken for {guess} is not one of the run's mistakes");
+            }
         }
         finally
         {

@@ -89,6 +89,17 @@ public sealed class RunTests
         Assert.Equal(0, lessonDocument.RootElement.GetProperty("epochs").GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("1", "backprop: --validation takes a fraction from 0 to below 1, e.g. 0.1; got '1'. (see 'backprop train --help')")]
+    [InlineData("-0.1", "backprop: --validation takes a fraction from 0 to below 1, e.g. 0.1; got '-0.1'. (see 'backprop train --help')")]
+    [InlineData("0.99", "backprop: --validation 0.99 of 40 rows leaves 40 for validation and 0 for training; both need at least one.")]
+    public void A_regressions_validation_fraction_that_leaves_a_set_empty_is_refused(string fraction, string expected)
+    {
+        using var csv = new TempCsv(Line());
+
+        Assert.Equal(expected, AssertBadInput(Run("train", "--data", csv.Path, "--validation", fraction)));
+    }
+
     [Fact]
     public void A_standardised_regression_model_keeps_its_normalisation()
     {

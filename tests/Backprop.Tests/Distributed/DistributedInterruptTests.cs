@@ -8,21 +8,19 @@ namespace Backprop.Tests.Distributed;
 
 /// <summary>
 /// <c>mpirun -np 2 backprop train</c> interrupted (SIGTERM to mpirun or to every process) and resumed, on
-/// two processes and on one. A class of its own: its runs mostly wait on mpirun, beside the other classes.
+/// two processes and on one.
 /// </summary>
-public sealed class DistributedInterruptTests
+public sealed class DistributedInterruptTests : DistributedCommandTests
 {
-    private static readonly TimeSpan Timeout = DistributedTrainTests.Timeout;
-
     [MpiFact]
     public async Task SIGTERM_to_mpirun_saves_one_checkpoint_every_rank_exits_130_and_resume_continues_bit_for_bit()
     {
         using var folder = new TempFolder();
-        var csv = DistributedTrainTests.Data(folder);
+        var csv = Data(folder);
         var (first, second) = (folder.File("run.ckpt"), folder.File("resumed.ckpt"));
         // --quiet: once mpirun has the signal it stops reading the processes' output, and a process that
         // fills its pseudo-terminal (an epoch line every millisecond here) blocks before it can stop (docs/distributed.md).
-        var interrupted = await InterruptAsync(folder, first, toRanks: false, holdAt: 337, [.. DistributedTrainTests.Training(csv, 1_000_000), "--checkpoint", first, "--checkpoint-every", "200", "--out", folder.File("m.bpm"), "--quiet"]);
+        var interrupted = await InterruptAsync(folder, first, toRanks: false, holdAt: 337, [.. Checkpointed(csv, first), "--out", folder.File("m.bpm"), "--quiet"]);
         Assert.False(File.Exists(folder.File("m.bpm")));
 
         // Resumed on the same number of processes (and interrupted again, at a later step).
@@ -32,12 +30,12 @@ public sealed class DistributedInterruptTests
         double[] resumed = [.. state.Parameters.SelectMany(p => p.Value)];
 
         // The same run straight through to that step on 2 processes: the same bits.
-        using (var straight = CliProcess.StartUnderMpirun(folder.Path, 2, [.. DistributedTrainTests.Training(csv, resumedAt), "--out", folder.File("straight.bpm"), "--quiet"]))
+        using (var straight = CliProcess.StartUnderMpirun(folder.Path, 2, [.. Training(csv, resumedAt), "--out", folder.File("straight.bpm"), "--quiet"]))
         {
             var run = await straight.WaitAsync(Timeout);
             Assert.True(run.ExitCode == 0, $"exit code {run.ExitCode}: {run.Stderr}");
         }
-        Assert.Equal(DistributedTrainTests.Values(folder.File("straight.bpm")).Select(BitConverter.DoubleToInt64Bits), resumed.Select(BitConverter.DoubleToInt64Bits));
+        Assert.Equal(Values(folder.File("straight.bpm")).Select(BitConverter.DoubleToInt64Bits), resumed.Select(BitConverter.DoubleToInt64Bits));
     }
 
     // Momentum, whose run does not amplify rounding differences as Adam's division by √v can: the steps
@@ -46,9 +44,9 @@ public sealed class DistributedInterruptTests
     public async Task A_checkpoint_of_two_processes_resumes_on_one_within_the_bound()
     {
         using var folder = new TempFolder();
-        var csv = DistributedTrainTests.Data(folder);
+        var csv = Data(folder);
         var (first, second) = (folder.File("run.ckpt"), folder.File("one.ckpt"));
-        var interrupted = await InterruptAsync(folder, first, toRanks: true, holdAt: 337, [.. DistributedTrainTests.Training(csv, 1_000_000, "momentum"), "--checkpoint", first, "--checkpoint-every", "200", "--quiet"]);
+        var interrupted = await InterruptAsync(folder, first, toRanks: true, holdAt: 337, [.. Checkpointed(csv, first, "momentum"), "--quiet"]);
 
         using (var one = CliProcess.StartHeld(folder.Path, FirstCheckpointAfter(interrupted) + 137, "train", "--resume", first, "--checkpoint", second, "--checkpoint-every", "200", "--quiet"))
         {
@@ -59,8 +57,8 @@ public sealed class DistributedInterruptTests
         }
         var state = ((Checkpoint<double>)Checkpoint.Load(second)).State;
 
-        Assert.Equal(0, Run([.. DistributedTrainTests.Training(csv, state.Steps, "momentum"), "--out", folder.File("single.bpm"), "--quiet"]).ExitCode);
-        DistributedTrainTests.AssertWithin(DistributedTrainTests.Values(folder.File("single.bpm")), [.. state.Parameters.SelectMany(p => p.Value)], 1e-10);
+        Assert.Equal(0, Run([.. Training(csv, state.Steps, "momentum"), "--out", folder.File("single.bpm"), "--quiet"]).ExitCode);
+        AssertWithin(Values(folder.File("single.bpm")), [.. state.Parameters.SelectMany(p => p.Value)], 1e-10);
     }
 
     // Starts the command on 2 processes, waits for its first checkpoint, sends SIGTERM to mpirun (which

@@ -7,13 +7,10 @@ using static Backprop.Tests.Cli.CliHarness;
 namespace Backprop.Tests.Distributed;
 
 /// <summary>
-/// <c>mpirun -np 2 backprop train</c> with one process killed (SIGKILL) mid-run. A class of its own: its
-/// runs mostly wait on mpirun, beside the other classes.
+/// <c>mpirun -np 2 backprop train</c> with one process killed (SIGKILL) mid-run.
 /// </summary>
-public sealed class DistributedKillTests
+public sealed class DistributedKillTests : DistributedCommandTests
 {
-    private static readonly TimeSpan Timeout = DistributedTrainTests.Timeout;
-
     // Rank 0 too: then rank 1 says it (its own standard error; the command's output of ranks other than 0 is dropped).
     [MpiTheory]
     [InlineData(0)]
@@ -21,9 +18,9 @@ public sealed class DistributedKillTests
     public async Task A_process_killed_stops_the_others_within_seconds_with_one_line_and_the_last_checkpoint_intact(int killed)
     {
         using var folder = new TempFolder();
-        var csv = DistributedTrainTests.Data(folder);
+        var csv = Data(folder);
         var checkpoint = folder.File("run.ckpt");
-        using var child = CliProcess.StartUnderMpirun(folder.Path, 2, [.. DistributedTrainTests.Training(csv, 1_000_000), "--checkpoint", checkpoint, "--checkpoint-every", "200", "--out", folder.File("m.bpm")]);
+        using var child = CliProcess.StartUnderMpirun(folder.Path, 2, [.. Checkpointed(csv, checkpoint), "--out", folder.File("m.bpm")]);
         await child.WaitUntilAsync(() => File.Exists(checkpoint), Timeout);
         var ranks = child.Children();
         Assert.Equal(2, ranks.Count);

@@ -11,36 +11,8 @@ namespace Backprop.Tests.Distributed;
 /// <c>mpirun -np N backprop …</c>: the real command on several processes — one voice, one set of files,
 /// the single-process model within the bound, interrupts and resumes, a process that dies.
 /// </summary>
-public sealed class DistributedTrainTests
+public sealed class DistributedTrainTests : DistributedCommandTests
 {
-    internal static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
-
-    internal static string Data(TempFolder folder)
-    {
-        var csv = folder.File("data.csv");
-        var rng = new Rng(7);
-        File.WriteAllLines(csv, ["a,b,c,y", .. Enumerable.Range(0, 64).Select(_ =>
-        {
-            var (a, b, c) = (rng.NextUniform(-1, 1), rng.NextUniform(-1, 1), rng.NextUniform(-1, 1));
-            return FormattableString.Invariant($"{a:R},{b:R},{c:R},{Math.Sin(2 * a) + (b * c):R}");
-        })]);
-        return csv;
-    }
-
-    // 64 rows in batches of 8 (4 per process), Adam (or momentum), in double.
-    internal static string[] Training(string csv, int steps, string optimizer = "adam") =>
-        ["train", "--data", csv, "--layers", "3,16,8,1", "--activation", "tanh", "--init", "xavier", "--loss", "mse", "--batch", "8",
-         "--optimizer", optimizer, "--lr", "0.01", "--max-steps", steps.ToString(CultureInfo.InvariantCulture), "--min-step", "0", "--seed", "3"];
-
-    internal static double[] Values(string model) => [.. Model<double>.Load(model).Network.Parameters().SelectMany(p => p.Data.ToArray())];
-
-    internal static void AssertWithin(double[] expected, double[] actual, double relative)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        var worst = expected.Zip(actual, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(worst <= relative * expected.Max(Math.Abs), string.Create(CultureInfo.InvariantCulture, $"largest difference {worst:R}"));
-    }
-
     [Fact]
     public void Distributed_on_one_process_alone_is_refused_with_one_line()
     {

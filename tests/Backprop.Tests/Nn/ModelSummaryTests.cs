@@ -6,20 +6,10 @@ namespace Backprop.Tests.Nn;
 
 public sealed class ModelSummaryTests
 {
-    /// <summary>The reference CNN for Fashion-MNIST.</summary>
-    private static Sequential<float> ReferenceCnn() => new(
-        new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
-        new MaxPool2d<float>(2),
-        new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
-        new MaxPool2d<float>(2),
-        new Flatten<float>(),
-        new Dense<float>(3136, 128, Activation.Relu),
-        new Dense<float>(128, 10));
-
     [Fact]
     public void The_reference_cnn_has_torchinfos_shapes_and_counts()
     {
-        var summary = ModelSummary.Of(ReferenceCnn(), new Shape(1, 28, 28));
+        var summary = ModelSummary.Of(ReferenceCnn.Create<float>(1), ReferenceCnn.InputShape);
 
         // As PyTorch counts them: 32·1·9 + 32, 64·32·9 + 64, 3136·128 + 128, 128·10 + 10 = 421,642.
         Assert.Equal(
@@ -115,8 +105,8 @@ public sealed class ModelSummaryTests
     [Fact]
     public void A_model_summarises_its_network_for_its_input_shape()
     {
-        var model = new Backprop.Serialization.Model<float>(ReferenceCnn(), new Shape(1, 28, 28));
+        var model = new Backprop.Serialization.Model<float>(ReferenceCnn.Create<float>(1), ReferenceCnn.InputShape);
 
-        Assert.Equal(ModelSummary.Of(model.Network, new Shape(1, 28, 28)).ToText(), model.Summary().ToText());
+        Assert.Equal(ModelSummary.Of(model.Network, ReferenceCnn.InputShape).ToText(), model.Summary().ToText());
     }
 }

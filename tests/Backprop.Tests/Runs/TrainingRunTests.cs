@@ -114,6 +114,43 @@ public sealed class TrainingRunTests
         Assert.NotEqual(Lesson.StartingValues["w1"], step.Network.Element("w1").Value);
     }
 
+    [Theory]
+    [InlineData(OptimizerKind.Momentum)]
+    [InlineData(OptimizerKind.Adam)]
+    public void A_captured_step_holds_the_optimizers_state_before_and_after_it_by_its_rule(OptimizerKind kind)
+    {
+        var spec = new RunSpec { Data = new RunData(Datasets.Dosage), Network = new NetworkRecipe([1, 2, 1], Activation.SoftPlus), Optimizer = kind };
+
+        var step = new TrainingRun(spec).CaptureStep(2);
+
+        Assert.True(step.Reached);
+        Assert.Equal(1, step.StateBefore!.StepCount);
+        Assert.Equal(2, step.StateAfter!.StepCount);
+        double[] Kind(OptimizerState<double> state, string name) => [.. state.Arrays.Where(a => a.Key.StartsWith(name + "/", StringComparison.Ordinal)).SelectMany(a => a.Value)];
+        var (g, before, after) = (step.Gradients!, step.Before!, step.After!);
+        Assert.Equal(7, g.Count);
+        for (var i = 0; i < g.Count; i++)
+        {
+            if (kind == OptimizerKind.Momentum)
+            {
+                // v = 0.9 × old v + g; new = old − 0.1 × v (what explain writes out).
+                var v = (0.9 * Kind(step.StateBefore, "velocity")[i]) + g[i];
+                Assert.Equal(v, Kind(step.StateAfter, "velocity")[i], 15);
+                Assert.Equal(before[i] - (0.1 * v), after[i], 15);
+            }
+            else
+            {
+                // Adam's step t = 2: m and v, their bias corrections, the step.
+                var m = (0.9 * Kind(step.StateBefore, "m")[i]) + (0.1 * g[i]);
+                var v = (0.999 * Kind(step.StateBefore, "v")[i]) + (0.001 * g[i] * g[i]);
+                Assert.Equal(m, Kind(step.StateAfter, "m")[i], 15);
+                Assert.Equal(v, Kind(step.StateAfter, "v")[i], 15);
+                var (mHat, vHat) = (m / (1 - (0.9 * 0.9)), v / (1 - (0.999 * 0.999)));
+                Assert.Equal(before[i] - (0.1 * mHat / (Math.Sqrt(vHat) + 1e-8)), after[i], 14);
+            }
+        }
+    }
+
     [Fact]
     public void A_step_after_the_run_stops_is_not_reached()
     {

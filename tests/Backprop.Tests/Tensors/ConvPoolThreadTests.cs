@@ -59,7 +59,7 @@ public sealed class ConvPoolThreadTests
         double[] InputGradient(int threads) => ParallelStepTests.WithThreads(threads, () =>
         {
             var x = new Tensor<double>(source.ToDoubleArray(), source.Shape, requiresGrad: true);
-            (TensorOps.Conv2d<double, Backprop.Nn.ReluLinearRule<double>>(x, w, b, 1, 1) * weights).Sum().Backward();
+            (TensorOps.Conv2d<double, Backprop.Nn.ReluRule<double>>(x, w, b, 1, 1) * weights).Sum().Backward();
             return x.Grad!.ToDoubleArray();
         });
 

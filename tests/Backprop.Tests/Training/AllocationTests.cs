@@ -150,15 +150,7 @@ public sealed class AllocationTests
         {
             labels.Data[i] = rng.NextInt(10);
         }
-        var network = new Sequential<float>(
-            new Conv2d<float>(1, 32, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Conv2d<float>(32, 64, 3, padding: 1, activation: Activation.Relu),
-            new MaxPool2d<float>(2),
-            new Flatten<float>(),
-            new Dense<float>(3136, 128, Activation.Relu),
-            new Dense<float>(128, 10));
-        new HeInitializer(43).Initialize(network);
+        var network = ReferenceCnn.Create<float>(43);
 
         var bytes = AllocatedPerStep(network, new CrossEntropy(), new Adam<float>(network.Parameters(), 0.001), x, labels, steps: 6, warmup: 3, batch: 128);
 

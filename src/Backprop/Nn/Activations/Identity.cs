@@ -28,26 +28,24 @@ public sealed class IdentityActivation : Activation
     public override Tensor<T> Apply<T>(Tensor<T> x) => x.Identity();
 
     /// <inheritdoc/>
-    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<IdentityLinearRule<T>>();
+    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<IdentityRule<T>>();
 
     /// <summary>x itself: the scalar view records no node for the identity.</summary>
     public override Value Apply(Value x, string name) => x;
 }
 
-internal readonly struct IdentityRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+// The identity's rules: element-wise (the op identity) and fused in place into a dense or convolution layer (linear).
+internal readonly struct IdentityRule<T> : IUnaryRule<T>, IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static string Name => "identity";
+    static string IUnaryRule<T>.Name => "identity";
+
+    static string IActivationRule<T>.Name => "linear";
 
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => x.CopyTo(y);
 
     // d/dx x = 1
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         => System.Numerics.Tensors.TensorPrimitives.Add(dx, dy, dx);
-}
-
-internal readonly struct IdentityLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "linear";
 
     public static bool KeepsDerivative => false;
 

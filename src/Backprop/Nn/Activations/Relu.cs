@@ -29,26 +29,24 @@ public sealed class ReluActivation : Activation
     public override Tensor<T> Apply<T>(Tensor<T> x) => x.Relu();
 
     /// <inheritdoc/>
-    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<ReluLinearRule<T>>();
+    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<ReluRule<T>>();
 
     /// <inheritdoc/>
     public override Value Apply(Value x, string name) => x.Relu(name);
 }
 
-internal readonly struct ReluRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+// ReLU's rules: element-wise (the op relu) and fused in place into a dense or convolution layer (linear_relu).
+internal readonly struct ReluRule<T> : IUnaryRule<T>, IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static string Name => "relu";
+    static string IUnaryRule<T>.Name => "relu";
+
+    static string IActivationRule<T>.Name => "linear_relu";
 
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Relu(x, y);
 
     // d/dx max(x, 0) = 1 for x > 0 (where y > 0), else 0 (0 at the kink, as PyTorch does)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         => ActivationKernels.ReluBackward(y, dy, dx, accumulate: true);
-}
-
-internal readonly struct ReluLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "linear_relu";
 
     public static bool KeepsDerivative => false;
 

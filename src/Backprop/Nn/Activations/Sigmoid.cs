@@ -29,26 +29,24 @@ public sealed class SigmoidActivation : Activation
     public override Tensor<T> Apply<T>(Tensor<T> x) => x.Sigmoid();
 
     /// <inheritdoc/>
-    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<SigmoidLinearRule<T>>();
+    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<SigmoidRule<T>>();
 
     /// <inheritdoc/>
     public override Value Apply(Value x, string name) => x.Sigmoid(name);
 }
 
-internal readonly struct SigmoidRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+// Sigmoid's rules: element-wise (the op sigmoid) and fused in place into a dense or convolution layer (linear_sigmoid).
+internal readonly struct SigmoidRule<T> : IUnaryRule<T>, IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static string Name => "sigmoid";
+    static string IUnaryRule<T>.Name => "sigmoid";
+
+    static string IActivationRule<T>.Name => "linear_sigmoid";
 
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Sigmoid(x, y);
 
     // d/dx σ(x) = σ(x)(1 − σ(x)) = y(1 − y)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         => ActivationKernels.SigmoidBackward(y, dy, dx, accumulate: true);
-}
-
-internal readonly struct SigmoidLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "linear_sigmoid";
 
     public static bool KeepsDerivative => false;
 

@@ -29,15 +29,18 @@ public sealed class SoftPlusActivation : Activation
     public override Tensor<T> Apply<T>(Tensor<T> x) => x.SoftPlus();
 
     /// <inheritdoc/>
-    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<SoftPlusLinearRule<T>>();
+    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<SoftPlusRule<T>>();
 
     /// <inheritdoc/>
     public override Value Apply(Value x, string name) => x.SoftPlus(name);
 }
 
-internal readonly struct SoftPlusRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+// SoftPlus's rules: element-wise (the op softplus) and fused in place into a dense or convolution layer (linear_softplus).
+internal readonly struct SoftPlusRule<T> : IUnaryRule<T>, IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static string Name => "softplus";
+    static string IUnaryRule<T>.Name => "softplus";
+
+    static string IActivationRule<T>.Name => "linear_softplus";
 
     // SoftPlus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): stable for any x.
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.SoftPlus(x, y);
@@ -53,11 +56,6 @@ internal readonly struct SoftPlusRule<T> : IUnaryRule<T> where T : unmanaged, IF
             ActivationKernels.MultiplyBackward(sigmoid[..n], dy.Slice(start, n), dx.Slice(start, n), accumulate: true);
         }
     }
-}
-
-internal readonly struct SoftPlusLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "linear_softplus";
 
     public static bool KeepsDerivative => true;
 

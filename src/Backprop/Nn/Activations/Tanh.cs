@@ -29,26 +29,24 @@ public sealed class TanhActivation : Activation
     public override Tensor<T> Apply<T>(Tensor<T> x) => x.Tanh();
 
     /// <inheritdoc/>
-    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<TanhLinearRule<T>>();
+    internal override Tensor<T>? Fuse<T, TOp>(TOp op) => op.Run<TanhRule<T>>();
 
     /// <inheritdoc/>
     public override Value Apply(Value x, string name) => x.Tanh(name);
 }
 
-internal readonly struct TanhRule<T> : IUnaryRule<T> where T : unmanaged, IFloatingPointIeee754<T>
+// Tanh's rules: element-wise (the op tanh) and fused in place into a dense or convolution layer (linear_tanh).
+internal readonly struct TanhRule<T> : IUnaryRule<T>, IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public static string Name => "tanh";
+    static string IUnaryRule<T>.Name => "tanh";
+
+    static string IActivationRule<T>.Name => "linear_tanh";
 
     public static void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Tanh(x, y);
 
     // d/dx tanh x = 1 − tanh² x = sech² x, from x (1 − y² cancels where tanh saturates)
     public static void Backward(ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
         => ActivationKernels.TanhBackwardFromInput(x, dy, dx, accumulate: true);
-}
-
-internal readonly struct TanhLinearRule<T> : IActivationRule<T> where T : unmanaged, IFloatingPointIeee754<T>
-{
-    public static string Name => "linear_tanh";
 
     // NOTE: 1 − y² from the output cancels where tanh saturates (7.6e-8 relative at |z| ≈ 10 in double),
     // so the forward pass keeps sech² z, computed from z before it is overwritten.
