@@ -175,15 +175,149 @@ public static class ActivationKernels
         {
             var n = Math.Min(Chunk, x.Length - start);
             var xs = x.Slice(start, n);
-            var ts = t[..n];
-            if (withDerivative)
+            var ds = withDerivative ? derivative.Slice(start, n) : default;
+            if (!TanhInOnePass(xs, destination.Slice(start, n), ds))
             {
-                // Before the output: destination may be x.
-                SechSquared(xs, derivative.Slice(start, n));
+                TanhInPasses(xs, t[..n], destination.Slice(start, n), ds);
             }
-            TensorPrimitives.Tanh(xs, ts);
-            Map<T, SmallTanh<T>>(xs, ts, destination.Slice(start, n), accumulate: false);
         }
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="Tanh"/> pass by pass: sech² (when wanted) through TensorPrimitives.Exp,
+    /// tanh through TensorPrimitives.Tanh into <paramref name="t"/>, then the series below |x| = 1/4.
+    /// The reference <see cref="TanhInOnePass"/> must match bit for bit.
+    /// </summary>
+    internal static void TanhInPasses<T>(ReadOnlySpan<T> x, Span<T> t, Span<T> destination, Span<T> derivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!derivative.IsEmpty)
+        {
+            // Before the output: destination may be x.
+            SechSquared(x, derivative);
+        }
+        TensorPrimitives.Tanh(x, t);
+        Map<T, SmallTanh<T>>(x, t, destination, accumulate: false);
+    }
+
+    /// <summary>
+    /// One chunk of <see cref="Tanh"/> in a single pass over the vectors, with one e = e^(−2|x|) per
+    /// element for both tanh and sech²; false (nothing done) where TensorPrimitives would not take its
+    /// vector path (no SIMD, fewer elements than a Vector128) and for any number type but float (double's
+    /// TensorPrimitives.Exp is not Vector*.Exp bit for bit).
+    /// </summary>
+    /// <remarks>
+    /// The same bits as <see cref="TanhInPasses"/>: TensorPrimitives.Tanh computes, per vector,
+    /// z = e^(−2|x|) − 1 and tanh x = sign(x) · (−z/(z + 2)), with e from the same Vector*.Exp as
+    /// TensorPrimitives.Exp and the vector width it would choose (Vector512 from 16 floats, Vector256
+    /// from 8, else Vector128; the last, partial vector recomputed overlapping the one before), and the
+    /// formulas after it are element by element. ActivationKernelsTests compares the two at every length.
+    /// </remarks>
+    internal static bool TanhInOnePass<T>(ReadOnlySpan<T> x, Span<T> destination, Span<T> derivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) || !Vector128.IsHardwareAccelerated || x.Length < Vector128<T>.Count)
+        {
+            return false;
+        }
+        var withDerivative = !derivative.IsEmpty;
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var rd = ref MemoryMarshal.GetReference(destination);
+        ref var rs = ref MemoryMarshal.GetReference(derivative);
+        var n = (nuint)x.Length;
+        nuint i = 0;
+        if (Vector512.IsHardwareAccelerated && n >= (nuint)Vector512<T>.Count)
+        {
+            var w = (nuint)Vector512<T>.Count;
+            // Loaded before anything is written: destination may be x.
+            var last = Vector512.LoadUnsafe(ref rx, n - w);
+            for (; i + w <= n; i += w)
+            {
+                TanhVector(Vector512.LoadUnsafe(ref rx, i), ref rd, ref rs, i, withDerivative);
+            }
+            if (i < n)
+            {
+                TanhVector(last, ref rd, ref rs, n - w, withDerivative);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= (nuint)Vector256<T>.Count)
+        {
+            var w = (nuint)Vector256<T>.Count;
+            var last = Vector256.LoadUnsafe(ref rx, n - w);
+            for (; i + w <= n; i += w)
+            {
+                TanhVector(Vector256.LoadUnsafe(ref rx, i), ref rd, ref rs, i, withDerivative);
+            }
+            if (i < n)
+            {
+                TanhVector(last, ref rd, ref rs, n - w, withDerivative);
+            }
+        }
+        else
+        {
+            var w = (nuint)Vector128<T>.Count;
+            var last = Vector128.LoadUnsafe(ref rx, n - w);
+            for (; i + w <= n; i += w)
+            {
+                TanhVector(Vector128.LoadUnsafe(ref rx, i), ref rd, ref rs, i, withDerivative);
+            }
+            if (i < n)
+            {
+                TanhVector(last, ref rd, ref rs, n - w, withDerivative);
+            }
+        }
+        return true;
+    }
+
+    // tanh and sech² of one vector x, stored at destination[at] and derivative[at].
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TanhVector<T>(Vector512<T> x, ref T destination, ref T derivative, nuint at, bool withDerivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var twice = Vector512.Abs(x) * Vector512.Create(T.CreateTruncating(-2));
+        var e = Vector512.Exp(twice.AsSingle()).As<float, T>();
+        if (withDerivative)
+        {
+            SechSquaredFromExp<T>.Invoke(e, e).StoreUnsafe(ref derivative, at);
+        }
+        var z = e - Vector512<T>.One;
+        var t = (x & Vector512.Create(-T.Zero)) ^ (-z / (z + Vector512.Create(T.CreateTruncating(2))));
+        // The series only where some |x| < 1/4 (it selects t for every other lane anyway).
+        (SmallTanh<T>.AnyBelowQuarter(x) ? SmallTanh<T>.Invoke(x, t) : t).StoreUnsafe(ref destination, at);
+    }
+
+    /// <inheritdoc cref="TanhVector{T}(Vector512{T}, ref T, ref T, nuint, bool)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TanhVector<T>(Vector256<T> x, ref T destination, ref T derivative, nuint at, bool withDerivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var twice = Vector256.Abs(x) * Vector256.Create(T.CreateTruncating(-2));
+        var e = Vector256.Exp(twice.AsSingle()).As<float, T>();
+        if (withDerivative)
+        {
+            SechSquaredFromExp<T>.Invoke(e, e).StoreUnsafe(ref derivative, at);
+        }
+        var z = e - Vector256<T>.One;
+        var t = (x & Vector256.Create(-T.Zero)) ^ (-z / (z + Vector256.Create(T.CreateTruncating(2))));
+        // The series only where some |x| < 1/4 (it selects t for every other lane anyway).
+        (SmallTanh<T>.AnyBelowQuarter(x) ? SmallTanh<T>.Invoke(x, t) : t).StoreUnsafe(ref destination, at);
+    }
+
+    /// <inheritdoc cref="TanhVector{T}(Vector512{T}, ref T, ref T, nuint, bool)"/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TanhVector<T>(Vector128<T> x, ref T destination, ref T derivative, nuint at, bool withDerivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var twice = Vector128.Abs(x) * Vector128.Create(T.CreateTruncating(-2));
+        var e = Vector128.Exp(twice.AsSingle()).As<float, T>();
+        if (withDerivative)
+        {
+            SechSquaredFromExp<T>.Invoke(e, e).StoreUnsafe(ref derivative, at);
+        }
+        var z = e - Vector128<T>.One;
+        var t = (x & Vector128.Create(-T.Zero)) ^ (-z / (z + Vector128.Create(T.CreateTruncating(2))));
+        // The series only where some |x| < 1/4 (it selects t for every other lane anyway).
+        (SmallTanh<T>.AnyBelowQuarter(x) ? SmallTanh<T>.Invoke(x, t) : t).StoreUnsafe(ref destination, at);
     }
 
     // e = e^−|x|
@@ -420,6 +554,12 @@ public static class ActivationKernels
         private static readonly T C8 = T.CreateChecked(6404582.0 / 10854718875);
         private static readonly T C9 = T.CreateChecked(-443861162.0 / 1856156927625);
         private static readonly T C10 = T.CreateChecked(18888466084.0 / 194896477400625);
+
+        public static bool AnyBelowQuarter(Vector128<T> x) => Vector128.LessThanAny(Vector128.Abs(x), Vector128.Create(Quarter));
+
+        public static bool AnyBelowQuarter(Vector256<T> x) => Vector256.LessThanAny(Vector256.Abs(x), Vector256.Create(Quarter));
+
+        public static bool AnyBelowQuarter(Vector512<T> x) => Vector512.LessThanAny(Vector512.Abs(x), Vector512.Create(Quarter));
 
         public static T Invoke(T x, T t)
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Backprop.Kernels;
 using Backprop.Tensors;
 
@@ -61,6 +62,56 @@ public sealed class ActivationKernelsTests
             data.Add(n);
         }
         return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Tanh_in_one_pass_gives_the_bits_of_the_pass_by_pass_kernel(int length)
+    {
+        // Lengths past one chunk of 256 too, where the last chunk can be shorter than a vector. Float only:
+        // double never takes the one-pass path (and TensorPrimitives' double e^x of a vector holding ±∞ or
+        // NaN changes its other lanes, so two double runs agree only where their vectors do).
+        foreach (var n in (int[])[length, length + 256, length + 512])
+        {
+            SameTanhBits<float>(n);
+        }
+    }
+
+    // ActivationKernels.Tanh (one pass where the SIMD path applies) against TensorPrimitives.Tanh and
+    // TensorPrimitives.Exp chunk by chunk (TanhInPasses), bit for bit: tanh, sech² and in place.
+    private static void SameTanhBits<T>(int length) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var x = As<T>(Inputs(length, length + 17));
+        T[] specials = [T.NaN, T.PositiveInfinity, T.NegativeInfinity, T.Zero, -T.Zero, T.Epsilon, -T.Epsilon, T.CreateChecked(0.25), T.CreateChecked(-0.25), T.CreateChecked(1e-30), T.CreateChecked(30), T.CreateChecked(-400)];
+        for (var i = 0; i < length; i += 7)
+        {
+            x[i] = specials[i / 7 % specials.Length];
+        }
+        var (expected, expectedDerivative, t) = (new T[length], new T[length], new T[256]);
+        for (var start = 0; start < length; start += 256)
+        {
+            var n = Math.Min(256, length - start);
+            ActivationKernels.TanhInPasses<T>(x.AsSpan(start, n), t.AsSpan(0, n), expected.AsSpan(start, n), expectedDerivative.AsSpan(start, n));
+        }
+        var (y, derivative) = (new T[length], new T[length]);
+        ActivationKernels.Tanh<T>(x, y, derivative);
+        AssertSameBits(expected, y, $"tanh, {typeof(T).Name}, length {length}");
+        AssertSameBits(expectedDerivative, derivative, $"sech², {typeof(T).Name}, length {length}");
+        ActivationKernels.Tanh<T>(x, y);
+        AssertSameBits(expected, y, $"tanh without sech², {typeof(T).Name}, length {length}");
+        var inPlace = (T[])x.Clone();
+        ActivationKernels.Tanh<T>(inPlace, inPlace, derivative);
+        AssertSameBits(expected, inPlace, $"tanh in place, {typeof(T).Name}, length {length}");
+        AssertSameBits(expectedDerivative, derivative, $"sech² of tanh in place, {typeof(T).Name}, length {length}");
+    }
+
+    private static void AssertSameBits<T>(T[] expected, T[] actual, string what) where T : unmanaged
+    {
+        if (!MemoryMarshal.AsBytes(expected.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(actual.AsSpan())))
+        {
+            var i = Enumerable.Range(0, expected.Length).First(i => !MemoryMarshal.AsBytes(expected.AsSpan(i, 1)).SequenceEqual(MemoryMarshal.AsBytes(actual.AsSpan(i, 1))));
+            Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]}");
+        }
     }
 
     [Theory]

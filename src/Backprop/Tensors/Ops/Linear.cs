@@ -71,12 +71,7 @@ internal sealed class LinearOp<T, TActivation> : Op<T>
     {
         var y = Output.Data;
         Gemm.Multiply<T>(false, false, m, n, k, x.Data, weight.Data, y, accumulate: false);
-        ReadOnlySpan<T> b = bias.Data;
-        for (var start = 0; start < y.Length; start += n)
-        {
-            var row = y.Slice(start, n);
-            TensorPrimitives.Add(row, b, row);
-        }
+        BiasKernels.AddToRows<T>(y, bias.Data);
         TActivation.Apply(y, derivative);
     }
 
@@ -87,11 +82,7 @@ internal sealed class LinearOp<T, TActivation> : Op<T>
         if (bias.RequiresGrad)
         {
             // db += Σ over rows of dZ
-            var db = bias.GradData.AsSpan();
-            for (var start = 0; start < dz.Length; start += n)
-            {
-                TensorPrimitives.Add(db, dz.Slice(start, n), db);
-            }
+            BiasKernels.AddRowsTo<T>(dz, bias.GradData);
         }
         if (weight.RequiresGrad)
         {
