@@ -21,7 +21,9 @@ public sealed class PipeOutputTests
         Assert.Contains("Epoch 1/50: train loss ", soFar, StringComparison.Ordinal);
         Assert.Contains("Epoch 2/50: train loss ", soFar, StringComparison.Ordinal);
         Assert.DoesNotContain("Stopped after", soFar, StringComparison.Ordinal);
-        process.Signal("INT");
+        // SIGTERM, which train handles as it does Ctrl-C: a run started in the background by a shell
+        // without job control (as CI may be) ignores SIGINT, and so would this child.
+        process.Signal("TERM");
         var result = await process.WaitAsync(TimeSpan.FromMinutes(5));
         Assert.Equal(130, result.ExitCode);
         Assert.DoesNotContain("Epoch 4/50", result.Stdout, StringComparison.Ordinal);
