@@ -123,23 +123,19 @@ internal static class ConvKernels
                 for (var j = 0; j < g.KW; j++)
                 {
                     var row = col.Slice((((c * g.KH) + i) * g.KW + j) * rowStride, positions);
-                    int dy = i - g.Pad, dx = j - g.Pad;
-                    var (y0, y1) = Math.Abs(dx) < w ? Inside(dy, 1, g.H, oh) : (0, 0);
-                    row[..(y0 * w)].Clear();
-                    row[(y1 * w)..].Clear();
-                    if (y0 >= y1)
+                    var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
+                    row[..start].Clear();
+                    row[end..].Clear();
+                    if (start >= end)
                     {
                         continue;
                     }
-                    // row[q] = plane[q + shift] for q in [y0·W, y1·W) where that lies in the plane.
-                    int shift = (dy * w) + dx, start = y0 * w, end = y1 * w;
-                    int lo = Math.Max(start, -shift), hi = Math.Min(end, planeLength - shift);
+                    // row[q] = plane[q + shift] for q in [lo, hi); the rest of [start, end) lies outside the plane.
                     row[start..lo].Clear();
                     row[hi..end].Clear();
                     plane.Slice(lo + shift, hi - lo).CopyTo(row[lo..hi]);
-                    // Columns that the shift carried across an edge: ox < −dx or ox ≥ W − dx.
-                    int edge0 = Math.Max(0, -dx), edge1 = Math.Min(w, w - dx);
-                    for (var oy = y0; oy < y1; oy++)
+                    // Columns that the shift carried across an edge: ox < edge0 or ox ≥ edge1.
+                    for (var oy = start / w; oy < end / w; oy++)
                     {
                         var line = row.Slice(oy * w, w);
                         for (var k = 0; k < edge0; k++)
@@ -208,6 +204,18 @@ internal static class ConvKernels
         }
     }
 
+    // Row (c, i, j) of a same-width column matrix is the plane shifted by (i − p)·W + (j − p):
+    // [start, end) are its elements in output rows whose input row lies in the image (empty when the
+    // shift leaves no column inside), [lo, hi) those of them whose shifted index lies in the plane, and
+    // columns ox < edge0 or ox ≥ edge1 are the ones the shift carried across the left or right edge.
+    private static (int Start, int End, int Lo, int Hi, int Shift, int Edge0, int Edge1) Shift(in ConvGeometry g, int i, int j)
+    {
+        int w = g.W, dy = i - g.Pad, dx = j - g.Pad;
+        var (y0, y1) = Math.Abs(dx) < w ? Inside(dy, 1, g.H, g.OH) : (0, 0);
+        int shift = (dy * w) + dx, start = y0 * w, end = y1 * w;
+        return (start, end, Math.Max(start, -shift), Math.Min(end, (g.H * w) - shift), shift, Math.Max(0, -dx), Math.Min(w, w - dx));
+    }
+
     /// <summary>Most pixels <see cref="Col2ImSameWidth{T}"/> sets aside per row of the column matrix.</summary>
     private const int MaxSaved = 256;
 
@@ -230,18 +238,15 @@ internal static class ConvKernels
                 for (var j = 0; j < g.KW; j++)
                 {
                     var row = col.Slice((((c * g.KH) + i) * g.KW + j) * positions, positions);
-                    int dy = i - g.Pad, dx = j - g.Pad;
-                    var (y0, y1) = Math.Abs(dx) < w ? Inside(dy, 1, g.H, oh) : (0, 0);
-                    if (y0 >= y1)
+                    var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
+                    if (start >= end)
                     {
                         continue;
                     }
-                    int shift = (dy * w) + dx, start = y0 * w, end = y1 * w;
-                    int lo = Math.Max(start, -shift), hi = Math.Min(end, planeLength - shift);
-                    // Elements [lo, hi) land inside the plane; of them, those in columns ox < −dx or
-                    // ox ≥ W − dx crossed an edge: set their landing pixels aside.
-                    int edge0 = Math.Max(0, -dx), edge1 = Math.Min(w, w - dx), count = 0;
-                    for (var oy = y0; oy < y1; oy++)
+                    // Elements [lo, hi) land inside the plane; of them, those in columns ox < edge0 or
+                    // ox ≥ edge1 crossed an edge: set their landing pixels aside.
+                    var count = 0;
+                    for (var oy = start / w; oy < end / w; oy++)
                     {
                         // The crossing columns of this output row: [0, edge0) and [edge1, W).
                         for (var ox = edge0 > 0 ? 0 : edge1; ox < w; ox = ox + 1 == edge0 ? edge1 : ox + 1)
