@@ -17,12 +17,18 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
     private static int generation;
     private readonly Op<T>[] order;
 
+    // Per operation, in order: whether Backward zeroes its output's gradient first, and which of its
+    // inputs' gradients its own backward pass sets rather than adds to (see Op.GradientsToSet).
+    private readonly bool[] zeroFirst;
+    private readonly int[] setMasks;
+
     /// <summary>Records the graph that produced <paramref name="root"/>.</summary>
     public Graph(Tensor<T> root)
     {
         ArgumentNullException.ThrowIfNull(root);
         Root = root;
         order = TopologicalOrder(root);
+        (zeroFirst, setMasks) = PlanGradients(order, root);
     }
 
     /// <summary>The tensor back-propagation starts from.</summary>
@@ -30,6 +36,9 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>The operations, inputs before outputs.</summary>
     public IReadOnlyList<Op<T>> Operations => order;
+
+    /// <summary>Which inputs' gradients operation <paramref name="index"/> (in <see cref="Operations"/>) sets rather than adds to in <see cref="Backward"/> (bit i for input i).</summary>
+    internal int GradientsToSet(int index) => setMasks[index];
 
     /// <summary>Recomputes every operation from the current values of the leaves.</summary>
     public void Forward()
@@ -42,7 +51,8 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Seeds d(root)/d(root) = 1 and applies each operation's derivative rule in reverse topological
-    /// order. Intermediate gradients are reset first; leaf gradients accumulate until zeroed.
+    /// order. Intermediate gradients are reset first (or, when one operation alone uses a tensor and
+    /// can, set by that operation's rule); leaf gradients accumulate until zeroed.
     /// </summary>
     /// <exception cref="InvalidOperationException">The root has more than one element, or requires no gradient.</exception>
     public void Backward()
@@ -55,15 +65,68 @@ public sealed class Graph<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             throw new InvalidOperationException("Backward() needs a result computed from tensors that require gradients (was it computed in a no-grad scope?).");
         }
+        for (var i = 0; i < order.Length; i++)
+        {
+            if (zeroFirst[i])
+            {
+                Array.Clear(order[i].Output.GradData);
+            }
+            order[i].GradientsToSet = setMasks[i];
+        }
+        try
+        {
+            Root.GradData[0] += T.One;
+            for (var i = order.Length - 1; i >= 0; i--)
+            {
+                order[i].Backward();
+            }
+        }
+        finally
+        {
+            foreach (var op in order)
+            {
+                op.GradientsToSet = 0;
+            }
+        }
+    }
+
+    // An intermediate gradient is zeroed before the backward pass, so that every operation that
+    // uses the tensor can add its share — unless a single operation uses it, once, and can set the
+    // gradient itself (its backward pass then writes every element, as if onto zeros): the graph
+    // then skips the zeroing, a pass over memory that can take longer than the operation.
+    private static (bool[] ZeroFirst, int[] SetMasks) PlanGradients(Op<T>[] order, Tensor<T> root)
+    {
+        var uses = new Dictionary<Tensor<T>, int>(ReferenceEqualityComparer.Instance);
         foreach (var op in order)
         {
-            Array.Clear(op.Output.GradData);
+            foreach (var input in op.Inputs)
+            {
+                uses[input] = uses.GetValueOrDefault(input) + 1;
+            }
         }
-        Root.GradData[0] += T.One;
-        for (var i = order.Length - 1; i >= 0; i--)
+        var position = new Dictionary<Op<T>, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < order.Length; i++)
         {
-            order[i].Backward();
+            position[order[i]] = i;
         }
+        var zeroFirst = new bool[order.Length];
+        Array.Fill(zeroFirst, true);
+        var setMasks = new int[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            var inputs = order[i].Inputs;
+            for (var j = 0; j < inputs.Count && j < 32; j++)
+            {
+                var t = inputs[j];
+                if (t.Creator is { } creator && !ReferenceEquals(t, root) && uses[t] == 1
+                    && position.TryGetValue(creator, out var made) && order[i].SetsGradientOf(j))
+                {
+                    setMasks[i] |= 1 << j;
+                    zeroFirst[made] = false;
+                }
+            }
+        }
+        return (zeroFirst, setMasks);
     }
 
     /// <summary>

@@ -46,6 +46,25 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Marks nodes already visited by the current topological sort.</summary>
     internal int VisitMark { get; set; }
 
+    /// <summary>
+    /// Bit i set: during this backward pass, this operation is the only one that writes input i's
+    /// gradient, and the graph has not zeroed it; <see cref="Backward"/> must then leave exactly
+    /// what it would have left in a zeroed gradient (for instance, zero its part and add, while the
+    /// numbers are in cache), which saves a separate pass over memory. Set by
+    /// <see cref="Graph{T}.Backward"/> for inputs whose <see cref="SetsGradientOf"/> is true, and
+    /// cleared after it.
+    /// </summary>
+    internal int GradientsToSet { get; set; }
+
+    /// <summary>
+    /// Whether this operation's <see cref="Backward"/> honours <see cref="GradientsToSet"/> for input
+    /// <paramref name="index"/>; false unless an operation says otherwise.
+    /// </summary>
+    internal virtual bool SetsGradientOf(int index) => false;
+
+    /// <summary>Whether this backward pass must set, not add to, input <paramref name="index"/>'s gradient (see <see cref="GradientsToSet"/>).</summary>
+    private protected bool MustSetGradientOf(int index) => ((GradientsToSet >> index) & 1) != 0;
+
     /// <summary>Computes <see cref="Output"/> from the current values of the inputs.</summary>
     public abstract void Forward();
 

@@ -54,6 +54,9 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private readonly T[][] products;
     private readonly int imagesPerProduct;
     private readonly bool transposedWeightGrad;
+    private readonly bool direct;
+    private readonly T[][] padded;
+    private readonly T[][] wide;
     private T[][] columnGrads = [];
     private T[][] weightGrads = [];
     private T[][] biasGrads = [];
@@ -76,8 +79,13 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         derivative = TActivation.KeepsDerivative ? new T[Output.Length] : [];
         // The forward pass multiplies the columns of several images of a group at once (a wider
         // product runs closer to the kernel's peak); each element is the same sum either way.
+        // A short patch with stride 1 (a first layer) skips the column matrix and the product: the
+        // direct kernel computes the same chains from the padded image.
+        direct = DirectConvKernels.Applies(g);
+        padded = direct ? Buffers(DirectConvKernels.PaddedLength(g)) : [];
+        wide = direct ? Buffers(DirectConvKernels.WideLength(g, outChannels)) : [];
         var groupImages = (n + Groups - 1) / Groups;
-        imagesPerProduct = Math.Clamp(MaxColumnElements / Math.Max(1, g.PatchLength * g.Positions), 1, groupImages);
+        imagesPerProduct = direct ? 1 : Math.Clamp(MaxColumnElements / Math.Max(1, g.PatchLength * g.Positions), 1, groupImages);
         columns = Buffers(g.PatchLength * g.Positions * imagesPerProduct);
         products = imagesPerProduct > 1 ? Buffers(outChannels * g.Positions * imagesPerProduct) : [];
         // With fewer patch rows than output channels (a first layer: 1 channel, 3×3 kernel) the weight
@@ -85,6 +93,9 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         // columns wide; each element is the same sum either way.
         transposedWeightGrad = g.PatchLength < outChannels;
     }
+
+    // Each image's input gradient is zeroed just before col2im adds to it (in cache, on its thread).
+    internal override bool SetsGradientOf(int index) => index == 0;
 
     /// <summary>How many groups the batch's images are cut into.</summary>
     public int Groups { get; }
@@ -196,6 +207,14 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private void ForwardImages(int group, int first, int count)
     {
         int outLength = outChannels * g.Positions, patch = g.PatchLength, positions = g.Positions, width = count * positions;
+        if (direct)
+        {
+            var y = Output.Data.Slice(first * outLength, outLength);
+            DirectConvKernels.Forward<T>(g, x.Data.Slice(first * g.ImageLength, g.ImageLength), weight.Data,
+                bias is null ? [] : bias.Data, outChannels, padded[group], wide[group], y);
+            TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan(first * outLength, outLength));
+            return;
+        }
         var col = columns[group];
         for (var i = 0; i < count; i++)
         {
@@ -259,7 +278,12 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
             // dcol[C·KH·KW, P] = Wᵀ · dZₙ, then each column element back to its pixel
             var dcol = columnGrads[group];
             Gemm.Multiply<T>(true, false, patch, positions, outChannels, weight.Data, dz, dcol, accumulate: false, OneThread);
-            ConvKernels.Col2Im<T>(g, dcol, x.GradData.AsSpan(image * g.ImageLength, g.ImageLength));
+            var dx = x.GradData.AsSpan(image * g.ImageLength, g.ImageLength);
+            if (MustSetGradientOf(0))
+            {
+                dx.Clear();
+            }
+            ConvKernels.Col2Im<T>(g, dcol, dx);
         }
     }
 }

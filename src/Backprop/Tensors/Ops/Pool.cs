@@ -59,6 +59,9 @@ internal abstract class PoolOp<T> : Op<T>, IParallelJob where T : unmanaged, IFl
         RunGroups();
     }
 
+    // Each group zeroes its own planes of dx just before adding to them (in cache, on its thread).
+    internal override bool SetsGradientOf(int index) => true;
+
     public sealed override void Backward()
     {
         if (X.RequiresGrad)
@@ -78,7 +81,12 @@ internal abstract class PoolOp<T> : Op<T>, IParallelJob where T : unmanaged, IFl
         int inPlane = g.H * g.W, outPlane = g.OH * g.OW;
         if (backward)
         {
-            Backward(g, Output.GradData.AsSpan(first * outPlane, g.OutputLength), X.GradData.AsSpan(first * inPlane, g.InputLength), first * outPlane);
+            var dx = X.GradData.AsSpan(first * inPlane, g.InputLength);
+            if (MustSetGradientOf(0))
+            {
+                dx.Clear();
+            }
+            Backward(g, Output.GradData.AsSpan(first * outPlane, g.OutputLength), dx, first * outPlane);
         }
         else
         {

@@ -22,12 +22,22 @@ internal sealed class ReshapeOp<T>(Tensor<T> x, Shape shape) : Op<T>("reshape", 
     {
     }
 
+    internal override bool SetsGradientOf(int index) => true;
+
     // d out_i / d in_i = 1
     public override void Backward()
     {
         if (x.RequiresGrad)
         {
-            TensorPrimitives.Add(x.GradData, Output.GradData, x.GradData);
+            if (MustSetGradientOf(0))
+            {
+                // What adding to zeros gives (g + 0, so −0 becomes +0 as it would), without the zeroing pass.
+                TensorPrimitives.Add(Output.GradData, T.Zero, x.GradData);
+            }
+            else
+            {
+                TensorPrimitives.Add(x.GradData, Output.GradData, x.GradData);
+            }
         }
     }
 
