@@ -14,17 +14,17 @@ namespace Backprop.Kernels;
 /// <para>
 /// The image is copied into a zero-bordered buffer, each channel (H + 2p) × (W + 2p) =: Hp × Wp.
 /// With stride 1, output (oy, ox) reads, for patch row r = (c·KH + i)·KW + j, the padded pixel at
-/// c·Hp·Wp + (oy + i)·Wp + (ox + j) = q + offset(r), where q = oy·Wp + ox. So the outputs are
-/// computed on the "wide" grid q = 0 … OH·Wp − 1, in long vectors, each lane reading
-/// padded[q + offset(r)]; the Wp − OW columns of each wide row past OW are not outputs and are
-/// dropped when the wide rows are copied (plus the bias) to the output.
+/// c·Hp·Wp + (oy + i)·Wp + (ox + j) = oy·Wp + ox + offset(r). So a vector of outputs along an output
+/// row reads a vector of padded pixels per patch row, one load serving four output channels. Each
+/// output row is covered by whole vectors, the last one moved back to end at the row's end (it
+/// recomputes a few outputs, which get the same values), so there is no tail loop and no copy.
 /// </para>
 /// <para>
 /// Arithmetic. Each output is one multiply-add chain over r = 0 … C·KH·KW − 1 in order, from zero,
-/// with <see cref="Simd.MulAdd{T}(T, T, T)"/>'s rule (fused where the hardware has FMA), and the bias
-/// is then added: exactly the operations of im2col and the GEMM (one k-block, since the patch is
-/// shorter than <see cref="Gemm.KC"/>) followed by the bias, so the bits are those of that path, at
-/// every vector width. Padding pixels are zeros in the chain, as in the column matrix.
+/// with <see cref="Simd.MulAdd{T}(T, T, T)"/>'s rule (fused where the hardware has FMA), and then one
+/// addition of the bias: exactly the operations of im2col and the GEMM (one k-block, since the patch
+/// is shorter than <see cref="Gemm.KC"/>) followed by the bias, so the bits are those of that path,
+/// at every vector width. Padding pixels are zeros in the chain, as in the column matrix.
 /// </para>
 /// </remarks>
 internal static class DirectConvKernels
@@ -32,41 +32,34 @@ internal static class DirectConvKernels
     /// <summary>Longest patch (C·KH·KW) the direct kernel takes; longer ones go through the GEMM.</summary>
     public const int MaxPatch = 32;
 
-    /// <summary>Elements past the last padded pixel that vector reads of the wide grid may touch.</summary>
-    private const int Slack = 64;
-
     /// <summary>Whether <paramref name="g"/> is one the direct kernel computes (stride 1, patch ≤ <see cref="MaxPatch"/>).</summary>
     public static bool Applies(in ConvGeometry g) => g.Stride == 1 && g.PatchLength <= MaxPatch;
 
     /// <summary>Length of the padded-image buffer <see cref="Forward{T}"/> needs.</summary>
-    public static int PaddedLength(in ConvGeometry g) => (g.C * PaddedPlane(g)) + g.KW + Slack;
-
-    /// <summary>Length of the wide-output buffer <see cref="Forward{T}"/> needs for <paramref name="outChannels"/> channels.</summary>
-    public static int WideLength(in ConvGeometry g, int outChannels) => outChannels * WideRow(g);
+    public static int PaddedLength(in ConvGeometry g) => g.C * (g.H + (2 * g.Pad)) * (g.W + (2 * g.Pad));
 
     /// <summary>
     /// output[o, oy, ox] = Σᵣ weight[o, r] · x[r's pixel for (oy, ox)] (+ bias[o]) for one image
     /// <paramref name="image"/> [C, H, W]; <paramref name="weight"/> is [O, C·KH·KW]; the bias is
-    /// optional (empty span). <paramref name="padded"/> and <paramref name="wide"/> are scratch
-    /// (<see cref="PaddedLength"/>, <see cref="WideLength"/>).
+    /// optional (empty span). <paramref name="padded"/> is scratch (<see cref="PaddedLength"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The geometry is not one the kernel takes, or a span is too short.</exception>
     public static unsafe void Forward<T>(in ConvGeometry g, ReadOnlySpan<T> image, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias,
-        int outChannels, Span<T> padded, Span<T> wide, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
+        int outChannels, Span<T> padded, Span<T> output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Applies(g))
         {
             throw new ArgumentException($"The direct kernel takes stride 1 and patches of at most {MaxPatch} (got stride {g.Stride}, patch {g.PatchLength}).");
         }
-        int patch = g.PatchLength, positions = g.Positions, wideRow = WideRow(g);
+        int patch = g.PatchLength;
         if (image.Length < g.ImageLength || weight.Length < outChannels * patch || (bias.Length != 0 && bias.Length < outChannels)
-            || padded.Length < PaddedLength(g) || wide.Length < WideLength(g, outChannels) || output.Length < outChannels * positions)
+            || padded.Length < PaddedLength(g) || output.Length < outChannels * g.Positions)
         {
             throw new ArgumentException($"Spans too short for a {g.C}×{g.H}×{g.W} image convolved to {outChannels}×{g.OH}×{g.OW}.");
         }
         Pad(g, image, padded);
         Span<int> offsets = stackalloc int[MaxPatch];
-        int wp = g.W + (2 * g.Pad), plane = PaddedPlane(g);
+        int wp = g.W + (2 * g.Pad), plane = (g.H + (2 * g.Pad)) * wp;
         for (int c = 0, r = 0; c < g.C; c++)
         {
             for (var i = 0; i < g.KH; i++)
@@ -77,57 +70,39 @@ internal static class DirectConvKernels
                 }
             }
         }
-        fixed (T* px = padded, pw = weight, pwide = wide)
+        var shape = new Rows(outChannels, patch, g.OH, g.OW, wp);
+        fixed (T* px = padded, pw = weight, pb = bias, py = output)
         fixed (int* off = offsets)
         {
-            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            // The widest vectors that fit an output row (the row is covered by whole vectors).
+            if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported && g.OW >= Vector512<T>.Count)
             {
-                Chains<T, Lanes512<T>, Vector512<T>>(px, off, patch, pw, outChannels, pwide, wideRow);
+                Chains<T, Lanes512<T>, Vector512<T>>(px, off, pw, pb, py, shape);
             }
-            else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported && g.OW >= Vector256<T>.Count)
             {
-                Chains<T, Lanes256<T>, Vector256<T>>(px, off, patch, pw, outChannels, pwide, wideRow);
+                Chains<T, Lanes256<T>, Vector256<T>>(px, off, pw, pb, py, shape);
             }
-            else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported && g.OW >= Vector128<T>.Count)
             {
-                Chains<T, Lanes128<T>, Vector128<T>>(px, off, patch, pw, outChannels, pwide, wideRow);
+                Chains<T, Lanes128<T>, Vector128<T>>(px, off, pw, pb, py, shape);
             }
             else
             {
-                Chains<T, Lanes1<T>, T>(px, off, patch, pw, outChannels, pwide, wideRow);
-            }
-        }
-        // The wide rows' first OW columns are the outputs; then the bias (one addition, as on the GEMM path).
-        int oh = g.OH, ow = g.OW;
-        for (var o = 0; o < outChannels; o++)
-        {
-            var src = wide.Slice(o * wideRow, oh * wp);
-            var dst = output.Slice(o * positions, positions);
-            for (var oy = 0; oy < oh; oy++)
-            {
-                var from = src.Slice(oy * wp, ow);
-                var to = dst.Slice(oy * ow, ow);
-                if (bias.Length != 0)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Add(from, bias[o], to);
-                }
-                else
-                {
-                    from.CopyTo(to);
-                }
+                Chains<T, Lanes1<T>, T>(px, off, pw, pb, py, shape);
             }
         }
     }
 
-    private static int PaddedPlane(in ConvGeometry g) => (g.H + (2 * g.Pad)) * (g.W + (2 * g.Pad));
-
-    /// <summary>Wide-grid positions per output channel, OH·Wp rounded up to a whole number of the widest vectors.</summary>
-    private static int WideRow(in ConvGeometry g) => ((g.OH * (g.W + (2 * g.Pad))) + 15) / 16 * 16;
-
-    // padded[c, y + p, x + p] = image[c, y, x]; zeros around each plane and after the last.
+    // padded[c, y + p, x + p] = image[c, y, x]; zeros around each plane.
     private static void Pad<T>(in ConvGeometry g, ReadOnlySpan<T> image, Span<T> padded) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int wp = g.W + (2 * g.Pad), plane = PaddedPlane(g);
+        int wp = g.W + (2 * g.Pad), plane = (g.H + (2 * g.Pad)) * wp;
+        if (g.Pad == 0)
+        {
+            image[..g.ImageLength].CopyTo(padded);
+            return;
+        }
         padded[..PaddedLength(g)].Clear();
         for (var c = 0; c < g.C; c++)
         {
@@ -138,47 +113,69 @@ internal static class DirectConvKernels
         }
     }
 
-    // wide[o, q] = Σᵣ w[o, r]·x[q + offset[r]] for q in [0, wideRow), four output channels at a time
-    // (one load of x serves four chains), then the rest one at a time.
+    /// <summary>Output channels, patch length, output rows and columns, and the padded row length.</summary>
+    private readonly record struct Rows(int OutChannels, int Patch, int OH, int OW, int Wp);
+
+    // y[o, oy, ox] = Σᵣ w[o, r]·x[oy·Wp + ox + offset[r]] (+ b[o]), four output channels at a time
+    // (one load of x serves four chains), then the rest one at a time; each output row in whole
+    // vectors, the last one ending at the row's end.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Chains<T, TL, TV>(T* x, int* offsets, int patch, T* w, int outChannels, T* wide, int wideRow)
+    private static unsafe void Chains<T, TL, TV>(T* x, int* offsets, T* w, T* b, T* y, Rows s)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TL : struct, ILanes<T, TV>
         where TV : struct
     {
+        int patch = s.Patch, ow = s.OW, positions = s.OH * s.OW, last = ow - TL.Count;
         var o = 0;
-        for (; o + 4 <= outChannels; o += 4)
+        for (; o + 4 <= s.OutChannels; o += 4)
         {
             T* w0 = w + (o * patch), w1 = w0 + patch, w2 = w1 + patch, w3 = w2 + patch;
-            T* y0 = wide + (o * wideRow), y1 = y0 + wideRow, y2 = y1 + wideRow, y3 = y2 + wideRow;
-            for (var q = 0; q < wideRow; q += TL.Count)
+            T* y0 = y + (o * positions), y1 = y0 + positions, y2 = y1 + positions, y3 = y2 + positions;
+            for (var oy = 0; oy < s.OH; oy++)
             {
-                TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
-                for (var r = 0; r < patch; r++)
+                for (var ox = 0; ; ox = Math.Min(ox + TL.Count, last))
                 {
-                    var v = TL.Load(x + offsets[r] + q);
-                    a0 = TL.MulAdd(v, w0[r], a0);
-                    a1 = TL.MulAdd(v, w1[r], a1);
-                    a2 = TL.MulAdd(v, w2[r], a2);
-                    a3 = TL.MulAdd(v, w3[r], a3);
+                    T* xq = x + (oy * s.Wp) + ox;
+                    TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+                    for (var r = 0; r < patch; r++)
+                    {
+                        var v = TL.Load(xq + offsets[r]);
+                        a0 = TL.MulAdd(v, w0[r], a0);
+                        a1 = TL.MulAdd(v, w1[r], a1);
+                        a2 = TL.MulAdd(v, w2[r], a2);
+                        a3 = TL.MulAdd(v, w3[r], a3);
+                    }
+                    var q = (oy * ow) + ox;
+                    TL.Store(b == null ? a0 : TL.Add(a0, b[o]), y0 + q);
+                    TL.Store(b == null ? a1 : TL.Add(a1, b[o + 1]), y1 + q);
+                    TL.Store(b == null ? a2 : TL.Add(a2, b[o + 2]), y2 + q);
+                    TL.Store(b == null ? a3 : TL.Add(a3, b[o + 3]), y3 + q);
+                    if (ox == last)
+                    {
+                        break;
+                    }
                 }
-                TL.Store(a0, y0 + q);
-                TL.Store(a1, y1 + q);
-                TL.Store(a2, y2 + q);
-                TL.Store(a3, y3 + q);
             }
         }
-        for (; o < outChannels; o++)
+        for (; o < s.OutChannels; o++)
         {
-            T* w0 = w + (o * patch), y0 = wide + (o * wideRow);
-            for (var q = 0; q < wideRow; q += TL.Count)
+            T* w0 = w + (o * patch), y0 = y + (o * positions);
+            for (var oy = 0; oy < s.OH; oy++)
             {
-                var a0 = TL.Zero;
-                for (var r = 0; r < patch; r++)
+                for (var ox = 0; ; ox = Math.Min(ox + TL.Count, last))
                 {
-                    a0 = TL.MulAdd(TL.Load(x + offsets[r] + q), w0[r], a0);
+                    T* xq = x + (oy * s.Wp) + ox;
+                    var a0 = TL.Zero;
+                    for (var r = 0; r < patch; r++)
+                    {
+                        a0 = TL.MulAdd(TL.Load(xq + offsets[r]), w0[r], a0);
+                    }
+                    TL.Store(b == null ? a0 : TL.Add(a0, b[o]), y0 + (oy * ow) + ox);
+                    if (ox == last)
+                    {
+                        break;
+                    }
                 }
-                TL.Store(a0, y0 + q);
             }
         }
     }
@@ -194,6 +191,8 @@ internal static class DirectConvKernels
 
         static abstract TV MulAdd(TV x, T y, TV acc);
 
+        static abstract TV Add(TV x, T y);
+
         static abstract void Store(TV v, T* p);
     }
 
@@ -208,6 +207,9 @@ internal static class DirectConvKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<T> MulAdd(Vector512<T> x, T y, Vector512<T> acc) => Simd.MulAdd(x, Vector512.Create(y), acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<T> Add(Vector512<T> x, T y) => x + Vector512.Create(y);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector512<T> v, T* p) => v.Store(p);
@@ -226,6 +228,9 @@ internal static class DirectConvKernels
         public static Vector256<T> MulAdd(Vector256<T> x, T y, Vector256<T> acc) => Simd.MulAdd(x, Vector256.Create(y), acc);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<T> Add(Vector256<T> x, T y) => x + Vector256.Create(y);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector256<T> v, T* p) => v.Store(p);
     }
 
@@ -242,6 +247,9 @@ internal static class DirectConvKernels
         public static Vector128<T> MulAdd(Vector128<T> x, T y, Vector128<T> acc) => Simd.MulAdd(x, Vector128.Create(y), acc);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<T> Add(Vector128<T> x, T y) => x + Vector128.Create(y);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(Vector128<T> v, T* p) => v.Store(p);
     }
 
@@ -256,6 +264,9 @@ internal static class DirectConvKernels
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static T MulAdd(T x, T y, T acc) => Simd.MulAdd(x, y, acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T Add(T x, T y) => x + y;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Store(T v, T* p) => *p = v;

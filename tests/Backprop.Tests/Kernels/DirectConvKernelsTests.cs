@@ -4,8 +4,8 @@ using Backprop.Kernels;
 namespace Backprop.Tests.Kernels;
 
 /// <summary>
-/// The direct convolution kernel at every image width from 1 to 120 (every vector tail of the wide
-/// grid), for several small patches and channel counts (the four-channel blocks and the rest),
+/// The direct convolution kernel at every image width from 1 to 120 (every way the vectors
+/// can cover a row, the last one overlapping), for several small patches and channel counts (the four-channel blocks and the rest),
 /// against im2col and the GEMM — bit for bit, since it promises their operations. .ci/run repeats
 /// these with AVX-512, AVX2 and all SIMD switched off.
 /// </summary>
@@ -56,10 +56,9 @@ public sealed class DirectConvKernelsTests
                         }
                     }
                     var padded = Filled<T>(DirectConvKernels.PaddedLength(g));
-                    var wide = Filled<T>(DirectConvKernels.WideLength(g, outChannels));
                     var actual = Filled<T>(outChannels * g.Positions); // every output must be written
 
-                    DirectConvKernels.Forward<T>(g, x, w, bias, outChannels, padded, wide, actual);
+                    DirectConvKernels.Forward<T>(g, x, w, bias, outChannels, padded, actual);
 
                     Assert.Equal(expected, actual);
                 }
@@ -76,7 +75,7 @@ public sealed class DirectConvKernelsTests
         var w = Enumerable.Repeat(1.0, 9).ToArray();
         var y = new double[9];
 
-        DirectConvKernels.Forward<double>(g, x, w, [], 1, Filled<double>(DirectConvKernels.PaddedLength(g)), Filled<double>(DirectConvKernels.WideLength(g, 1)), y);
+        DirectConvKernels.Forward<double>(g, x, w, [], 1, Filled<double>(DirectConvKernels.PaddedLength(g)), y);
 
         // Each output sums the ones its 3×3 window covers inside the image: 4 at corners, 6 on edges, 9 in the middle.
         Assert.Equal([4.0, 6, 4, 6, 9, 6, 4, 6, 4], y);
@@ -90,9 +89,9 @@ public sealed class DirectConvKernelsTests
         Assert.False(DirectConvKernels.Applies(strided));
         Assert.False(DirectConvKernels.Applies(wide));
 
-        var e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(strided, new float[64], new float[9], [], 1, new float[1000], new float[1000], new float[16]));
+        var e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(strided, new float[64], new float[9], [], 1, new float[1000], new float[16]));
         Assert.Equal("The direct kernel takes stride 1 and patches of at most 32 (got stride 2, patch 9).", e.Message);
-        e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(wide, new float[256], new float[72], [], 2, new float[1000], new float[1000], new float[128]));
+        e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(wide, new float[256], new float[72], [], 2, new float[1000], new float[128]));
         Assert.Equal("The direct kernel takes stride 1 and patches of at most 32 (got stride 1, patch 36).", e.Message);
     }
 
@@ -101,14 +100,12 @@ public sealed class DirectConvKernelsTests
     {
         var g = new ConvGeometry(1, 8, 8, 3, 3, 1, 1);
         var padded = new float[DirectConvKernels.PaddedLength(g)];
-        var wide = new float[DirectConvKernels.WideLength(g, 2)];
 
-        var e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], [], 2, padded, wide, new float[127]));
+        var e = Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], [], 2, padded, new float[127]));
         Assert.Equal("Spans too short for a 1×8×8 image convolved to 2×8×8.", e.Message);
-        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], [], 2, padded.AsSpan(1), wide, new float[128]));
-        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], [], 2, padded, wide.AsSpan(1), new float[128]));
-        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[17], [], 2, padded, wide, new float[128]));
-        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], new float[1], 2, padded, wide, new float[128]));
+        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], [], 2, padded.AsSpan(1), new float[128]));
+        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[17], [], 2, padded, new float[128]));
+        Assert.Throws<ArgumentException>(() => DirectConvKernels.Forward<float>(g, new float[64], new float[18], new float[1], 2, padded, new float[128]));
     }
 
     private static T[] Draw<T>(int length, int seed) where T : unmanaged, IFloatingPointIeee754<T>

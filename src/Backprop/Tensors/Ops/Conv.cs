@@ -56,7 +56,6 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private readonly bool transposedWeightGrad;
     private readonly bool direct;
     private readonly T[][] padded;
-    private readonly T[][] wide;
     private T[][] columnGrads = [];
     private T[][] weightGrads = [];
     private T[][] biasGrads = [];
@@ -83,7 +82,6 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         // direct kernel computes the same chains from the padded image.
         direct = DirectConvKernels.Applies(g);
         padded = direct ? Buffers(DirectConvKernels.PaddedLength(g)) : [];
-        wide = direct ? Buffers(DirectConvKernels.WideLength(g, outChannels)) : [];
         var groupImages = (n + Groups - 1) / Groups;
         imagesPerProduct = direct ? 1 : Math.Clamp(MaxColumnElements / Math.Max(1, g.PatchLength * g.Positions), 1, groupImages);
         columns = Buffers(g.PatchLength * g.Positions * imagesPerProduct);
@@ -211,7 +209,7 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         {
             var y = Output.Data.Slice(first * outLength, outLength);
             DirectConvKernels.Forward<T>(g, x.Data.Slice(first * g.ImageLength, g.ImageLength), weight.Data,
-                bias is null ? [] : bias.Data, outChannels, padded[group], wide[group], y);
+                bias is null ? [] : bias.Data, outChannels, padded[group], y);
             TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan(first * outLength, outLength));
             return;
         }
