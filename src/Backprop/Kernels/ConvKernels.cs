@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Backprop.Kernels;
 
@@ -269,6 +270,115 @@ internal static class ConvKernels
             }
         }
     }
+
+    /// <summary>
+    /// dst[c, r] = src[r, c] (+ bias[c] when <paramref name="bias"/> is not empty) for src
+    /// [rows, cols] and dst [cols, rows], both row-major: a product formed positions-first turned
+    /// channels-first, with each channel's bias added (one addition, as on every path).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span is too short, or the bias is neither empty nor one value per column.</exception>
+    public static unsafe void Transpose<T>(ReadOnlySpan<T> src, int rows, int cols, ReadOnlySpan<T> bias, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        if (src.Length < (long)rows * cols || dst.Length < (long)rows * cols || (bias.Length != 0 && bias.Length != cols))
+        {
+            throw new ArgumentException($"Spans too short for a {rows}×{cols} transpose, or a bias of {bias.Length} values for {cols} columns.");
+        }
+        var done = 0;
+        if (typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            // Whole 8×8 tiles through registers; the rest (rows past the last multiple of 8, and
+            // columns past the last multiple of 8) below.
+            fixed (T* ps = src, pd = dst, pb = bias)
+            {
+                done = TransposeFloat8x8((float*)ps, rows, cols, (float*)pb, (float*)pd);
+            }
+        }
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var d = ref MemoryMarshal.GetReference(dst);
+        var fullCols = done > 0 ? cols / 8 * 8 : 0;
+        // Blocks of 16 source rows (a few KB, in L1) written out column by column.
+        for (var r0 = 0; r0 < rows; r0 += TransposeBlock)
+        {
+            var r1 = Math.Min(rows, r0 + TransposeBlock);
+            for (var c = 0; c < cols; c++)
+            {
+                // Rows [r0, r1) of column c, less those the tiles wrote.
+                var from0 = c < fullCols ? Math.Max(r0, done) : r0;
+                if (from0 >= r1)
+                {
+                    continue;
+                }
+                ref var to = ref Unsafe.Add(ref d, (c * rows) + from0);
+                ref var from = ref Unsafe.Add(ref s, (from0 * cols) + c);
+                var b = bias.Length != 0 ? bias[c] : T.Zero;
+                for (var r = 0; r < r1 - from0; r++)
+                {
+                    Unsafe.Add(ref to, r) = bias.Length != 0 ? Unsafe.Add(ref from, r * cols) + b : Unsafe.Add(ref from, r * cols);
+                }
+            }
+        }
+    }
+
+    // dst[c, r] = src[r, c] (+ bias[c]) for the 8×8 tiles of rows [0, rows − rows % 8) and columns
+    // [0, cols − cols % 8); returns the rows covered (0 when there are fewer than 8 rows or columns).
+    private static unsafe int TransposeFloat8x8(float* src, int rows, int cols, float* bias, float* dst)
+    {
+        int fullRows = rows / 8 * 8, fullCols = cols / 8 * 8;
+        if (fullRows == 0 || fullCols == 0)
+        {
+            return 0;
+        }
+        for (var c0 = 0; c0 < fullCols; c0 += 8)
+        {
+            for (var r0 = 0; r0 < fullRows; r0 += 8)
+            {
+                var p = src + ((nint)r0 * cols) + c0;
+                var r0v = Avx.LoadVector256(p);
+                var r1v = Avx.LoadVector256(p + cols);
+                var r2v = Avx.LoadVector256(p + (2 * cols));
+                var r3v = Avx.LoadVector256(p + (3 * cols));
+                var r4v = Avx.LoadVector256(p + (4 * cols));
+                var r5v = Avx.LoadVector256(p + (5 * cols));
+                var r6v = Avx.LoadVector256(p + (6 * cols));
+                var r7v = Avx.LoadVector256(p + (7 * cols));
+                var t0 = Avx.UnpackLow(r0v, r1v);
+                var t1 = Avx.UnpackHigh(r0v, r1v);
+                var t2 = Avx.UnpackLow(r2v, r3v);
+                var t3 = Avx.UnpackHigh(r2v, r3v);
+                var t4 = Avx.UnpackLow(r4v, r5v);
+                var t5 = Avx.UnpackHigh(r4v, r5v);
+                var t6 = Avx.UnpackLow(r6v, r7v);
+                var t7 = Avx.UnpackHigh(r6v, r7v);
+                var s0 = Avx.Shuffle(t0, t2, 0x44);
+                var s1 = Avx.Shuffle(t0, t2, 0xEE);
+                var s2 = Avx.Shuffle(t1, t3, 0x44);
+                var s3 = Avx.Shuffle(t1, t3, 0xEE);
+                var s4 = Avx.Shuffle(t4, t6, 0x44);
+                var s5 = Avx.Shuffle(t4, t6, 0xEE);
+                var s6 = Avx.Shuffle(t5, t7, 0x44);
+                var s7 = Avx.Shuffle(t5, t7, 0xEE);
+                var d = dst + ((nint)c0 * rows) + r0;
+                Store(d, Avx.Permute2x128(s0, s4, 0x20), bias, c0);
+                Store(d + rows, Avx.Permute2x128(s1, s5, 0x20), bias, c0 + 1);
+                Store(d + (2 * rows), Avx.Permute2x128(s2, s6, 0x20), bias, c0 + 2);
+                Store(d + (3 * rows), Avx.Permute2x128(s3, s7, 0x20), bias, c0 + 3);
+                Store(d + (4 * rows), Avx.Permute2x128(s0, s4, 0x31), bias, c0 + 4);
+                Store(d + (5 * rows), Avx.Permute2x128(s1, s5, 0x31), bias, c0 + 5);
+                Store(d + (6 * rows), Avx.Permute2x128(s2, s6, 0x31), bias, c0 + 6);
+                Store(d + (7 * rows), Avx.Permute2x128(s3, s7, 0x31), bias, c0 + 7);
+            }
+        }
+        return fullRows;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Store(float* d, Vector256<float> v, float* bias, int c)
+            => Avx.Store(d, bias == null ? v : Avx.Add(v, Vector256.Create(bias[c])));
+    }
+
+    /// <summary>Source rows per block of <see cref="Transpose{T}"/>.</summary>
+    private const int TransposeBlock = 16;
 
     // dst = src for the short runs of one image row (a few to a few hundred elements): inline vector
     // moves, the last one overlapping the one before (src and dst never overlap), instead of a call to

@@ -145,4 +145,49 @@ public sealed class ConvKernelsTests
         Assert.Throws<ArgumentException>(() => ConvKernels.Im2Col<double>(g, new double[16], new double[(9 * 16) - 1]));
         Assert.Throws<ArgumentException>(() => ConvKernels.Col2Im<double>(g, new double[9 * 16], new double[15]));
     }
+
+    public static TheoryData<int> TransposeRows() => [.. Enumerable.Range(1, 40)];
+
+    [Theory]
+    [MemberData(nameof(TransposeRows))]
+    public void Transpose_turns_every_shape_and_adds_each_columns_bias(int rows)
+    {
+        for (var cols = 1; cols <= 40; cols++)
+        {
+            TransposeMatchesDefinition<float>(rows, cols);
+            TransposeMatchesDefinition<double>(rows, cols);
+        }
+    }
+
+    private static void TransposeMatchesDefinition<T>(int rows, int cols) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var src = Draw(rows * cols, (rows * 100) + cols).Select(T.CreateChecked).ToArray();
+        var bias = Draw(cols, (rows * 100) + cols + 7).Select(T.CreateChecked).ToArray();
+        foreach (var b in new[] { bias, [] })
+        {
+            var dst = new T[rows * cols];
+            Array.Fill(dst, T.NaN); // every element must be written
+
+            ConvKernels.Transpose<T>(src, rows, cols, b, dst);
+
+            for (var r = 0; r < rows; r++)
+            {
+                for (var c = 0; c < cols; c++)
+                {
+                    var expected = b.Length == 0 ? src[(r * cols) + c] : src[(r * cols) + c] + b[c];
+                    Assert.Equal(expected, dst[(c * rows) + r]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Transpose_refuses_short_spans_and_a_bias_of_the_wrong_length()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ConvKernels.Transpose<float>(new float[11], 3, 4, [], new float[12]));
+        Assert.Equal("Spans too short for a 3×4 transpose, or a bias of 0 values for 4 columns.", e.Message);
+        Assert.Throws<ArgumentException>(() => ConvKernels.Transpose<float>(new float[12], 3, 4, [], new float[11]));
+        e = Assert.Throws<ArgumentException>(() => ConvKernels.Transpose<float>(new float[12], 3, 4, new float[3], new float[12]));
+        Assert.Equal("Spans too short for a 3×4 transpose, or a bias of 3 values for 4 columns.", e.Message);
+    }
 }

@@ -12,15 +12,17 @@ namespace Backprop.Tensors.Ops;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Forward, per image n: col = im2col(Xₙ) [C·KH·KW, OH·OW]; Yₙ = W·col (GEMM, W seen as a matrix
-/// [O, C·KH·KW]); each output channel's row plus bₒ; then f in place — while Yₙ is still in cache.
-/// The columns of a few images (up to 512 KB) sit side by side and go through one product, which runs
-/// nearer the kernel's peak than one product per image; every element is the same sum either way.
-/// Backward, from dY: dZ = dY ⊙ f′ in place; db += Σₙ,ₚ dZ[n, o, p]; dW += Σₙ dZₙ·colₙᵀ (formed
-/// as col·dZᵀ when there are fewer patch rows than output channels, so the product is not a few
-/// columns wide; again the same sums); dXₙ += col2im(Wᵀ·dZₙ). The column matrix is made again in the
-/// backward pass rather than kept for the whole batch (a few hundred KB per image, rebuilt while the
-/// image's gradient is in cache).
+/// Forward, per image n: col = im2col(Xₙ) [C·KH·KW, OH·OW]; the product is formed transposed,
+/// Yₙᵀ = colᵀ·Wᵀ [OH·OW, O] (GEMM, W seen as a matrix [O, C·KH·KW]) — the positions are the long
+/// side, which the micro-kernel's tiles cover with little waste, and colᵀ is read in place — then
+/// turned to channels-first with each channel's bias added, and f applied in place, while Yₙ is in
+/// cache. The columns of a few images (up to 512 KB) sit side by side and go through one product;
+/// every element is the same sum either way. A short patch with stride 1 (a first layer) skips the
+/// column matrix: <see cref="DirectConvKernels"/> computes the same sums from the padded image.
+/// Backward, from dY: dZ = dY ⊙ f′ in place; db += Σₙ,ₚ dZ[n, o, p]; dWᵀ += Σₙ colₙ·dZₙᵀ (again
+/// transposed, [C·KH·KW, O], for the same reason; the same sums); dXₙ += col2im(Wᵀ·dZₙ). The column
+/// matrix is made again in the backward pass rather than kept for the whole batch (a few hundred
+/// KB per image, rebuilt while the image's gradient is in cache).
 /// </para>
 /// <para>
 /// Threads and bits. The images are cut into a fixed number of groups (<see cref="Groups"/>: it
@@ -53,11 +55,11 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private readonly T[][] columns;
     private readonly T[][] products;
     private readonly int imagesPerProduct;
-    private readonly bool transposedWeightGrad;
     private readonly bool direct;
     private readonly T[][] padded;
     private T[][] columnGrads = [];
     private T[][] weightGrads = [];
+    private T[] weightSums = [];
     private T[][] biasGrads = [];
     private bool backward;
     private bool needX;
@@ -85,11 +87,7 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         var groupImages = (n + Groups - 1) / Groups;
         imagesPerProduct = direct ? 1 : Math.Clamp(MaxColumnElements / Math.Max(1, g.PatchLength * g.Positions), 1, groupImages);
         columns = Buffers(g.PatchLength * g.Positions * imagesPerProduct);
-        products = imagesPerProduct > 1 ? Buffers(outChannels * g.Positions * imagesPerProduct) : [];
-        // With fewer patch rows than output channels (a first layer: 1 channel, 3×3 kernel) the weight
-        // gradient is formed transposed, [C·KH·KW, O] = col · dZᵀ, a wide product instead of one a few
-        // columns wide; each element is the same sum either way.
-        transposedWeightGrad = g.PatchLength < outChannels;
+        products = direct ? [] : Buffers(outChannels * g.Positions * imagesPerProduct);
     }
 
     // Each image's input gradient is zeroed just before col2im adds to it (in cache, on its thread).
@@ -140,33 +138,23 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         // Made on the first backward pass that needs them, then reused.
         columnGrads = needX && columnGrads.Length == 0 ? Buffers(g.PatchLength * g.Positions) : columnGrads;
         weightGrads = needW && weightGrads.Length == 0 ? Buffers(weight.Length) : weightGrads;
+        weightSums = needW && weightSums.Length == 0 ? new T[weight.Length] : weightSums;
         biasGrads = needB && biasGrads.Length == 0 ? Buffers(outChannels) : biasGrads;
         backward = true;
         WorkerPool.Shared.Run(this, Groups, Parallelism.MaxDegreeOfParallelism);
         // The groups' partial sums, in group order: the same bits at any thread count.
         if (needW)
         {
+            // dW[o, r] += partial[r, o], group after group: the running sums are kept transposed
+            // (as the partials are) for whole-row additions, and turned back at the end.
             var dw = weight.GradData.AsSpan();
+            var sums = weightSums.AsSpan();
+            ConvKernels.Transpose<T>(dw, outChannels, g.PatchLength, [], sums);
             foreach (var partial in weightGrads)
             {
-                if (transposedWeightGrad)
-                {
-                    // dW[o, r] += partial[r, o]
-                    int patch = g.PatchLength;
-                    for (var o = 0; o < outChannels; o++)
-                    {
-                        var row = dw.Slice(o * patch, patch);
-                        for (var r = 0; r < patch; r++)
-                        {
-                            row[r] += partial[(r * outChannels) + o];
-                        }
-                    }
-                }
-                else
-                {
-                    TensorPrimitives.Add(dw, partial, dw);
-                }
+                TensorPrimitives.Add(sums, partial, sums);
             }
+            ConvKernels.Transpose<T>(sums, g.PatchLength, outChannels, [], dw);
         }
         if (needB)
         {
@@ -218,24 +206,13 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
         {
             ConvKernels.Im2Col<T>(g, x.Data.Slice((first + i) * g.ImageLength, g.ImageLength), col.AsSpan(i * positions), width);
         }
-        // [O, count·P] = W[O, C·KH·KW] · col[C·KH·KW, count·P]; with one image, straight into the output.
-        Span<T> product = count == 1 ? Output.Data.Slice(first * outLength, outLength) : products[group];
-        Gemm.Multiply<T>(false, false, outChannels, width, patch, weight.Data, col, product, accumulate: false, OneThread);
+        // Yᵀ[count·P, O] = colᵀ[count·P, C·KH·KW] · Wᵀ[C·KH·KW, O]: each image's block of rows is its Yₙᵀ.
+        var product = products[group];
+        Gemm.Multiply<T>(true, true, width, outChannels, patch, col, weight.Data, product, accumulate: false, OneThread);
         for (var i = 0; i < count; i++)
         {
             var y = Output.Data.Slice((first + i) * outLength, outLength);
-            for (var o = 0; o < outChannels; o++)
-            {
-                var row = y.Slice(o * positions, positions);
-                if (count > 1)
-                {
-                    product.Slice((o * width) + (i * positions), positions).CopyTo(row);
-                }
-                if (bias is not null)
-                {
-                    TensorPrimitives.Add(row, bias.Data[o], row);
-                }
-            }
+            ConvKernels.Transpose<T>(product.AsSpan(i * outLength, outLength), positions, outChannels, bias is null ? [] : bias.Data, y);
             TActivation.Apply(y, derivative.Length == 0 ? [] : derivative.AsSpan((first + i) * outLength, outLength));
         }
     }
@@ -261,15 +238,8 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
             // dW partial (+)= dZₙ[O, P] · colₙᵀ[P, C·KH·KW]
             var col = columns[group];
             ConvKernels.Im2Col<T>(g, x.Data.Slice(image * g.ImageLength, g.ImageLength), col);
-            if (transposedWeightGrad)
-            {
-                // dWᵀ partial (+)= colₙ[C·KH·KW, P] · dZₙᵀ[P, O]
-                Gemm.Multiply<T>(false, true, patch, outChannels, positions, col, dz, weightGrads[group], accumulate: !firstOfGroup, OneThread);
-            }
-            else
-            {
-                Gemm.Multiply<T>(false, true, outChannels, patch, positions, dz, col, weightGrads[group], accumulate: !firstOfGroup, OneThread);
-            }
+            // dWᵀ partial (+)= colₙ[C·KH·KW, P] · dZₙᵀ[P, O]
+            Gemm.Multiply<T>(false, true, patch, outChannels, positions, col, dz, weightGrads[group], accumulate: !firstOfGroup, OneThread);
         }
         if (needX)
         {
