@@ -113,29 +113,47 @@ internal static class ConvKernels
     // with padding 1): each row of the column matrix is the image plane shifted by (i − p)·W + (j − p)
     // elements, so it is one long copy, then zeros where the shift crossed the left or right edge and
     // in the padding rows above and below.
+    [SkipLocalsInit]
     private static void Im2ColSameWidth<T>(in ConvGeometry g, ReadOnlySpan<T> image, Span<T> col, int rowStride) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w;
+        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w, taps = g.KH * g.KW;
+        // A row's shift, ranges and edges depend on (i, j) only: worked out once, not per channel.
+        Span<int> shifts = taps <= MaxTaps ? stackalloc int[MaxTaps * 7] : new int[taps * 7];
+        for (int i = 0, t = 0; i < g.KH; i++)
+        {
+            for (var j = 0; j < g.KW; j++, t++)
+            {
+                var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
+                shifts[(t * 7) + 0] = start;
+                shifts[(t * 7) + 1] = end;
+                shifts[(t * 7) + 2] = lo;
+                shifts[(t * 7) + 3] = hi;
+                shifts[(t * 7) + 4] = shift;
+                shifts[(t * 7) + 5] = edge0;
+                shifts[(t * 7) + 6] = edge1;
+            }
+        }
         for (var c = 0; c < g.C; c++)
         {
             var plane = image.Slice(c * planeLength, planeLength);
-            for (var i = 0; i < g.KH; i++)
+            for (var t = 0; t < taps; t++)
             {
-                for (var j = 0; j < g.KW; j++)
+                var row = col.Slice(((c * taps) + t) * rowStride, positions);
+                int start = shifts[t * 7], end = shifts[(t * 7) + 1], lo = shifts[(t * 7) + 2], hi = shifts[(t * 7) + 3];
+                int shift = shifts[(t * 7) + 4], edge0 = shifts[(t * 7) + 5], edge1 = shifts[(t * 7) + 6];
+                if (start >= end)
                 {
-                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * rowStride, positions);
-                    var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
-                    row[..start].Clear();
-                    row[end..].Clear();
-                    if (start >= end)
-                    {
-                        continue;
-                    }
-                    // row[q] = plane[q + shift] for q in [lo, hi); the rest of [start, end) lies outside the plane.
-                    row[start..lo].Clear();
-                    row[hi..end].Clear();
-                    plane.Slice(lo + shift, hi - lo).CopyTo(row[lo..hi]);
-                    // Columns that the shift carried across an edge: ox < edge0 or ox ≥ edge1.
+                    row.Clear();
+                    continue;
+                }
+                // Zeros before lo and from hi (padding rows, and the part of [start, end) the shift
+                // takes outside the plane), the shifted plane between, then the columns the shift
+                // carried across the left or right edge.
+                ZeroShort(row[..lo]);
+                ZeroShort(row[hi..]);
+                CopyLong(plane.Slice(lo + shift, hi - lo), row[lo..hi]);
+                if (edge0 > 0 || edge1 < w)
+                {
                     for (var oy = start / w; oy < end / w; oy++)
                     {
                         var line = row.Slice(oy * w, w);
@@ -150,6 +168,45 @@ internal static class ConvKernels
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Kernel taps (KH·KW) whose shifts <see cref="Im2ColSameWidth{T}"/> keeps on the stack.</summary>
+    private const int MaxTaps = 49;
+
+    // dst = src for runs of a few hundred elements (a shifted image plane): inline vectors, the last
+    // one overlapping the one before (src and dst never overlap), instead of a general copy's call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyLong<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = src.Length, i = 0;
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var d = ref MemoryMarshal.GetReference(dst);
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            }
+            i = n - Vector512<T>.Count;
+            Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            return;
+        }
+        CopyShort(src, dst);
+    }
+
+    // span.Clear() for the short runs of zeros around a shifted plane (usually none, or one image row).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroShort<T>(Span<T> span) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (span.Length > 64)
+        {
+            span.Clear();
+            return;
+        }
+        for (var k = 0; k < span.Length; k++)
+        {
+            span[k] = T.Zero;
         }
     }
 

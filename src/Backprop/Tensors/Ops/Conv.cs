@@ -43,7 +43,7 @@ internal sealed class Conv2dOp<T, TActivation> : Op<T>, IParallelJob
     private const int MaxGroups = 16;
 
     /// <summary>Most elements of a forward product's column matrix (several images side by side): 512 KB of float, so that it and its packed copy stay in a 1 MB L2.</summary>
-    private const int MaxColumnElements = 1 << 17;
+    private const int MaxColumnElements = 1 << 16;
 
     private readonly Tensor<T> x;
     private readonly Tensor<T> weight;
