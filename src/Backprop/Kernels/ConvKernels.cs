@@ -119,20 +119,7 @@ internal static class ConvKernels
         int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w, taps = g.KH * g.KW;
         // A row's shift, ranges and edges depend on (i, j) only: worked out once, not per channel.
         Span<int> shifts = taps <= MaxTaps ? stackalloc int[MaxTaps * 7] : new int[taps * 7];
-        for (int i = 0, t = 0; i < g.KH; i++)
-        {
-            for (var j = 0; j < g.KW; j++, t++)
-            {
-                var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
-                shifts[(t * 7) + 0] = start;
-                shifts[(t * 7) + 1] = end;
-                shifts[(t * 7) + 2] = lo;
-                shifts[(t * 7) + 3] = hi;
-                shifts[(t * 7) + 4] = shift;
-                shifts[(t * 7) + 5] = edge0;
-                shifts[(t * 7) + 6] = edge1;
-            }
-        }
+        Shifts(g, shifts);
         for (var c = 0; c < g.C; c++)
         {
             var plane = image.Slice(c * planeLength, planeLength);
@@ -285,25 +272,28 @@ internal static class ConvKernels
     [SkipLocalsInit]
     private static void Col2ImSameWidth<T>(in ConvGeometry g, ReadOnlySpan<T> col, Span<T> image) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w;
+        int oh = g.OH, w = g.W, positions = oh * w, planeLength = g.H * w, taps = g.KH * g.KW;
         Span<T> saved = stackalloc T[MaxSaved];
         Span<int> at = stackalloc int[MaxSaved];
+        Span<int> shifts = taps <= MaxTaps ? stackalloc int[MaxTaps * 7] : new int[taps * 7];
+        Shifts(g, shifts);
         for (var c = 0; c < g.C; c++)
         {
             var plane = image.Slice(c * planeLength, planeLength);
-            for (var i = 0; i < g.KH; i++)
+            for (var t = 0; t < taps; t++)
             {
-                for (var j = 0; j < g.KW; j++)
+                var row = col.Slice(((c * taps) + t) * positions, positions);
+                int start = shifts[t * 7], end = shifts[(t * 7) + 1], lo = shifts[(t * 7) + 2], hi = shifts[(t * 7) + 3];
+                int shift = shifts[(t * 7) + 4], edge0 = shifts[(t * 7) + 5], edge1 = shifts[(t * 7) + 6];
+                if (start >= end)
                 {
-                    var row = col.Slice((((c * g.KH) + i) * g.KW + j) * positions, positions);
-                    var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
-                    if (start >= end)
-                    {
-                        continue;
-                    }
-                    // Elements [lo, hi) land inside the plane; of them, those in columns ox < edge0 or
-                    // ox ≥ edge1 crossed an edge: set their landing pixels aside.
-                    var count = 0;
+                    continue;
+                }
+                // Elements [lo, hi) land inside the plane; of them, those in columns ox < edge0 or
+                // ox ≥ edge1 crossed an edge: set their landing pixels aside.
+                var count = 0;
+                if (edge0 > 0 || edge1 < w)
+                {
                     for (var oy = start / w; oy < end / w; oy++)
                     {
                         // The crossing columns of this output row: [0, edge0) and [edge1, W).
@@ -317,15 +307,51 @@ internal static class ConvKernels
                             }
                         }
                     }
-                    var target = plane.Slice(lo + shift, hi - lo);
-                    System.Numerics.Tensors.TensorPrimitives.Add(target, row[lo..hi], target);
-                    for (var k = 0; k < count; k++)
-                    {
-                        plane[at[k]] = saved[k];
-                    }
+                }
+                AddLong(row[lo..hi], plane.Slice(lo + shift, hi - lo));
+                for (var k = 0; k < count; k++)
+                {
+                    plane[at[k]] = saved[k];
                 }
             }
         }
+    }
+
+    // The shift, ranges and edges (Shift) of every kernel tap t = i·KW + j, 7 numbers each.
+    private static void Shifts(in ConvGeometry g, Span<int> shifts)
+    {
+        for (int i = 0, t = 0; i < g.KH; i++)
+        {
+            for (var j = 0; j < g.KW; j++, t++)
+            {
+                var (start, end, lo, hi, shift, edge0, edge1) = Shift(g, i, j);
+                shifts[(t * 7) + 0] = start;
+                shifts[(t * 7) + 1] = end;
+                shifts[(t * 7) + 2] = lo;
+                shifts[(t * 7) + 3] = hi;
+                shifts[(t * 7) + 4] = shift;
+                shifts[(t * 7) + 5] = edge0;
+                shifts[(t * 7) + 6] = edge1;
+            }
+        }
+    }
+
+    // dst += src, element by element, for runs of a few hundred elements: inline 64-byte vectors,
+    // then the rest as AddShort does (one IEEE addition per element either way).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddLong<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = src.Length, i = 0;
+        ref var s = ref MemoryMarshal.GetReference(src);
+        ref var d = ref MemoryMarshal.GetReference(dst);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                (Vector512.LoadUnsafe(ref d, (nuint)i) + Vector512.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        AddShort(src[i..], dst[i..]);
     }
 
     /// <summary>
