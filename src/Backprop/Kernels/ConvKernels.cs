@@ -94,7 +94,7 @@ internal static class ConvKernels
                         var x = (x0 * g.Stride) - g.Pad + j;
                         if (g.Stride == 1)
                         {
-                            CopyShort(src.Slice(x, x1 - x0), dst[x0..x1]);
+                            CopyRun(src.Slice(x, x1 - x0), dst[x0..x1]);
                         }
                         else
                         {
@@ -138,7 +138,7 @@ internal static class ConvKernels
                 // carried across the left or right edge.
                 ZeroShort(row[..lo]);
                 ZeroShort(row[hi..]);
-                CopyLong(plane.Slice(lo + shift, hi - lo), row[lo..hi]);
+                CopyRun(plane.Slice(lo + shift, hi - lo), row[lo..hi]);
                 if (edge0 > 0 || edge1 < w)
                 {
                     for (var oy = start / w; oy < end / w; oy++)
@@ -160,27 +160,6 @@ internal static class ConvKernels
 
     /// <summary>Kernel taps (KH·KW) whose shifts <see cref="Im2ColSameWidth{T}"/> keeps on the stack.</summary>
     private const int MaxTaps = 49;
-
-    // dst = src for runs of a few hundred elements (a shifted image plane): inline vectors, the last
-    // one overlapping the one before (src and dst never overlap), instead of a general copy's call.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyLong<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = src.Length, i = 0;
-        ref var s = ref MemoryMarshal.GetReference(src);
-        ref var d = ref MemoryMarshal.GetReference(dst);
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
-        {
-            for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count)
-            {
-                Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
-            }
-            i = n - Vector512<T>.Count;
-            Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
-            return;
-        }
-        CopyShort(src, dst);
-    }
 
     // span.Clear() for the short runs of zeros around a shifted plane (usually none, or one image row).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -417,61 +396,34 @@ internal static class ConvKernels
         {
             for (var r0 = 0; r0 < fullRows; r0 += 8)
             {
-                var p = src + ((nint)r0 * cols) + c0;
-                var r0v = Avx.LoadVector256(p);
-                var r1v = Avx.LoadVector256(p + cols);
-                var r2v = Avx.LoadVector256(p + (2 * cols));
-                var r3v = Avx.LoadVector256(p + (3 * cols));
-                var r4v = Avx.LoadVector256(p + (4 * cols));
-                var r5v = Avx.LoadVector256(p + (5 * cols));
-                var r6v = Avx.LoadVector256(p + (6 * cols));
-                var r7v = Avx.LoadVector256(p + (7 * cols));
-                var t0 = Avx.UnpackLow(r0v, r1v);
-                var t1 = Avx.UnpackHigh(r0v, r1v);
-                var t2 = Avx.UnpackLow(r2v, r3v);
-                var t3 = Avx.UnpackHigh(r2v, r3v);
-                var t4 = Avx.UnpackLow(r4v, r5v);
-                var t5 = Avx.UnpackHigh(r4v, r5v);
-                var t6 = Avx.UnpackLow(r6v, r7v);
-                var t7 = Avx.UnpackHigh(r6v, r7v);
-                var s0 = Avx.Shuffle(t0, t2, 0x44);
-                var s1 = Avx.Shuffle(t0, t2, 0xEE);
-                var s2 = Avx.Shuffle(t1, t3, 0x44);
-                var s3 = Avx.Shuffle(t1, t3, 0xEE);
-                var s4 = Avx.Shuffle(t4, t6, 0x44);
-                var s5 = Avx.Shuffle(t4, t6, 0xEE);
-                var s6 = Avx.Shuffle(t5, t7, 0x44);
-                var s7 = Avx.Shuffle(t5, t7, 0xEE);
-                var d = dst + ((nint)c0 * rows) + r0;
-                Store(d, Avx.Permute2x128(s0, s4, 0x20), bias, c0);
-                Store(d + rows, Avx.Permute2x128(s1, s5, 0x20), bias, c0 + 1);
-                Store(d + (2 * rows), Avx.Permute2x128(s2, s6, 0x20), bias, c0 + 2);
-                Store(d + (3 * rows), Avx.Permute2x128(s3, s7, 0x20), bias, c0 + 3);
-                Store(d + (4 * rows), Avx.Permute2x128(s0, s4, 0x31), bias, c0 + 4);
-                Store(d + (5 * rows), Avx.Permute2x128(s1, s5, 0x31), bias, c0 + 5);
-                Store(d + (6 * rows), Avx.Permute2x128(s2, s6, 0x31), bias, c0 + 6);
-                Store(d + (7 * rows), Avx.Permute2x128(s3, s7, 0x31), bias, c0 + 7);
+                GemmPacking.Transpose8x8(src + ((nint)r0 * cols) + c0, cols, dst + ((nint)c0 * rows) + r0, rows, bias == null ? null : bias + c0);
             }
         }
         return fullRows;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static void Store(float* d, Vector256<float> v, float* bias, int c)
-            => Avx.Store(d, bias == null ? v : Avx.Add(v, Vector256.Create(bias[c])));
     }
 
     /// <summary>Source rows per block of <see cref="Transpose{T}"/>.</summary>
     private const int TransposeBlock = 16;
 
-    // dst = src for the short runs of one image row (a few to a few hundred elements): inline vector
-    // moves, the last one overlapping the one before (src and dst never overlap), instead of a call to
-    // a general copy per run.
+    // dst = src for the runs of an image row or a shifted plane (a few to a few hundred elements):
+    // inline vector moves of the widest size the run fills, the last one overlapping the one before
+    // (src and dst never overlap), instead of a call to a general copy per run.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyShort<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void CopyRun<T>(ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = src.Length, i = 0;
         ref var s = ref MemoryMarshal.GetReference(src);
         ref var d = ref MemoryMarshal.GetReference(dst);
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
+        {
+            for (; i < n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            }
+            i = n - Vector512<T>.Count;
+            Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
+            return;
+        }
         if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
         {
             for (; i < n - Vector256<T>.Count; i += Vector256<T>.Count)

@@ -373,43 +373,56 @@ internal static unsafe class GemmPacking
         {
             for (var c = 0; c < NR; c += 8)
             {
-                var s = b + ((j0 + c) * ldb) + p0 + p;
-                var r0 = Avx.LoadVector256(s);
-                var r1 = Avx.LoadVector256(s + ldb);
-                var r2 = Avx.LoadVector256(s + (2 * ldb));
-                var r3 = Avx.LoadVector256(s + (3 * ldb));
-                var r4 = Avx.LoadVector256(s + (4 * ldb));
-                var r5 = Avx.LoadVector256(s + (5 * ldb));
-                var r6 = Avx.LoadVector256(s + (6 * ldb));
-                var r7 = Avx.LoadVector256(s + (7 * ldb));
-                var t0 = Avx.UnpackLow(r0, r1);
-                var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3);
-                var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5);
-                var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7);
-                var t7 = Avx.UnpackHigh(r6, r7);
-                var s0 = Avx.Shuffle(t0, t2, 0x44);
-                var s1 = Avx.Shuffle(t0, t2, 0xEE);
-                var s2 = Avx.Shuffle(t1, t3, 0x44);
-                var s3 = Avx.Shuffle(t1, t3, 0xEE);
-                var s4 = Avx.Shuffle(t4, t6, 0x44);
-                var s5 = Avx.Shuffle(t4, t6, 0xEE);
-                var s6 = Avx.Shuffle(t5, t7, 0x44);
-                var s7 = Avx.Shuffle(t5, t7, 0xEE);
-                var d = dst + (p * NR) + c;
-                Avx.Store(d, Avx.Permute2x128(s0, s4, 0x20));
-                Avx.Store(d + NR, Avx.Permute2x128(s1, s5, 0x20));
-                Avx.Store(d + (2 * NR), Avx.Permute2x128(s2, s6, 0x20));
-                Avx.Store(d + (3 * NR), Avx.Permute2x128(s3, s7, 0x20));
-                Avx.Store(d + (4 * NR), Avx.Permute2x128(s0, s4, 0x31));
-                Avx.Store(d + (5 * NR), Avx.Permute2x128(s1, s5, 0x31));
-                Avx.Store(d + (6 * NR), Avx.Permute2x128(s2, s6, 0x31));
-                Avx.Store(d + (7 * NR), Avx.Permute2x128(s3, s7, 0x31));
+                Transpose8x8(b + ((j0 + c) * ldb) + p0 + p, ldb, dst + (p * NR) + c, NR, null);
             }
         }
         return p;
+    }
+
+    /// <summary>
+    /// The 8×8 register transpose: row q of the result (8 floats at <c>dst + q·ldd</c>) is column q of
+    /// the 8 rows <c>src + r·lds</c> (8 floats each), plus <c>addend[q]</c> in every lane when
+    /// <paramref name="addend"/> is not null. Unpacks, shuffles and half-permutes as in
+    /// <see cref="TransposeFloat8x8"/>'s remarks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(float* src, nint lds, float* dst, nint ldd, float* addend)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + (2 * lds));
+        var r3 = Avx.LoadVector256(src + (3 * lds));
+        var r4 = Avx.LoadVector256(src + (4 * lds));
+        var r5 = Avx.LoadVector256(src + (5 * lds));
+        var r6 = Avx.LoadVector256(src + (6 * lds));
+        var r7 = Avx.LoadVector256(src + (7 * lds));
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Store(dst, Avx.Permute2x128(s0, s4, 0x20), addend, 0);
+        Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20), addend, 1);
+        Store(dst + (2 * ldd), Avx.Permute2x128(s2, s6, 0x20), addend, 2);
+        Store(dst + (3 * ldd), Avx.Permute2x128(s3, s7, 0x20), addend, 3);
+        Store(dst + (4 * ldd), Avx.Permute2x128(s0, s4, 0x31), addend, 4);
+        Store(dst + (5 * ldd), Avx.Permute2x128(s1, s5, 0x31), addend, 5);
+        Store(dst + (6 * ldd), Avx.Permute2x128(s2, s6, 0x31), addend, 6);
+        Store(dst + (7 * ldd), Avx.Permute2x128(s3, s7, 0x31), addend, 7);
+
+        static void Store(float* d, Vector256<float> v, float* addend, int q)
+            => Avx.Store(d, addend == null ? v : Avx.Add(v, Vector256.Create(addend[q])));
     }
 
     /// <summary>
