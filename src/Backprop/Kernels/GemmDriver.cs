@@ -348,8 +348,18 @@ internal sealed unsafe class GemmJob<T, TK> : IParallelJob
                     else
                     {
                         // Edge tile: the kernel writes a whole scratch tile; keep its valid part with
-                        // the same final operation the kernel would have done (acc, or acc + C).
-                        TK.Run(kc, ap, rs, cs, bp, ldbp, tile, NR, false);
+                        // the same final operation the kernel would have done (acc, or acc + C). A
+                        // tile at most half as wide as the 512-bit kernel's goes through the 256-bit
+                        // kernel on the same packed panel (its first half): the same chains lane for
+                        // lane, at half the cost where 512-bit FMAs issue as two 256-bit halves.
+                        if (typeof(TK) == typeof(Kernel512<T>) && nr <= Kernel256<T>.NR)
+                        {
+                            Kernel256<T>.Run(kc, ap, rs, cs, bp, ldbp, tile, NR, false);
+                        }
+                        else
+                        {
+                            TK.Run(kc, ap, rs, cs, bp, ldbp, tile, NR, false);
+                        }
                         for (var r = 0; r < mr; r++)
                         {
                             var crow = ct + (r * ldc);
