@@ -35,88 +35,50 @@ public sealed class ConvKernelsTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void Im2col_lays_out_every_receptive_field_at_every_width(int width)
+    public void Im2col_lays_out_every_receptive_field_at_every_width(int width) => Im2colMatchesDefinition<double>(width, seed: width);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Col2im_adds_each_column_element_to_the_pixel_it_came_from(int width) => Col2imMatchesDefinition<double>(width);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Im2col_works_on_float_at_every_width(int width) => Im2colMatchesDefinition<float>(width, seed: 5);
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Col2im_works_on_float_at_every_width(int width) => Col2imMatchesDefinition<float>(width);
+
+    // Every element against the definition; NaN in the column matrix first, so padding must be written too.
+    private static void Im2colMatchesDefinition<T>(int width, int seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         foreach (var g in GeometriesOfWidth(width))
         {
-            var x = Draw(g.ImageLength, width);
-            var col = new double[g.PatchLength * g.Positions];
-            Array.Fill(col, double.NaN); // every element must be written, padding included
+            var x = Draw(g.ImageLength, seed);
+            var col = new T[g.PatchLength * g.Positions];
+            Array.Fill(col, T.NaN);
 
-            ConvKernels.Im2Col<double>(g, x, col);
+            ConvKernels.Im2Col<T>(g, [.. x.Select(T.CreateTruncating)], col);
 
             for (var r = 0; r < g.PatchLength; r++)
             {
                 for (var q = 0; q < g.Positions; q++)
                 {
-                    Assert.Equal(Expected(g, x, r, q), col[(r * g.Positions) + q]);
+                    Assert.Equal(T.CreateTruncating(Expected(g, x, r, q)), col[(r * g.Positions) + q]);
                 }
             }
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Widths))]
-    public void Col2im_adds_each_column_element_to_the_pixel_it_came_from(int width)
+    // Each column element added to the pixel Expected would read it from, rows of the column matrix
+    // in order: the same additions in the same order as the kernel, so the bits must match.
+    private static void Col2imMatchesDefinition<T>(int width) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         foreach (var g in GeometriesOfWidth(width))
         {
-            var col = Draw(g.PatchLength * g.Positions, width + 1000);
-            var start = Draw(g.ImageLength, width + 2000);
-            var expected = (double[])start.Clone();
-            for (var r = 0; r < g.PatchLength; r++)
-            {
-                for (var q = 0; q < g.Positions; q++)
-                {
-                    // Where Expected would read from, written as an index: mark each pixel through a one-hot image.
-                    int c = r / (g.KH * g.KW), i = r / g.KW % g.KH, j = r % g.KW, oy = q / g.OW, ox = q % g.OW;
-                    int y = (oy * g.Stride) - g.Pad + i, xx = (ox * g.Stride) - g.Pad + j;
-                    if (y >= 0 && y < g.H && xx >= 0 && xx < g.W)
-                    {
-                        expected[(((c * g.H) + y) * g.W) + xx] += col[(r * g.Positions) + q];
-                    }
-                }
-            }
-            var image = (double[])start.Clone();
-
-            ConvKernels.Col2Im<double>(g, col, image);
-
-            // The same additions in the same order (rows of the column matrix in order).
-            Assert.Equal(expected, image);
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Widths))]
-    public void Im2col_works_on_float_at_every_width(int width)
-    {
-        foreach (var g in GeometriesOfWidth(width))
-        {
-            var x = Draw(g.ImageLength, 5);
-            var col = new float[g.PatchLength * g.Positions];
-            Array.Fill(col, float.NaN);
-
-            ConvKernels.Im2Col<float>(g, [.. x.Select(v => (float)v)], col);
-
-            for (var r = 0; r < g.PatchLength; r++)
-            {
-                for (var q = 0; q < g.Positions; q++)
-                {
-                    Assert.Equal((float)Expected(g, x, r, q), col[(r * g.Positions) + q]);
-                }
-            }
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Widths))]
-    public void Col2im_works_on_float_at_every_width(int width)
-    {
-        foreach (var g in GeometriesOfWidth(width))
-        {
-            var col = Draw(g.PatchLength * g.Positions, width + 1000).Select(v => (float)v).ToArray();
-            var expected = Draw(g.ImageLength, width + 2000).Select(v => (float)v).ToArray();
-            var image = (float[])expected.Clone();
+            var col = Draw(g.PatchLength * g.Positions, width + 1000).Select(T.CreateTruncating).ToArray();
+            var expected = Draw(g.ImageLength, width + 2000).Select(T.CreateTruncating).ToArray();
+            var image = (T[])expected.Clone();
             for (var r = 0; r < g.PatchLength; r++)
             {
                 for (var q = 0; q < g.Positions; q++)
@@ -130,7 +92,7 @@ public sealed class ConvKernelsTests
                 }
             }
 
-            ConvKernels.Col2Im<float>(g, col, image);
+            ConvKernels.Col2Im<T>(g, col, image);
 
             Assert.Equal(expected, image);
         }
